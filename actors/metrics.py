@@ -1,0 +1,35 @@
+"""Prometheus metrics of the actor runtime.
+
+Labels are bounded: the actor *kind* (``session``, ``exchange_account``, ...), never an id.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+ACTORS_ALIVE = Gauge(
+    "testudo_actors_alive",
+    "Actors currently running, by kind.",
+    ["kind"],
+)
+ACTOR_RESTARTS = Counter(
+    "testudo_actor_restarts_total",
+    "Actor restarts performed by supervisors, by kind.",
+    ["kind"],
+)
+ACTOR_CRASHES = Counter(
+    "testudo_actor_crashes_total",
+    "Actor crashes (unhandled exceptions), by kind.",
+    ["kind"],
+)
+MAILBOX_DEPTH = Gauge(
+    "testudo_actor_mailbox_messages",
+    "Messages waiting in actor mailboxes, summed by kind.",
+    ["kind"],
+)
+ASK_LATENCY = Histogram(
+    "testudo_actor_ask_duration_seconds",
+    "Time from ask() to reply, by actor kind.",
+    ["kind"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
