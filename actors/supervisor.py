@@ -153,6 +153,7 @@ class Supervisor:
         self._restarts: list[float] = []
         self._nursery: trio.Nursery | None = None
         self._stop = trio.Event()
+        self._finished = trio.Event()
         self._failure: RestartIntensityExceeded | None = None
 
     def __repr__(self) -> str:
@@ -179,6 +180,7 @@ class Supervisor:
                 nursery.cancel_scope.cancel()
         finally:
             self._nursery = None
+            self._finished.set()
         if self._failure is not None:
             raise self._failure
 
@@ -202,6 +204,10 @@ class Supervisor:
     async def stop(self) -> None:
         """Stop every child (reverse start order), then the supervisor itself."""
         self._stop.set()
+
+    async def wait_stopped(self) -> None:
+        """Wait until :meth:`run` has returned (all children stopped)."""
+        await self._finished.wait()
 
     async def _stop_children(self) -> None:
         for slot in reversed(list(self._slots.values())):

@@ -1,0 +1,14 @@
+"""Access to the running :class:`~testudo.system.System` from request handlers."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from quart import current_app
+
+from testudo.system import System
+
+
+def system() -> System:
+    """The system this app serves (set by :func:`api.app.create_app`)."""
+    return cast(System, current_app.config["TESTUDO_SYSTEM"])

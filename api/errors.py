@@ -1,0 +1,122 @@
+"""Error handlers: every failure becomes ``application/problem+json``, never HTML, never a trace.
+
+* :class:`~api.problems.ApiError` → its own status and code;
+* request-body schema failures (quart-schema) → 422 ``validation_error`` with ``errors``;
+* malformed JSON → 400 ``invalid_json``;
+* any other HTTP exception (404, 405, 413, ...) → its status with a stable code;
+* anything else → 500 ``internal_error``, logged with the request id, no details leaked.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+from quart import Quart, Response
+from quart_schema import RequestSchemaValidationError
+from werkzeug.exceptions import HTTPException
+
+from .middleware import current_request_id
+from .problems import ApiError, problem_response
+
+log = logging.getLogger("testudo.api")
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    408: "request_timeout",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+def validation_errors(error: Exception) -> list[dict[str, Any]]:
+    """Field-level messages from a pydantic (or other) validation error."""
+    if isinstance(error, ValidationError):
+        out = []
+        for item in error.errors(include_url=False, include_input=False):
+            field = ".".join(str(part) for part in item.get("loc", ())) or "body"
+            out.append({"field": field, "message": item.get("msg", "invalid")})
+        return out
+    return [{"field": "body", "message": str(error) or "invalid body"}]
+
+
+def install(app: Quart) -> None:
+    """Register the problem+json handlers on ``app``."""
+
+    @app.errorhandler(ApiError)
+    async def _api_error(error: ApiError) -> Response:
+        return problem_response(
+            error.status,
+            error.error,
+            error.detail,
+            headers=error.headers,
+            request_id=current_request_id(),
+            **error.extra,
+        )
+
+    @app.errorhandler(RequestSchemaValidationError)
+    async def _schema_error(error: RequestSchemaValidationError) -> Response:
+        cause = error.validation_error
+        if _is_json_decode_error(cause):
+            return problem_response(
+                400,
+                "invalid_json",
+                "The request body is not valid JSON.",
+                request_id=current_request_id(),
+            )
+        return problem_response(
+            422,
+            "validation_error",
+            "The request body does not match the schema.",
+            errors=validation_errors(cause),
+            request_id=current_request_id(),
+        )
+
+    @app.errorhandler(HTTPException)
+    async def _http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        code = HTTP_CODES.get(status, "http_error")
+        detail = error.description or code.replace("_", " ")
+        headers = {}
+        if status == 405 and getattr(error, "valid_methods", None):
+            headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+        if status == 400 and "JSON" in (error.description or ""):
+            code = "invalid_json"
+        return problem_response(
+            status, code, detail, headers=headers, request_id=current_request_id()
+        )
+
+    @app.errorhandler(Exception)
+    async def _unexpected(error: Exception) -> Response:
+        log.error(
+            "unhandled error",
+            exc_info=error,
+            extra={
+                "json_fields": {
+                    "event": "unhandled_error",
+                    "request_id": current_request_id(),
+                    "error_type": type(error).__name__,
+                }
+            },
+        )
+        return problem_response(
+            500,
+            "internal_error",
+            "An unexpected error occurred. Quote the request id when reporting it.",
+            request_id=current_request_id(),
+        )
+
+
+def _is_json_decode_error(error: Exception) -> bool:
+    if isinstance(error, ValidationError):
+        return any(item.get("type") == "json_invalid" for item in error.errors())
+    return "JSON" in type(error).__name__ or "Expecting value" in str(error)

@@ -1,0 +1,52 @@
+"""Health endpoints: liveness, readiness (database + gateway + listener) and the gateway view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint
+
+from .context import system
+
+health_blueprint = Blueprint("health", __name__, url_prefix="/api/v1/health")
+
+
+@health_blueprint.get("")
+async def liveness() -> dict[str, Any]:
+    """Always 200 while the process serves requests."""
+    return {"status": "ok"}
+
+
+@health_blueprint.get("/ready")
+async def readiness() -> tuple[dict[str, Any], int]:
+    """200 when the database answers, the exchange gateway runs and the listener is connected.
+
+    Otherwise 503 with ``failed`` naming each part that is not ready. One unreachable exchange
+    does not make the node unready (that is ``/health/sidecar``'s business).
+    """
+    sys = system()
+    db_ok = await sys.db.ping()
+    gateway_ok = sys.gateway_running()
+    listener = await sys.listener_status()
+    listener_ok = listener is not None and listener.connected
+    parts = {"db": db_ok, "sidecar": gateway_ok, "listener": listener_ok}
+    failed = [name for name, ok in parts.items() if not ok]
+    body: dict[str, Any] = {"status": "ready" if not failed else "not_ready", **parts}
+    if failed:
+        body["failed"] = failed
+        return body, 503
+    return body, 200
+
+
+@health_blueprint.get("/sidecar")
+async def sidecar() -> dict[str, Any]:
+    """The exchange gateway's health: per exchange reachable, last error, latency."""
+    sys = system()
+    exchanges = [h.to_json() for h in sys.health.by_exchange()]
+    running = sys.gateway_running()
+    healthy = running and all(e["reachable"] for e in exchanges)
+    return {
+        "status": "healthy" if healthy else ("degraded" if running else "unreachable"),
+        "running": running,
+        "exchanges": exchanges,
+    }

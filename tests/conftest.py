@@ -1,0 +1,100 @@
+"""Shared fixtures: one PostgreSQL server per test process, a fresh database per test.
+
+The server is the embedded one (started in a temporary folder) unless
+``TESTUDO_TEST_DATABASE_URL`` names a server to use instead (an admin connection: the
+fixtures create and drop databases on it). A migrated template database is built once;
+every test that asks for ``db_url`` gets ``CREATE DATABASE ... TEMPLATE`` of it, so tests
+never depend on each other or on their order.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+
+from testudo.db import Database
+from testudo.db.embedded import EmbeddedPostgres
+from testudo.db.migrations import apply_migrations
+
+pytest_plugins: list[str] = []
+if (Path(__file__).parent.parent / "testudo" / "sim" / "pytest_plugin.py").exists():
+    pytest_plugins.append("testudo.sim.pytest_plugin")
+
+
+class PgServer:
+    """The test run's PostgreSQL server."""
+
+    def __init__(self, admin_url: str, embedded: EmbeddedPostgres | None) -> None:
+        self.admin_url = admin_url
+        self.embedded = embedded
+
+    def url_for(self, database: str) -> str:
+        return make_conninfo(self.admin_url, dbname=database)
+
+    def admin(self, sql: str) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    external = os.environ.get("TESTUDO_TEST_DATABASE_URL")
+    if external:
+        yield PgServer(external, None)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="testudo-test-pg-", dir="/tmp"))
+    folder.chmod(0o755)
+    embedded = EmbeddedPostgres(folder)
+    url = embedded.start_sync()
+    try:
+        yield PgServer(url, embedded)
+    finally:
+        embedded.stop_sync()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_server: PgServer) -> str:
+    name = f"testudo_tmpl_{uuid.uuid4().hex[:8]}"
+    pg_server.admin(f'CREATE DATABASE "{name}"')
+    apply_migrations(pg_server.url_for(name))
+    return name
+
+
+@pytest.fixture
+def db_url(pg_server: PgServer, template_db: str) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    pg_server.admin(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    try:
+        yield pg_server.url_for(name)
+    finally:
+        pg_server.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def empty_db_url(pg_server: PgServer) -> Iterator[str]:
+    """A database with no migrations applied."""
+    name = f"e_{uuid.uuid4().hex[:12]}"
+    pg_server.admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield pg_server.url_for(name)
+    finally:
+        pg_server.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url, max_size=4)
+    await database.open()
+    try:
+        yield database
+    finally:
+        await database.close()

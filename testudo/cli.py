@@ -1,0 +1,110 @@
+"""The ``testudo`` command: ``serve``, ``migrate``, ``sim``.
+
+Expected failures (port in use, unreachable database, unwritable data dir) print one line
+``testudo: error: ...`` and exit 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import trio
+
+from testudo import __version__, logs
+from testudo.config import ConfigError, add_database_arguments, add_service_arguments, from_args
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="testudo", description="Testudo trading backend")
+    parser.add_argument("--version", action="version", version=f"testudo {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the API (8080) and WebSocket (4000) service")
+    add_service_arguments(serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations and exit")
+    add_database_arguments(migrate)
+
+    try:
+        from testudo.sim import cli as sim_cli
+    except ImportError:  # the simulator package is optional at import time
+        sim_cli = None
+    if sim_cli is not None:
+        sim = commands.add_parser("sim", help="run the exchange simulator on loopback")
+        sim_cli.add_arguments(sim)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "migrate":
+            return _migrate(args)
+        if args.command == "sim":
+            from testudo.sim import cli as sim_cli
+
+            code: int = sim_cli.run(args)
+            return code
+    except ConfigError as exc:
+        print(f"testudo: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 1
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from testudo.service import run_service
+
+    settings = from_args(args)
+    logs.configure(settings.log_level)
+    trio.run(_unwrap_config_errors, run_service, settings)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from testudo.config import ensure_data_dir
+    from testudo.service import migrate, start_database
+
+    settings = from_args(args)
+    logs.configure(settings.log_level)
+
+    async def run() -> None:
+        ensure_data_dir(settings.data_dir)
+        url, embedded = await start_database(settings)
+        try:
+            applied = await migrate(url)
+            print(f"testudo: {applied} migration(s) applied", file=sys.stderr)
+        finally:
+            if embedded is not None:
+                await embedded.stop()
+
+    trio.run(_unwrap_config_errors, run)
+    return 0
+
+
+async def _unwrap_config_errors(fn: object, *args: object) -> None:
+    """Run ``fn``; re-raise a ConfigError hidden in an exception group as itself."""
+    try:
+        await fn(*args)  # type: ignore[operator]
+    except BaseExceptionGroup as group:
+        matched, _ = group.split(ConfigError)
+        if matched is not None:
+            raise _first(matched) from None
+        raise
+
+
+def _first(group: BaseExceptionGroup[ConfigError]) -> ConfigError:
+    error: BaseException = group
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    assert isinstance(error, ConfigError)
+    return error
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,129 @@
+"""Service configuration: command-line flags, each also an environment variable ``TESTUDO_*``.
+
+Precedence: flag, then environment, then default. Every option is documented in
+``docs/operations.md``; :func:`from_args` turns parsed arguments into a frozen :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import attrs
+import platformdirs
+
+
+class ConfigError(Exception):
+    """A configuration problem the operator must fix; printed as one line, exit code 2."""
+
+
+def default_data_dir() -> Path:
+    """Per-user data dir; ``/var/lib/testudo`` for root (see architecture.md section 3)."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return Path("/var/lib/testudo")
+    return Path(platformdirs.user_data_dir("testudo"))
+
+
+@attrs.frozen
+class Settings:
+    """Everything ``testudo serve`` needs to know, resolved and validated."""
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    ws_host: str = "127.0.0.1"
+    ws_port: int = 4000
+    data_dir: Path = attrs.field(factory=default_data_dir)
+    database_url: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    log_level: str = "INFO"
+    max_body_bytes: int = 1024 * 1024
+    shutdown_grace: float = 10.0
+    db_pool_size: int = 8
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url is None
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"TESTUDO_{name}")
+    return value if value not in (None, "") else default
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port out of range: {value}")
+    return value
+
+
+def add_service_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``testudo serve`` (and the database ones of ``testudo migrate``)."""
+    parser.add_argument("--http-host", default=_env("HTTP_HOST", "127.0.0.1"))
+    parser.add_argument("--http-port", type=_port, default=_env("HTTP_PORT", "8080"))
+    parser.add_argument("--ws-host", default=_env("WS_HOST", "127.0.0.1"))
+    parser.add_argument("--ws-port", type=_port, default=_env("WS_PORT", "4000"))
+    add_database_arguments(parser)
+    parser.add_argument(
+        "--cors-origins",
+        default=_env("CORS_ORIGINS", ""),
+        help="comma-separated list of allowed origins (credentials allowed)",
+    )
+    parser.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"))
+    parser.add_argument(
+        "--shutdown-grace",
+        type=float,
+        default=_env("SHUTDOWN_GRACE", "10"),
+        help="seconds in-flight requests get to finish on SIGINT/SIGTERM",
+    )
+
+
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=_env("DATA_DIR"),
+        help="where the embedded database, keys and uploads live",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=_env("DATABASE_URL"),
+        help="use this PostgreSQL server instead of the embedded one",
+    )
+
+
+def from_args(args: argparse.Namespace) -> Settings:
+    """Build :class:`Settings` from parsed arguments (missing attributes keep defaults)."""
+    values = {
+        key: getattr(args, key)
+        for key in ("http_host", "http_port", "ws_host", "ws_port", "database_url", "log_level")
+        if getattr(args, key, None) is not None
+    }
+    for key in ("http_port", "ws_port"):
+        if key in values:
+            values[key] = int(values[key])
+    if getattr(args, "data_dir", None):
+        values["data_dir"] = Path(args.data_dir).expanduser()
+    if getattr(args, "cors_origins", None):
+        values["cors_origins"] = tuple(
+            origin.strip() for origin in args.cors_origins.split(",") if origin.strip()
+        )
+    if getattr(args, "shutdown_grace", None) is not None:
+        values["shutdown_grace"] = float(args.shutdown_grace)
+    return Settings(**values)
+
+
+def ensure_data_dir(path: Path) -> Path:
+    """Create the data dir if needed and check it is writable, or raise :class:`ConfigError`."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"data dir {path} is not writable: {exc.strerror or exc}") from None
+    return path

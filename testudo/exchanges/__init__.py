@@ -1,0 +1,1 @@
+"""Exchanges: the registry of supported exchanges and the gateway that reaches them."""

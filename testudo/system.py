@@ -1,0 +1,40 @@
+"""The running system as the API layer sees it: database, actors, health, settings.
+
+Built by :mod:`testudo.service` once the database and the root supervisor are up, and handed to
+the HTTP and WebSocket layers. It holds references only; every piece of state it points to is
+owned by its actor or by the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from actors import ActorRef, Registry, Supervisor, SupervisorRef
+from actors.pg_listener import ListenerStatus, Status
+from testudo.config import Settings
+from testudo.db import Database
+from testudo.exchanges.health import HealthBoard
+
+
+@attrs.define(eq=False)
+class System:
+    settings: Settings
+    db: Database
+    root: Supervisor
+    registry: Registry
+    listener: ActorRef[Any]
+    exchanges: SupervisorRef
+    sessions: SupervisorRef
+    health: HealthBoard = attrs.Factory(HealthBoard)
+
+    async def listener_status(self) -> ListenerStatus | None:
+        try:
+            status: ListenerStatus = await self.listener.ask(Status(), timeout=2)
+        except Exception:
+            return None
+        return status
+
+    def gateway_running(self) -> bool:
+        return self.exchanges.current is not None
