@@ -40,7 +40,7 @@ def create_app(system: System, extra_blueprints: Iterable[Blueprint] = ()) -> Qu
         info={"title": "Testudo API", "version": __version__},
         security_schemes={
             "bearer": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"},
-            "cookie": {"type": "apiKey", "in": "cookie", "name": "access_token"},
+            "cookie": {"type": "apiKey", "in_": "cookie", "name": "access_token"},
         },
     )
     middleware.install(app, system.settings.cors_origins)

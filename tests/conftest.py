@@ -9,6 +9,7 @@ never depend on each other or on their order.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -16,13 +17,16 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
+import trio
 from psycopg.conninfo import make_conninfo
 
 from testudo.db import Database
 from testudo.db.embedded import EmbeddedPostgres
 from testudo.db.migrations import apply_migrations
+from testudo.service import Running
 
 pytest_plugins: list[str] = []
 if (Path(__file__).parent.parent / "testudo" / "sim" / "pytest_plugin.py").exists():
@@ -98,3 +102,35 @@ async def db(db_url: str) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture
+async def service(
+    nursery: trio.Nursery, db_url: str, tmp_path: Path
+) -> AsyncIterator[Running]:
+    """The whole service in-process on ephemeral ports, on this test's database."""
+    from testudo.config import Settings
+    from testudo.service import run_service
+
+    settings = Settings(
+        http_port=0,
+        ws_port=0,
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        cors_origins=("https://desk.example",),
+        shutdown_grace=2.0,
+        db_pool_size=4,
+    )
+    running: Running = await nursery.start(
+        functools.partial(run_service, settings, handle_signals=False)
+    )
+    try:
+        yield running
+    finally:
+        running.shutdown()
+
+
+@pytest.fixture
+async def http(service: Running) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=service.http_url, timeout=10) as client:
+        yield client

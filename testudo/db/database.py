@@ -132,18 +132,18 @@ class Database:
             raise
         return result
 
-    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> int:
         """Run one statement; return the affected row count."""
         return await self.run(lambda conn: conn.execute(sql, params).rowcount)
 
     async def fetch_one(
-        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+        self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
     ) -> dict[str, Any] | None:
         """First row of one query, as a dict, or None."""
         return await self.run(lambda conn: conn.execute(sql, params).fetchone())
 
     async def fetch_all(
-        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+        self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
         """All rows of one query, as dicts."""
         return await self.run(lambda conn: conn.execute(sql, params).fetchall())

@@ -1,0 +1,624 @@
+"""The matching engine of one venue: accounts, orders, positions and fills.
+
+Pure and synchronous: no I/O, every timestamp comes from the injected clock and every
+reference price from the shared ``PriceFeed``. Each public method runs to completion, so
+calling it from one trio thread keeps the state consistent.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+import attrs
+
+from testudo.sim import book
+from testudo.sim.clock import Clock
+from testudo.sim.fills import FillLog
+from testudo.sim.instruments import Instrument
+from testudo.sim.model import (
+    CancelReason,
+    Fill,
+    Order,
+    OrderKind,
+    OrderRequest,
+    OrderStatus,
+    Position,
+    PublicTrade,
+    Reason,
+    Rejected,
+    Side,
+    TimeInForce,
+)
+from testudo.sim.money import ZERO, is_multiple, quantize
+from testudo.sim.positions import apply_fill, exposure_increase, unrealized_pnl
+from testudo.sim.prices import PriceFeed
+
+PUBLIC_TAPE_LENGTH = 2000
+
+
+@attrs.define(eq=False)
+class Account:
+    """One account's ledger on one venue."""
+
+    id: int
+    wallet_balance: Decimal
+    settle: str
+    created_ms: int
+    leverage: dict[str, int] = attrs.Factory(dict)
+    positions: dict[str, Position] = attrs.Factory(dict)
+    open_orders: dict[int, Order] = attrs.Factory(dict)
+    orders: dict[int, Order] = attrs.Factory(dict)
+    fills: FillLog = attrs.Factory(FillLog)
+    fees_paid: Decimal = ZERO
+    realized_pnl: Decimal = ZERO
+    updated_ms: int = 0
+
+    def position(self, symbol: str) -> Position:
+        """The position in ``symbol`` (created flat on first use)."""
+        pos = self.positions.get(symbol)
+        if pos is None:
+            pos = self.positions[symbol] = Position()
+        return pos
+
+
+@attrs.frozen
+class MarginSummary:
+    """Cross-margin figures of an account at the current marks."""
+
+    wallet_balance: Decimal
+    unrealized_pnl: Decimal
+    position_margin: Decimal
+    order_margin: Decimal
+    notional: Decimal
+
+    @property
+    def margin_balance(self) -> Decimal:
+        """Wallet balance plus unrealised profit (account value)."""
+        return self.wallet_balance + self.unrealized_pnl
+
+    @property
+    def initial_margin(self) -> Decimal:
+        """Margin held by positions and resting orders."""
+        return self.position_margin + self.order_margin
+
+    @property
+    def available(self) -> Decimal:
+        """What new orders may still use."""
+        return self.margin_balance - self.initial_margin
+
+
+@attrs.frozen
+class PlaceResult:
+    """An accepted order and the fills it produced at once."""
+
+    order: Order
+    fills: tuple[Fill, ...]
+
+
+@attrs.frozen
+class EngineSettings:
+    """Venue behaviours that differ between exchanges."""
+
+    reject_immediate_trigger: bool = False
+    order_id_start: int = 1
+    trade_id_start: int = 1_000_000_000
+    history_id_start: int = 100_000_000
+    seed: int = 0
+
+
+class Engine:
+    """Matching engine of one venue."""
+
+    def __init__(
+        self,
+        venue: str,
+        instruments: Iterable[Instrument],
+        feed: PriceFeed,
+        clock: Clock,
+        settings: EngineSettings | None = None,
+    ) -> None:
+        self.venue = venue
+        self.settings = settings or EngineSettings()
+        self.instruments: dict[str, Instrument] = {i.symbol: i for i in instruments}
+        self.feed = feed
+        self.clock = clock
+        self.accounts: dict[int, Account] = {}
+        self._orders_by_symbol: dict[str, dict[int, Order]] = {s: {} for s in self.instruments}
+        self._last_mark: dict[str, Decimal] = {}
+        self._tape: dict[str, deque[PublicTrade]] = {
+            s: deque(maxlen=PUBLIC_TAPE_LENGTH) for s in self.instruments
+        }
+        self._next_order_id = self.settings.order_id_start
+        self._next_trade_id = self.settings.trade_id_start
+        self._next_history_id = self.settings.history_id_start
+        self._next_public_id = 1
+        self._rng = random.Random(f"{venue}:{self.settings.seed}")
+        for symbol in self.instruments:
+            self._last_mark[symbol] = self.mark(symbol)
+
+    # ------------------------------------------------------------------ market data
+
+    def instrument(self, symbol: str) -> Instrument:
+        """The instrument of ``symbol``; raise ``Rejected(UNKNOWN_SYMBOL)``."""
+        try:
+            return self.instruments[symbol]
+        except KeyError:
+            raise Rejected(Reason.UNKNOWN_SYMBOL, symbol) from None
+
+    def mark(self, symbol: str) -> Decimal:
+        """The venue's mark price (the reference price rounded to a valid price)."""
+        instrument = self.instrument(symbol)
+        return book.reference(instrument, self.feed.price(symbol))
+
+    def depth(self, symbol: str, count: int) -> tuple[list[book.Level], list[book.Level]]:
+        """Best ``count`` bid and ask levels of the synthetic book."""
+        return book.depth(self.instrument(symbol), self.mark(symbol), count)
+
+    def tape(self, symbol: str) -> Sequence[PublicTrade]:
+        """Recent public trades, oldest first."""
+        self.instrument(symbol)
+        return tuple(self._tape[symbol])
+
+    # ------------------------------------------------------------------ accounts
+
+    def open_account(self, account_id: int, balance: Decimal) -> Account:
+        """Create an account holding ``balance`` of the venue's settlement asset."""
+        settle = next(iter(self.instruments.values())).settle
+        now = self.clock.now_ms()
+        account = Account(
+            id=account_id, wallet_balance=balance, settle=settle, created_ms=now, updated_ms=now
+        )
+        self.accounts[account_id] = account
+        return account
+
+    def account(self, account_id: int) -> Account:
+        """The account; raise ``Rejected(UNKNOWN_ACCOUNT)``."""
+        try:
+            return self.accounts[account_id]
+        except KeyError:
+            raise Rejected(Reason.UNKNOWN_ACCOUNT, str(account_id)) from None
+
+    def leverage(self, account_id: int, symbol: str) -> int:
+        """Leverage in force for ``symbol``."""
+        account = self.account(account_id)
+        return account.leverage.get(symbol, self.instrument(symbol).default_leverage)
+
+    def set_leverage(self, account_id: int, symbol: str, leverage: int) -> int:
+        """Change leverage (1..max) for ``symbol``."""
+        account = self.account(account_id)
+        instrument = self.instrument(symbol)
+        if not 1 <= leverage <= instrument.max_leverage:
+            raise Rejected(
+                Reason.INVALID_LEVERAGE, f"leverage {leverage} not in 1..{instrument.max_leverage}"
+            )
+        account.leverage[symbol] = leverage
+        return leverage
+
+    def margin(self, account_id: int) -> MarginSummary:
+        """Cross-margin summary at current marks."""
+        account = self.account(account_id)
+        unrealized = ZERO
+        position_margin = ZERO
+        notional = ZERO
+        for symbol, pos in account.positions.items():
+            if pos.size == 0:
+                continue
+            mark = self.mark(symbol)
+            unrealized += unrealized_pnl(pos.size, pos.entry_price, mark)
+            value = abs(pos.size) * mark
+            notional += value
+            position_margin += value / self.leverage(account_id, symbol)
+        order_margin = ZERO
+        for order in account.open_orders.values():
+            if order.reduce_only or order.awaiting_trigger or order.price is None:
+                continue
+            order_margin += order.remaining * order.price / self.leverage(account_id, order.symbol)
+        return MarginSummary(
+            wallet_balance=account.wallet_balance,
+            unrealized_pnl=unrealized,
+            position_margin=position_margin,
+            order_margin=order_margin,
+            notional=notional,
+        )
+
+    def position(self, account_id: int, symbol: str) -> Position:
+        """The account's position in ``symbol`` (flat if none)."""
+        account = self.account(account_id)
+        self.instrument(symbol)
+        return account.positions.get(symbol) or Position()
+
+    # ------------------------------------------------------------------ orders
+
+    def place(self, account_id: int, request: OrderRequest) -> PlaceResult:
+        """Validate and accept an order; taker parts execute at once against the book."""
+        account = self.account(account_id)
+        instrument = self.instrument(request.symbol)
+        self._validate(account, instrument, request)
+        now = self.clock.now_ms()
+        order = Order(
+            id=self._new_order_id(),
+            account_id=account_id,
+            symbol=request.symbol,
+            side=request.side,
+            kind=request.kind,
+            qty=request.qty,
+            price=request.price,
+            tif=request.tif,
+            reduce_only=request.reduce_only or request.close_position,
+            close_position=request.close_position,
+            client_id=request.client_id,
+            trigger=request.trigger,
+            parent_id=request.parent_id,
+            extra_fee_rate=request.extra_fee_rate,
+            created_ms=now,
+            updated_ms=now,
+        )
+        account.orders[order.id] = order
+        fills: list[Fill] = []
+        if order.trigger is not None:
+            self._rest(account, order)
+            if order.parent_id is None and order.trigger.hit(self.mark(order.symbol)):
+                fills.extend(self._fire(account, order))
+        else:
+            fills.extend(self._activate(account, order, maker_if_resting=False))
+        return PlaceResult(order=order, fills=tuple(fills))
+
+    def cancel(
+        self, account_id: int, *, order_id: int | None = None, client_id: str | None = None,
+        symbol: str | None = None,
+    ) -> Order:
+        """Cancel an open order by id or client id; raise ``Rejected(UNKNOWN_ORDER)``."""
+        account = self.account(account_id)
+        order = self._find_open(account, order_id=order_id, client_id=client_id, symbol=symbol)
+        self._close(account, order, OrderStatus.CANCELED, CancelReason.USER)
+        return order
+
+    def cancel_all(self, account_id: int, symbol: str | None = None) -> list[Order]:
+        """Cancel every open order (of ``symbol``, if given)."""
+        account = self.account(account_id)
+        canceled = []
+        for order in list(account.open_orders.values()):
+            if symbol is None or order.symbol == symbol:
+                self._close(account, order, OrderStatus.CANCELED, CancelReason.USER)
+                canceled.append(order)
+        return canceled
+
+    def order(
+        self, account_id: int, *, order_id: int | None = None, client_id: str | None = None,
+        symbol: str | None = None,
+    ) -> Order:
+        """Look an order up (open or finished); raise ``Rejected(UNKNOWN_ORDER)``."""
+        account = self.account(account_id)
+        if order_id is not None:
+            found = account.orders.get(order_id)
+            if found is not None and (symbol is None or found.symbol == symbol):
+                return found
+            raise Rejected(Reason.UNKNOWN_ORDER, str(order_id))
+        if client_id is not None:
+            for candidate in account.open_orders.values():
+                if candidate.client_id == client_id and symbol in (None, candidate.symbol):
+                    return candidate
+            for candidate in reversed(account.orders.values()):
+                if candidate.client_id == client_id and symbol in (None, candidate.symbol):
+                    return candidate
+        raise Rejected(Reason.UNKNOWN_ORDER, str(client_id))
+
+    def open_orders(self, account_id: int, symbol: str | None = None) -> list[Order]:
+        """Open orders, oldest first."""
+        account = self.account(account_id)
+        return [o for o in account.open_orders.values() if symbol in (None, o.symbol)]
+
+    # ------------------------------------------------------------------ prices
+
+    def on_price(self, symbol: str) -> list[Fill]:
+        """React to a new reference price: fire triggers and fill crossed limits.
+
+        Orders are handled in the order the price path from the previous mark reaches
+        them (nearest first), then by age.
+        """
+        instrument = self.instrument(symbol)
+        mark = self.mark(symbol)
+        previous = self._last_mark.get(symbol, mark)
+        self._last_mark[symbol] = mark
+        if mark != previous:
+            self._print(symbol, mark, self._synthetic_qty(instrument), buyer_is_maker=mark < previous)
+        fills: list[Fill] = []
+        for _ in range(4):
+            due = self._due_orders(instrument, mark)
+            if not due:
+                break
+            due.sort(key=lambda item: (abs(item[0] - previous), item[1].id))
+            for _, order in due:
+                if not order.is_open:
+                    continue
+                account = self.accounts[order.account_id]
+                if order.awaiting_trigger:
+                    fills.extend(self._fire(account, order))
+                else:
+                    fills.extend(self._fill_resting(account, order, instrument))
+        return fills
+
+    # ------------------------------------------------------------------ history
+
+    def add_history(self, account_id: int, fills: Iterable[Fill]) -> int:
+        """Store past fills for an account (ids are re-assigned in time order)."""
+        account = self.account(account_id)
+        batch = sorted(fills, key=lambda f: f.time_ms)
+        numbered = []
+        for fill in batch:
+            numbered.append(attrs.evolve(fill, id=self._next_history_id, account_id=account_id))
+            self._next_history_id += 1
+        account.fills.extend(numbered)
+        return len(numbered)
+
+    def new_history_order_ids(self, count: int) -> range:
+        """Reserve ``count`` order ids for generated history."""
+        start = self._next_order_id
+        self._next_order_id += count
+        return range(start, start + count)
+
+    # ------------------------------------------------------------------ internals
+
+    def _new_order_id(self) -> int:
+        self._next_order_id += 1
+        return self._next_order_id - 1
+
+    def _validate(self, account: Account, instrument: Instrument, request: OrderRequest) -> None:
+        rule = instrument.price_rule
+        if not request.close_position:
+            if request.qty <= 0:
+                raise Rejected(Reason.INVALID_QTY, f"quantity {request.qty} must be positive")
+            if not is_multiple(request.qty, instrument.lot_size):
+                raise Rejected(Reason.QTY_STEP, f"quantity {request.qty}")
+            if request.qty < instrument.min_qty:
+                raise Rejected(Reason.QTY_TOO_SMALL, f"quantity {request.qty}")
+            if request.qty > instrument.max_qty:
+                raise Rejected(Reason.QTY_TOO_LARGE, f"quantity {request.qty}")
+        if request.kind is OrderKind.LIMIT:
+            if request.price is None:
+                raise Rejected(Reason.PRICE_REQUIRED, "limit order without price")
+            if not rule.is_valid(request.price):
+                raise Rejected(Reason.INVALID_PRICE, f"price {request.price}")
+        if request.trigger is not None and not rule.is_valid(request.trigger.price):
+            raise Rejected(Reason.INVALID_PRICE, f"trigger price {request.trigger.price}")
+        if request.client_id is not None and any(
+            o.client_id == request.client_id for o in account.open_orders.values()
+        ):
+            raise Rejected(Reason.DUPLICATE_CLIENT_ID, request.client_id)
+        mark = self.mark(request.symbol)
+        if request.trigger is not None:
+            if self.settings.reject_immediate_trigger and request.trigger.hit(mark):
+                raise Rejected(Reason.WOULD_TRIGGER, f"mark {mark}")
+            reference = request.trigger.price
+        else:
+            reference = request.price if request.kind is OrderKind.LIMIT else mark
+            assert reference is not None
+            if request.tif is TimeInForce.POST_ONLY and book.crosses(
+                instrument, mark, buy=request.side is Side.BUY, limit=reference
+            ):
+                raise Rejected(Reason.POST_ONLY_WOULD_MATCH, f"price {reference}")
+        reduce_only = request.reduce_only or request.close_position
+        if not reduce_only and request.qty * reference < instrument.min_notional:
+            raise Rejected(
+                Reason.MIN_NOTIONAL,
+                f"notional {request.qty * reference} < {instrument.min_notional}",
+            )
+        position = account.positions.get(request.symbol) or Position()
+        if reduce_only and request.trigger is None and (
+            position.size == 0 or (position.size > 0) == (request.side is Side.BUY)
+        ):
+            raise Rejected(Reason.REDUCE_ONLY_REJECTED, "order would increase the position")
+        if not reduce_only and request.trigger is None:
+            self._check_margin(account, request.symbol, request.side, request.qty, reference)
+
+    def _check_margin(
+        self, account: Account, symbol: str, side: Side, qty: Decimal, price: Decimal
+    ) -> None:
+        position = account.positions.get(symbol) or Position()
+        added = exposure_increase(position.size, qty * side.sign)
+        if added == 0:
+            return
+        required = added * price / self.leverage(account.id, symbol)
+        available = self.margin(account.id).available
+        if required > available:
+            raise Rejected(
+                Reason.INSUFFICIENT_MARGIN,
+                f"required {quantize(required, Decimal('0.01'))}, "
+                f"available {quantize(available, Decimal('0.01'))}",
+            )
+
+    def _rest(self, account: Account, order: Order) -> None:
+        account.open_orders[order.id] = order
+        self._orders_by_symbol[order.symbol][order.id] = order
+
+    def _close(
+        self, account: Account, order: Order, status: OrderStatus, reason: CancelReason | None
+    ) -> None:
+        order.status = status
+        order.cancel_reason = reason
+        order.updated_ms = self.clock.now_ms()
+        account.open_orders.pop(order.id, None)
+        self._orders_by_symbol[order.symbol].pop(order.id, None)
+        if status is not OrderStatus.FILLED and order.filled_qty == 0:
+            for child in list(account.open_orders.values()):
+                if child.parent_id == order.id:
+                    self._close(account, child, OrderStatus.CANCELED, CancelReason.PARENT)
+
+    def _find_open(
+        self, account: Account, *, order_id: int | None, client_id: str | None, symbol: str | None
+    ) -> Order:
+        for order in account.open_orders.values():
+            if symbol is not None and order.symbol != symbol:
+                continue
+            if order_id is not None and order.id == order_id:
+                return order
+            if order_id is None and client_id is not None and order.client_id == client_id:
+                return order
+        raise Rejected(Reason.UNKNOWN_ORDER, str(order_id if order_id is not None else client_id))
+
+    def _executable_qty(self, account: Account, order: Order) -> Decimal:
+        """Quantity the order may execute now (reduce-only orders never flip the position)."""
+        position = account.positions.get(order.symbol) or Position()
+        qty = abs(position.size) if order.close_position else order.remaining
+        if order.parent_id is not None:
+            parent = account.orders.get(order.parent_id)
+            if parent is not None:
+                qty = min(qty, parent.filled_qty - order.filled_qty)
+        if order.reduce_only:
+            if position.size == 0 or (position.size > 0) == (order.side is Side.BUY):
+                return ZERO
+            qty = min(qty, abs(position.size))
+        return max(qty, ZERO)
+
+    def _activate(self, account: Account, order: Order, *, maker_if_resting: bool) -> list[Fill]:
+        """Execute an active (untriggered or just triggered) order's taker part; rest the rest."""
+        instrument = self.instrument(order.symbol)
+        mark = self.mark(order.symbol)
+        qty = self._executable_qty(account, order)
+        if order.reduce_only and qty == 0:
+            self._close(account, order, OrderStatus.EXPIRED, CancelReason.REDUCE_ONLY)
+            return []
+        if order.close_position:
+            order.qty = order.filled_qty + qty
+        limit = order.price if order.kind is OrderKind.LIMIT else None
+        buy = order.side is Side.BUY
+        levels = book.sweep(instrument, mark, buy=buy, qty=qty, limit=limit)
+        taken = sum((level.qty for level in levels), ZERO)
+        if order.tif is TimeInForce.FOK and taken < qty:
+            self._close(account, order, OrderStatus.EXPIRED, CancelReason.IOC)
+            return []
+        if order.kind is OrderKind.LIMIT and order.tif is TimeInForce.IOC and not levels:
+            self._close(account, order, OrderStatus.EXPIRED, CancelReason.IOC)
+            raise Rejected(Reason.NO_LIQUIDITY, f"no liquidity at {order.price}")
+        fills = [self._execute(account, order, lv.price, lv.qty, maker=False) for lv in levels]
+        if order.remaining == 0 or (order.close_position and taken >= qty):
+            self._close(account, order, OrderStatus.FILLED, None)
+        elif order.kind is OrderKind.MARKET or order.tif in (TimeInForce.IOC, TimeInForce.FOK):
+            self._close(account, order, OrderStatus.EXPIRED, CancelReason.IOC)
+        elif order.reduce_only and qty < order.remaining and taken >= qty:
+            self._close(account, order, OrderStatus.EXPIRED, CancelReason.REDUCE_ONLY)
+        else:
+            self._rest(account, order)
+        del maker_if_resting
+        return fills
+
+    def _fire(self, account: Account, order: Order) -> list[Fill]:
+        """A trigger order's condition is met: turn it into an active order."""
+        order.triggered_ms = self.clock.now_ms()
+        order.updated_ms = order.triggered_ms
+        account.open_orders.pop(order.id, None)
+        self._orders_by_symbol[order.symbol].pop(order.id, None)
+        if not order.reduce_only:
+            try:
+                self._check_margin(
+                    account, order.symbol, order.side, order.remaining,
+                    order.price or self.mark(order.symbol),
+                )
+            except Rejected:
+                self._close(account, order, OrderStatus.CANCELED, CancelReason.MARGIN)
+                return []
+        try:
+            return self._activate(account, order, maker_if_resting=False)
+        except Rejected:
+            return []
+
+    def _fill_resting(self, account: Account, order: Order, instrument: Instrument) -> list[Fill]:
+        """A resting limit order was crossed: it fills at its own price as maker."""
+        qty = self._executable_qty(account, order)
+        if qty == 0:
+            if order.reduce_only:
+                self._close(account, order, OrderStatus.EXPIRED, CancelReason.REDUCE_ONLY)
+            return []
+        assert order.price is not None
+        fill = self._execute(account, order, order.price, qty, maker=True)
+        if order.remaining == 0:
+            self._close(account, order, OrderStatus.FILLED, None)
+        elif order.reduce_only:
+            self._close(account, order, OrderStatus.EXPIRED, CancelReason.REDUCE_ONLY)
+        del instrument
+        return [fill]
+
+    def _due_orders(self, instrument: Instrument, mark: Decimal) -> list[tuple[Decimal, Order]]:
+        bid, ask = book.best_bid_ask(instrument, mark)
+        due: list[tuple[Decimal, Order]] = []
+        for order in self._orders_by_symbol[instrument.symbol].values():
+            if order.parent_id is not None and not self._parent_filled(order):
+                continue
+            if order.awaiting_trigger:
+                assert order.trigger is not None
+                if order.trigger.hit(mark):
+                    due.append((order.trigger.price, order))
+            elif order.price is not None and (
+                ask <= order.price if order.side is Side.BUY else bid >= order.price
+            ):
+                due.append((order.price, order))
+        return due
+
+    def _parent_filled(self, order: Order) -> bool:
+        account = self.accounts[order.account_id]
+        parent = account.orders.get(order.parent_id) if order.parent_id is not None else None
+        return parent is not None and parent.filled_qty > 0
+
+    def _execute(
+        self, account: Account, order: Order, price: Decimal, qty: Decimal, *, maker: bool
+    ) -> Fill:
+        instrument = self.instruments[order.symbol]
+        now = self.clock.now_ms()
+        position = account.position(order.symbol)
+        start = position.size
+        effect = apply_fill(position.size, position.entry_price, qty * order.side.sign, price)
+        notional = price * qty
+        rate = instrument.maker_fee if maker else instrument.taker_fee
+        fee = quantize(notional * rate, instrument.fee_quantum)
+        extra_fee = quantize(notional * order.extra_fee_rate, instrument.fee_quantum)
+        position.size = effect.size
+        position.entry_price = effect.entry_price
+        position.realized_pnl += effect.realized_pnl
+        position.updated_ms = now
+        account.wallet_balance += effect.realized_pnl - fee - extra_fee
+        account.fees_paid += fee + extra_fee
+        account.realized_pnl += effect.realized_pnl
+        account.updated_ms = now
+        order.filled_qty += qty
+        order.filled_notional += notional
+        order.updated_ms = now
+        if order.is_open and order.remaining > 0:
+            order.status = OrderStatus.PARTIALLY_FILLED
+        fill = Fill(
+            id=self._next_trade_id,
+            order_id=order.id,
+            account_id=account.id,
+            symbol=order.symbol,
+            side=order.side,
+            price=price,
+            qty=qty,
+            fee=fee,
+            extra_fee=extra_fee,
+            fee_asset=instrument.settle,
+            realized_pnl=effect.realized_pnl,
+            is_maker=maker,
+            time_ms=now,
+            start_position=start,
+            client_id=order.client_id,
+        )
+        self._next_trade_id += 1
+        account.fills.append(fill)
+        buyer_is_maker = maker == (order.side is Side.BUY)
+        self._print(order.symbol, price, qty, buyer_is_maker=buyer_is_maker)
+        return fill
+
+    def _print(self, symbol: str, price: Decimal, qty: Decimal, *, buyer_is_maker: bool) -> None:
+        self._tape[symbol].append(
+            PublicTrade(
+                id=self._next_public_id, price=price, qty=qty, time_ms=self.clock.now_ms(),
+                buyer_is_maker=buyer_is_maker,
+            )
+        )
+        self._next_public_id += 1
+
+    def _synthetic_qty(self, instrument: Instrument) -> Decimal:
+        lots = self._rng.randint(1, 50)
+        return max(instrument.min_qty, instrument.lot_size * lots)
