@@ -22,10 +22,11 @@ sim: $(STAMP)
 	$(VENV)/bin/testudo sim $(ARGS)
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(PY) -m pytest tests/bench -m bench -s -q -p no:randomly $(PYTEST_ARGS)
+	$(PY) -m pip install -q -c constraints.txt -e '.[test,bench]'
+	$(PY) -m pytest tests/bench -o python_files='bench_*.py' -m bench -s -q -p no:xdist $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check testudo actors api tests

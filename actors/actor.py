@@ -17,7 +17,7 @@ reference stays valid across restarts: messages sent while the actor restarts wa
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 import attrs
 import trio
@@ -58,9 +58,11 @@ class Reply:
         return self._value
 
 
-@attrs.frozen
-class Envelope(Generic[M]):
-    """A message in a mailbox, with the reply slot when it was sent by ``ask``."""
+class Envelope(NamedTuple, Generic[M]):
+    """A message in a mailbox, with the reply slot when it was sent by ``ask``.
+
+    A named tuple rather than an attrs class: it is built on every send, on the hot path.
+    """
 
     message: M
     reply: Reply | None = None
@@ -69,12 +71,14 @@ class Envelope(Generic[M]):
 class ActorRef(Generic[M]):
     """The only handle other code gets on an actor: send, send_nowait, ask."""
 
-    __slots__ = ("_send", "kind", "path")
+    __slots__ = ("_depth", "_latency", "_send", "kind", "path")
 
     def __init__(self, path: str, kind: str, send: trio.MemorySendChannel[Envelope[M]]) -> None:
         self.path = path
         self.kind = kind
         self._send = send
+        self._depth = metrics.MAILBOX_DEPTH.labels(kind)
+        self._latency = metrics.ASK_LATENCY.labels(kind)
 
     def __repr__(self) -> str:
         return f"<ActorRef {self.path}>"
@@ -85,7 +89,7 @@ class ActorRef(Generic[M]):
             await self._send.send(Envelope(message))
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             raise ActorStopped(f"actor {self.path} is not running") from None
-        metrics.MAILBOX_DEPTH.labels(self.kind).inc()
+        self._depth.inc()
 
     def send_nowait(self, message: M) -> None:
         """Enqueue ``message`` or raise :class:`MailboxFull` without waiting."""
@@ -95,7 +99,7 @@ class ActorRef(Generic[M]):
             raise MailboxFull(f"mailbox of {self.path} is full") from None
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             raise ActorStopped(f"actor {self.path} is not running") from None
-        metrics.MAILBOX_DEPTH.labels(self.kind).inc()
+        self._depth.inc()
 
     async def ask(self, message: M, *, timeout: float = DEFAULT_ASK_TIMEOUT) -> Any:
         """Send ``message`` and return the actor's reply.
@@ -105,17 +109,17 @@ class ActorRef(Generic[M]):
         """
         reply = Reply()
         started = trio.current_time()
-        try:
-            with trio.fail_after(timeout):
-                try:
-                    await self._send.send(Envelope(message, reply))
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
-                    raise ActorStopped(f"actor {self.path} is not running") from None
-                metrics.MAILBOX_DEPTH.labels(self.kind).inc()
-                result = await reply.wait()
-        except trio.TooSlowError:
-            raise AskTimeout(f"{self.path} did not reply within {timeout:g}s") from None
-        metrics.ASK_LATENCY.labels(self.kind).observe(trio.current_time() - started)
+        # A bare CancelScope (not fail_after) keeps the hot path cheap.
+        with trio.CancelScope(deadline=started + timeout) as scope:
+            try:
+                await self._send.send(Envelope(message, reply))
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                raise ActorStopped(f"actor {self.path} is not running") from None
+            self._depth.inc()
+            result = await reply.wait()
+        if scope.cancelled_caught:
+            raise AskTimeout(f"{self.path} did not reply within {timeout:g}s")
+        self._latency.observe(trio.current_time() - started)
         return result
 
     def statistics(self) -> trio.MemoryChannelStatistics:
@@ -137,14 +141,15 @@ class ActorContext:
     nursery: trio.Nursery
     stop_requested: bool = False
     stop_reason: str = "stopped"
-    _idle_scope: trio.CancelScope | None = None
+    _wait_scope: trio.CancelScope | None = None
+    _waiting: bool = False
 
     def stop(self, reason: str = "stopped") -> None:
         """Ask this actor to stop after the current message (normal exit, no restart)."""
         self.stop_requested = True
         self.stop_reason = reason
-        if self._idle_scope is not None:
-            self._idle_scope.cancel()
+        if self._waiting and self._wait_scope is not None:
+            self._wait_scope.cancel()
 
 
 class Actor(Generic[M]):

@@ -416,14 +416,40 @@ class Supervisor:
     async def _message_loop(self, slot: _Slot, actor: Actor[Any], ctx: ActorContext) -> _Exit:
         receive = slot.receive
         assert receive is not None
-        idle = slot.spec.idle_timeout
-        while not ctx.stop_requested:
-            with trio.CancelScope() as wait_scope:
-                ctx._idle_scope = wait_scope
-                if idle is not None:
-                    wait_scope.deadline = trio.current_time() + idle
+        depth = metrics.MAILBOX_DEPTH.labels(slot.kind)
+        if slot.spec.idle_timeout is not None:
+            return await self._idle_loop(slot, actor, ctx, receive, depth, slot.spec.idle_timeout)
+        # Without passivation one scope serves the whole incarnation; stop() cancels it only
+        # while the actor waits for a message, so a message being handled always finishes.
+        with trio.CancelScope() as scope:
+            ctx._wait_scope = scope
+            while not ctx.stop_requested:
+                ctx._waiting = True
                 envelope = await receive.receive()
-            ctx._idle_scope = None
+                ctx._waiting = False
+                depth.dec()
+                if scope.cancel_called:
+                    # stop() raced with the delivery: refuse it unhandled (safe to resend).
+                    _refuse(envelope, slot.path)
+                    break
+                await process(actor, envelope, slot.path)
+        return _Exit.STOPPED if slot.stop_requested else _Exit.NORMAL
+
+    async def _idle_loop(
+        self,
+        slot: _Slot,
+        actor: Actor[Any],
+        ctx: ActorContext,
+        receive: trio.MemoryReceiveChannel[Any],
+        depth: Any,
+        idle: float,
+    ) -> _Exit:
+        while not ctx.stop_requested:
+            with trio.CancelScope(deadline=trio.current_time() + idle) as wait_scope:
+                ctx._wait_scope = wait_scope
+                ctx._waiting = True
+                envelope = await receive.receive()
+            ctx._waiting = False
             if wait_scope.cancelled_caught:
                 if ctx.stop_requested:
                     break
@@ -434,9 +460,14 @@ class Supervisor:
                 receive.close()
                 self._detach(slot)
                 return _Exit.PASSIVATED
-            metrics.MAILBOX_DEPTH.labels(slot.kind).dec()
+            depth.dec()
             await process(actor, envelope, slot.path)
         return _Exit.STOPPED if slot.stop_requested else _Exit.NORMAL
+
+
+def _refuse(envelope: Any, path: str) -> None:
+    if envelope.reply is not None:
+        envelope.reply.fail(ActorStopped(f"actor {path} stopped before handling the request"))
 
 
 def _reason(slot: _Slot) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from typing import Any
 
 from quart import Quart, Response, g, request
 
@@ -32,9 +33,36 @@ def route_label() -> str:
     return rule.rule if rule is not None else "<unmatched>"
 
 
+class _RouteMetrics:
+    """Labelled metric children cached per (method, route, status): ``labels()`` is slow."""
+
+    def __init__(self) -> None:
+        self._requests: dict[tuple[str, str, int], Any] = {}
+        self._latency: dict[tuple[str, str], Any] = {}
+        self._errors: dict[tuple[str, int], Any] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float | None) -> None:
+        key = (method, route, status)
+        counter = self._requests.get(key)
+        if counter is None:
+            counter = self._requests[key] = HTTP_REQUESTS.labels(method, route, str(status))
+        counter.inc()
+        if seconds is not None:
+            histogram = self._latency.get((method, route))
+            if histogram is None:
+                histogram = self._latency[(method, route)] = HTTP_LATENCY.labels(method, route)
+            histogram.observe(seconds)
+        if status >= 400:
+            errors = self._errors.get((route, status))
+            if errors is None:
+                errors = self._errors[(route, status)] = HTTP_ERRORS.labels(route, str(status))
+            errors.inc()
+
+
 def install(app: Quart, cors_origins: tuple[str, ...]) -> None:
     """Register the before/after hooks on ``app``."""
     allowed = frozenset(cors_origins)
+    route_metrics = _RouteMetrics()
 
     @app.before_request
     async def _start() -> None:
@@ -57,11 +85,7 @@ def install(app: Quart, cors_origins: tuple[str, ...]) -> None:
                 response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
                 response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
                 response.headers["Access-Control-Max-Age"] = "3600"
-        route = route_label()
-        HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
         started = getattr(g, "started", None)
-        if started is not None:
-            HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
-        if response.status_code >= 400:
-            HTTP_ERRORS.labels(route, str(response.status_code)).inc()
+        elapsed = None if started is None else time.perf_counter() - started
+        route_metrics.observe(request.method, route_label(), response.status_code, elapsed)
         return response
