@@ -103,6 +103,7 @@ class EngineSettings:
     """Venue behaviours that differ between exchanges."""
 
     reject_immediate_trigger: bool = False
+    ioc_without_fill_is_error: bool = False
     order_id_start: int = 1
     trade_id_start: int = 1_000_000_000
     history_id_start: int = 100_000_000
@@ -263,11 +264,15 @@ class Engine:
             if order.parent_id is None and order.trigger.hit(self.mark(order.symbol)):
                 fills.extend(self._fire(account, order))
         else:
-            fills.extend(self._activate(account, order, maker_if_resting=False))
+            fills.extend(self._activate(account, order))
         return PlaceResult(order=order, fills=tuple(fills))
 
     def cancel(
-        self, account_id: int, *, order_id: int | None = None, client_id: str | None = None,
+        self,
+        account_id: int,
+        *,
+        order_id: int | None = None,
+        client_id: str | None = None,
         symbol: str | None = None,
     ) -> Order:
         """Cancel an open order by id or client id; raise ``Rejected(UNKNOWN_ORDER)``."""
@@ -287,7 +292,11 @@ class Engine:
         return canceled
 
     def order(
-        self, account_id: int, *, order_id: int | None = None, client_id: str | None = None,
+        self,
+        account_id: int,
+        *,
+        order_id: int | None = None,
+        client_id: str | None = None,
         symbol: str | None = None,
     ) -> Order:
         """Look an order up (open or finished); raise ``Rejected(UNKNOWN_ORDER)``."""
@@ -324,7 +333,9 @@ class Engine:
         previous = self._last_mark.get(symbol, mark)
         self._last_mark[symbol] = mark
         if mark != previous:
-            self._print(symbol, mark, self._synthetic_qty(instrument), buyer_is_maker=mark < previous)
+            self._print(
+                symbol, mark, self._synthetic_qty(instrument), buyer_is_maker=mark < previous
+            )
         fills: list[Fill] = []
         for _ in range(4):
             due = self._due_orders(instrument, mark)
@@ -338,7 +349,7 @@ class Engine:
                 if order.awaiting_trigger:
                     fills.extend(self._fire(account, order))
                 else:
-                    fills.extend(self._fill_resting(account, order, instrument))
+                    fills.extend(self._fill_resting(account, order))
         return fills
 
     # ------------------------------------------------------------------ history
@@ -407,8 +418,10 @@ class Engine:
                 f"notional {request.qty * reference} < {instrument.min_notional}",
             )
         position = account.positions.get(request.symbol) or Position()
-        if reduce_only and request.trigger is None and (
-            position.size == 0 or (position.size > 0) == (request.side is Side.BUY)
+        if (
+            reduce_only
+            and request.trigger is None
+            and (position.size == 0 or (position.size > 0) == (request.side is Side.BUY))
         ):
             raise Rejected(Reason.REDUCE_ONLY_REJECTED, "order would increase the position")
         if not reduce_only and request.trigger is None:
@@ -473,7 +486,7 @@ class Engine:
             qty = min(qty, abs(position.size))
         return max(qty, ZERO)
 
-    def _activate(self, account: Account, order: Order, *, maker_if_resting: bool) -> list[Fill]:
+    def _activate(self, account: Account, order: Order) -> list[Fill]:
         """Execute an active (untriggered or just triggered) order's taker part; rest the rest."""
         instrument = self.instrument(order.symbol)
         mark = self.mark(order.symbol)
@@ -483,6 +496,7 @@ class Engine:
             return []
         if order.close_position:
             order.qty = order.filled_qty + qty
+        clipped = qty < order.remaining
         limit = order.price if order.kind is OrderKind.LIMIT else None
         buy = order.side is Side.BUY
         levels = book.sweep(instrument, mark, buy=buy, qty=qty, limit=limit)
@@ -490,19 +504,16 @@ class Engine:
         if order.tif is TimeInForce.FOK and taken < qty:
             self._close(account, order, OrderStatus.EXPIRED, CancelReason.IOC)
             return []
-        if order.kind is OrderKind.LIMIT and order.tif is TimeInForce.IOC and not levels:
+        if self.settings.ioc_without_fill_is_error and order.tif is TimeInForce.IOC and not levels:
             self._close(account, order, OrderStatus.EXPIRED, CancelReason.IOC)
             raise Rejected(Reason.NO_LIQUIDITY, f"no liquidity at {order.price}")
         fills = [self._execute(account, order, lv.price, lv.qty, maker=False) for lv in levels]
-        if order.remaining == 0 or (order.close_position and taken >= qty):
+        if order.remaining == 0 or (clipped and order.reduce_only and taken >= qty):
             self._close(account, order, OrderStatus.FILLED, None)
         elif order.kind is OrderKind.MARKET or order.tif in (TimeInForce.IOC, TimeInForce.FOK):
             self._close(account, order, OrderStatus.EXPIRED, CancelReason.IOC)
-        elif order.reduce_only and qty < order.remaining and taken >= qty:
-            self._close(account, order, OrderStatus.EXPIRED, CancelReason.REDUCE_ONLY)
         else:
             self._rest(account, order)
-        del maker_if_resting
         return fills
 
     def _fire(self, account: Account, order: Order) -> list[Fill]:
@@ -514,18 +525,21 @@ class Engine:
         if not order.reduce_only:
             try:
                 self._check_margin(
-                    account, order.symbol, order.side, order.remaining,
+                    account,
+                    order.symbol,
+                    order.side,
+                    order.remaining,
                     order.price or self.mark(order.symbol),
                 )
             except Rejected:
                 self._close(account, order, OrderStatus.CANCELED, CancelReason.MARGIN)
                 return []
         try:
-            return self._activate(account, order, maker_if_resting=False)
+            return self._activate(account, order)
         except Rejected:
             return []
 
-    def _fill_resting(self, account: Account, order: Order, instrument: Instrument) -> list[Fill]:
+    def _fill_resting(self, account: Account, order: Order) -> list[Fill]:
         """A resting limit order was crossed: it fills at its own price as maker."""
         qty = self._executable_qty(account, order)
         if qty == 0:
@@ -534,11 +548,8 @@ class Engine:
             return []
         assert order.price is not None
         fill = self._execute(account, order, order.price, qty, maker=True)
-        if order.remaining == 0:
+        if order.remaining == 0 or order.reduce_only:
             self._close(account, order, OrderStatus.FILLED, None)
-        elif order.reduce_only:
-            self._close(account, order, OrderStatus.EXPIRED, CancelReason.REDUCE_ONLY)
-        del instrument
         return [fill]
 
     def _due_orders(self, instrument: Instrument, mark: Decimal) -> list[tuple[Decimal, Order]]:
@@ -613,7 +624,10 @@ class Engine:
     def _print(self, symbol: str, price: Decimal, qty: Decimal, *, buyer_is_maker: bool) -> None:
         self._tape[symbol].append(
             PublicTrade(
-                id=self._next_public_id, price=price, qty=qty, time_ms=self.clock.now_ms(),
+                id=self._next_public_id,
+                price=price,
+                qty=qty,
+                time_ms=self.clock.now_ms(),
                 buyer_is_maker=buyer_is_maker,
             )
         )

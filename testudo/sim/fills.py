@@ -57,8 +57,10 @@ class FillLog:
     def between(self, start_ms: int, end_ms: int | None, limit: int) -> list[Fill]:
         """Up to ``limit`` fills with ``start_ms <= time <= end_ms``, oldest first."""
         lo = bisect.bisect_left(self._all, start_ms, key=_time_key)
-        hi = len(self._all) if end_ms is None else bisect.bisect_right(
-            self._all, end_ms, key=_time_key
+        hi = (
+            len(self._all)
+            if end_ms is None
+            else bisect.bisect_right(self._all, end_ms, key=_time_key)
         )
         return self._all[lo : min(hi, lo + limit)]
 

@@ -1,0 +1,161 @@
+"""Simulated identities: Binance API keys and Hyperliquid wallets, agents and nonces."""
+
+from __future__ import annotations
+
+import random
+import string
+from collections.abc import Mapping
+
+import attrs
+from eth_account import Account as EthAccount
+
+_SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_KEY_ALPHABET = string.ascii_letters + string.digits
+
+DEFAULT_PERMISSIONS: Mapping[str, bool] = {
+    "ipRestrict": False,
+    "enableReading": True,
+    "enableFutures": True,
+    "enableWithdrawals": False,
+    "enableInternalTransfer": False,
+    "permitsUniversalTransfer": False,
+    "enableVanillaOptions": False,
+    "enableMargin": False,
+    "enableSpotAndMarginTrading": False,
+    "enablePortfolioMarginTrading": False,
+    "enableFixApiTrade": False,
+    "enableFixReadOnly": False,
+}
+
+
+@attrs.frozen
+class Credentials:
+    """Everything a client needs to reach one simulated account on every venue."""
+
+    account_id: int
+    api_key: str
+    secret: str
+    wallet_address: str
+    wallet_private_key: str
+    permissions: Mapping[str, bool]
+    created_ms: int
+
+    def public(self) -> dict[str, object]:
+        """The JSON shape the control API returns."""
+        return {
+            "account_id": self.account_id,
+            "api_key": self.api_key,
+            "secret": self.secret,
+            "wallet_address": self.wallet_address,
+            "wallet_private_key": self.wallet_private_key,
+            "permissions": dict(self.permissions),
+        }
+
+
+@attrs.frozen
+class Agent:
+    """An API wallet a Hyperliquid user approved."""
+
+    address: str
+    user: str
+    name: str
+    valid_until: int | None
+
+
+class NonceWindow:
+    """Hyperliquid's nonce rule: each signer keeps its 100 highest nonces.
+
+    A nonce is accepted when unused and larger than the smallest of those 100.
+    """
+
+    SIZE = 100
+
+    def __init__(self) -> None:
+        self._seen: dict[str, list[int]] = {}
+
+    def accept(self, signer: str, nonce: int) -> str | None:
+        """Record ``nonce`` for ``signer``; return an error message if it is refused."""
+        seen = self._seen.setdefault(signer.lower(), [])
+        if nonce in seen:
+            return "Invalid nonce: duplicate nonce"
+        if len(seen) >= self.SIZE and nonce < seen[0]:
+            return f"Invalid nonce: nonce {nonce} too low"
+        seen.append(nonce)
+        seen.sort()
+        if len(seen) > self.SIZE:
+            del seen[0]
+        return None
+
+
+class Registry:
+    """Credentials of every simulated account, keyed every way a venue looks them up."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._rng = random.Random(f"accounts:{seed}")
+        self._next_id = 1
+        self.by_id: dict[int, Credentials] = {}
+        self.by_api_key: dict[str, Credentials] = {}
+        self.by_wallet: dict[str, Credentials] = {}
+        self.agents: dict[str, Agent] = {}
+        self.builder_fees: dict[tuple[str, str], str] = {}
+        self.nonces = NonceWindow()
+
+    def create(
+        self, *, permissions: Mapping[str, bool] | None = None, now_ms: int = 0
+    ) -> Credentials:
+        """Mint a new identity with deterministic keys (from the registry's seed)."""
+        key = self._private_key()
+        wallet = EthAccount.from_key(key)
+        creds = Credentials(
+            account_id=self._next_id,
+            api_key=self._token(64),
+            secret=self._token(64),
+            wallet_address=wallet.address,
+            wallet_private_key="0x" + key.hex(),
+            permissions={**DEFAULT_PERMISSIONS, **(permissions or {})},
+            created_ms=now_ms,
+        )
+        self._next_id += 1
+        self.by_id[creds.account_id] = creds
+        self.by_api_key[creds.api_key] = creds
+        self.by_wallet[creds.wallet_address.lower()] = creds
+        return creds
+
+    def wallet(self, address: str) -> Credentials | None:
+        """The account whose wallet is ``address`` (any case)."""
+        return self.by_wallet.get(address.lower())
+
+    def approve_agent(
+        self, user: str, agent_address: str, name: str, valid_until: int | None
+    ) -> None:
+        """Approve ``agent_address`` for ``user``; an agent of the same name is replaced."""
+        user_key = user.lower()
+        for address, agent in list(self.agents.items()):
+            if agent.user == user_key and agent.name == name:
+                del self.agents[address]
+        self.agents[agent_address.lower()] = Agent(
+            address=agent_address, user=user_key, name=name, valid_until=valid_until
+        )
+
+    def agents_of(self, user: str) -> list[Agent]:
+        """Agents currently approved by ``user``."""
+        return [a for a in self.agents.values() if a.user == user.lower()]
+
+    def acting_user(self, signer: str, now_ms: int) -> Credentials | None:
+        """The account a signer may act for: its own wallet, or the user that approved it."""
+        own = self.wallet(signer)
+        if own is not None:
+            return own
+        agent = self.agents.get(signer.lower())
+        if agent is None or (agent.valid_until is not None and agent.valid_until < now_ms):
+            return None
+        return self.wallet(agent.user)
+
+    def _token(self, length: int) -> str:
+        return "".join(self._rng.choice(_KEY_ALPHABET) for _ in range(length))
+
+    def _private_key(self) -> bytes:
+        while True:
+            value = self._rng.getrandbits(256)
+            if 0 < value < _SECP256K1_ORDER:
+                return value.to_bytes(32, "big")

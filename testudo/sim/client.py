@@ -1,0 +1,166 @@
+"""Async client of a running simulator's control API, plus configured ccxt clients."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import ccxt  # type: ignore[import-untyped]
+import httpx
+
+from testudo.sim.server import SimHandle
+from testudo.sim.simulator import Simulator
+from testudo.sim.wiring import point_ccxt_at
+
+
+@attrs.frozen
+class SimAccount:
+    """Credentials of one simulated account."""
+
+    account_id: int
+    api_key: str
+    secret: str
+    wallet_address: str
+    wallet_private_key: str
+
+
+class SimClient:
+    """Drives a simulator over its control API (what tests use)."""
+
+    def __init__(self, handle: SimHandle, http: httpx.AsyncClient) -> None:
+        self.handle = handle
+        self.http = http
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        return self.handle.base_url
+
+    @property
+    def simulator(self) -> Simulator:
+        """The in-process state, for direct inspection."""
+        return self.handle.simulator
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.http.request(method, f"/_sim{path}", **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    async def create_account(
+        self, balance: Decimal | str = "10000", permissions: dict[str, bool] | None = None
+    ) -> SimAccount:
+        """A new account funded with ``balance`` on every venue."""
+        data = await self._call(
+            "POST", "/accounts", json={"balance": str(balance), "permissions": permissions or {}}
+        )
+        return SimAccount(
+            account_id=data["account_id"],
+            api_key=data["api_key"],
+            secret=data["secret"],
+            wallet_address=data["wallet_address"],
+            wallet_private_key=data["wallet_private_key"],
+        )
+
+    async def set_price(
+        self, symbol: str, price: Decimal | str, *, freeze: bool | None = None
+    ) -> dict[str, Any]:
+        """Move ``symbol`` (``BTC_USDT``) to ``price`` now."""
+        body: dict[str, Any] = {"symbol": symbol, "price": str(price)}
+        if freeze is not None:
+            body["freeze"] = freeze
+        result: dict[str, Any] = await self._call("POST", "/prices", json=body)
+        return result
+
+    async def prices(self) -> dict[str, Any]:
+        """Reference prices and venue marks."""
+        result: dict[str, Any] = await self._call("GET", "/prices")
+        return result
+
+    async def step(self, steps: int = 1) -> dict[str, Any]:
+        """Advance the random walk."""
+        result: dict[str, Any] = await self._call("POST", "/walk", json={"steps": steps})
+        return result
+
+    async def generate_history(
+        self,
+        account: SimAccount,
+        *,
+        venue: str = "binance",
+        fills: int = 1000,
+        days: int = 90,
+        seed: int = 0,
+    ) -> int:
+        """Generate past fills for ``account`` on ``venue``; return how many."""
+        key = (
+            {"api_key": account.api_key}
+            if venue == "binance"
+            else {"wallet_address": account.wallet_address}
+        )
+        data = await self._call(
+            "POST", "/history", json={**key, "fills": fills, "days": days, "seed": seed}
+        )
+        return int(data["generated"])
+
+    async def set_fault(
+        self, exchange: str, mode: str, endpoint: str | None = None, **params: Any
+    ) -> list[dict[str, Any]]:
+        """Switch a fault on (or ``mode="off"``); return the active rules."""
+        body = {"exchange": exchange, "mode": mode, **params}
+        if endpoint is not None:
+            body["endpoint"] = endpoint
+        data = await self._call("POST", "/faults", json=body)
+        return list(data["rules"])
+
+    async def clear_faults(self) -> None:
+        """Remove every fault."""
+        await self._call("DELETE", "/faults")
+
+    async def state(self, account: SimAccount, fills: int = 100) -> dict[str, Any]:
+        """Balances, positions, open orders and fills of ``account`` on every venue."""
+        result: dict[str, Any] = await self._call(
+            "GET", "/state", params={"account_id": account.account_id, "fills": fills}
+        )
+        return result
+
+    def binance(self, account: SimAccount, **options: Any) -> Any:
+        """A sync ``ccxt.binanceusdm`` for ``account``, pointed at the simulator."""
+        return make_binance(self.base_url, account, **options)
+
+    def hyperliquid(
+        self, account: SimAccount, *, agent_key: str | None = None, **options: Any
+    ) -> Any:
+        """A sync ``ccxt.hyperliquid`` for ``account`` (signing with ``agent_key`` if given)."""
+        return make_hyperliquid(self.base_url, account, agent_key=agent_key, **options)
+
+
+def make_binance(base_url: str, account: SimAccount, **options: Any) -> Any:
+    """A configured ``ccxt.binanceusdm`` (rate limiting off unless asked)."""
+    exchange = ccxt.binanceusdm(
+        {
+            "apiKey": account.api_key,
+            "secret": account.secret,
+            "enableRateLimit": options.pop("enableRateLimit", False),
+            "timeout": options.pop("timeout", 10_000),
+            "options": options,
+        }
+    )
+    point_ccxt_at(exchange, base_url)
+    return exchange
+
+
+def make_hyperliquid(
+    base_url: str, account: SimAccount, *, agent_key: str | None = None, **options: Any
+) -> Any:
+    """A configured ``ccxt.hyperliquid`` (wallet address of the user, key of user or agent)."""
+    exchange = ccxt.hyperliquid(
+        {
+            "walletAddress": account.wallet_address,
+            "privateKey": agent_key or account.wallet_private_key,
+            "enableRateLimit": options.pop("enableRateLimit", False),
+            "timeout": options.pop("timeout", 10_000),
+            "options": options,
+        }
+    )
+    point_ccxt_at(exchange, base_url)
+    return exchange
