@@ -35,7 +35,8 @@ class Registry:
         """The running actor for ``key``, or None."""
         return self._refs.get(key)
 
-    def keys(self) -> list[Hashable]:
+    def snapshot(self) -> list[Hashable]:
+        """Every key with a running actor, now."""
         return list(self._refs)
 
     async def ensure(

@@ -12,18 +12,33 @@ from collections.abc import Iterable
 from quart import Blueprint
 from quart_schema import QuartSchema
 from quart_trio import QuartTrio
+from quart_trio.wrappers.request import TrioRequest
+from werkzeug.exceptions import BadRequest
 
 from testudo import __version__
 from testudo.system import System
 
 from . import errors, middleware
+from .auth import auth_blueprint
 from .health import health_blueprint
 from .http_metrics import metrics_blueprint
+
+
+class InvalidJson(BadRequest):
+    """The request body is not JSON (answered as 400 ``invalid_json``)."""
+
+    description = "The request body is not valid JSON."
+
+
+class Request(TrioRequest):
+    def on_json_loading_failed(self, error: Exception) -> None:
+        raise InvalidJson()
 
 
 def create_app(system: System, extra_blueprints: Iterable[Blueprint] = ()) -> QuartTrio:
     """Build the QuartTrio app serving ``system``."""
     app = QuartTrio("testudo")
+    app.request_class = Request
     app.config.update(
         TESTUDO_SYSTEM=system,
         MAX_CONTENT_LENGTH=system.settings.max_body_bytes,
@@ -47,6 +62,7 @@ def create_app(system: System, extra_blueprints: Iterable[Blueprint] = ()) -> Qu
     errors.install(app)
     app.register_blueprint(health_blueprint)
     app.register_blueprint(metrics_blueprint)
+    app.register_blueprint(auth_blueprint)
     for blueprint in extra_blueprints:
         app.register_blueprint(blueprint)
     return app

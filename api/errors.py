@@ -89,7 +89,7 @@ def install(app: Quart) -> None:
         headers = {}
         if status == 405 and getattr(error, "valid_methods", None):
             headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
-        if status == 400 and "JSON" in (error.description or ""):
+        if status == 400 and type(error).__name__ == "InvalidJson":
             code = "invalid_json"
         return problem_response(
             status, code, detail, headers=headers, request_id=current_request_id()

@@ -23,6 +23,8 @@ import pytest
 import trio
 from psycopg.conninfo import make_conninfo
 
+from testudo.clock import ManualClock
+from testudo.config import Settings
 from testudo.db import Database
 from testudo.db.embedded import EmbeddedPostgres
 from testudo.db.migrations import apply_migrations
@@ -104,25 +106,41 @@ async def db(db_url: str) -> AsyncIterator[Database]:
         await database.close()
 
 
-@pytest.fixture
-async def service(
-    nursery: trio.Nursery, db_url: str, tmp_path: Path
-) -> AsyncIterator[Running]:
-    """The whole service in-process on ephemeral ports, on this test's database."""
-    from testudo.config import Settings
-    from testudo.service import run_service
+SIWE_DOMAIN = "desk.testudo.test"
+SIWE_URI = "https://desk.testudo.test"
 
-    settings = Settings(
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The service's clock in tests: moves only when a test advances it."""
+    return ManualClock()
+
+
+def make_settings(db_url: str, data_dir: Path) -> Settings:
+    return Settings(
         http_port=0,
         ws_port=0,
-        data_dir=tmp_path / "data",
+        data_dir=data_dir,
         database_url=db_url,
         cors_origins=("https://desk.example",),
         shutdown_grace=2.0,
         db_pool_size=4,
+        siwe_domain=SIWE_DOMAIN,
+        siwe_uri=SIWE_URI,
+        siwe_chain_ids=(1, 10),
     )
+
+
+@pytest.fixture
+async def service(
+    nursery: trio.Nursery, db_url: str, tmp_path: Path, clock: ManualClock
+) -> AsyncIterator[Running]:
+    """The whole service in-process on ephemeral ports, on this test's database."""
+    from testudo.service import run_service
+
+    settings = make_settings(db_url, tmp_path / "data")
     running: Running = await nursery.start(
-        functools.partial(run_service, settings, handle_signals=False)
+        functools.partial(run_service, settings, handle_signals=False, clock=clock)
     )
     try:
         yield running

@@ -14,6 +14,7 @@ import trio
 
 from testudo import __version__, logs
 from testudo.config import ConfigError, add_database_arguments, add_service_arguments, from_args
+from testudo.sim import cli as sim_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,13 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
     add_database_arguments(migrate)
 
-    try:
-        from testudo.sim import cli as sim_cli
-    except ImportError:  # the simulator package is optional at import time
-        sim_cli = None
-    if sim_cli is not None:
-        sim = commands.add_parser("sim", help="run the exchange simulator on loopback")
-        sim_cli.add_arguments(sim)
+    sim = commands.add_parser("sim", help="run the exchange simulator on loopback")
+    sim_cli.add_arguments(sim)
     return parser
 
 
@@ -45,8 +41,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "migrate":
             return _migrate(args)
         if args.command == "sim":
-            from testudo.sim import cli as sim_cli
-
             code: int = sim_cli.run(args)
             return code
     except ConfigError as exc:

@@ -40,6 +40,20 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     shutdown_grace: float = 10.0
     db_pool_size: int = 8
+    siwe_domain: str | None = None
+    siwe_uri: str | None = None
+    siwe_chain_ids: tuple[int, ...] = (1,)
+    jwt_secret: str | None = attrs.field(default=None, repr=False)
+    cookie_samesite: str = "Strict"
+    cookie_secure: bool = True
+
+    @property
+    def resolved_siwe_domain(self) -> str:
+        return self.siwe_domain or f"localhost:{self.http_port}"
+
+    @property
+    def resolved_siwe_uri(self) -> str:
+        return self.siwe_uri or f"http://{self.resolved_siwe_domain}"
 
     @property
     def embedded_database(self) -> bool:
@@ -74,6 +88,29 @@ def add_service_arguments(parser: argparse.ArgumentParser) -> None:
         help="comma-separated list of allowed origins (credentials allowed)",
     )
     parser.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"))
+    parser.add_argument(
+        "--siwe-domain",
+        default=_env("SIWE_DOMAIN"),
+        help="the domain SIWE messages must name (default localhost:<http port>)",
+    )
+    parser.add_argument(
+        "--siwe-uri",
+        default=_env("SIWE_URI"),
+        help="the URI SIWE messages must name (default http://<domain>)",
+    )
+    parser.add_argument(
+        "--siwe-chain-ids",
+        default=_env("SIWE_CHAIN_IDS", "1"),
+        help="comma-separated chain ids accepted in SIWE messages",
+    )
+    parser.add_argument(
+        "--cookie-samesite",
+        choices=["Strict", "Lax", "None"],
+        default=_env("COOKIE_SAMESITE", "Strict"),
+    )
+    parser.add_argument(
+        "--cookie-secure", choices=["true", "false"], default=_env("COOKIE_SECURE", "true")
+    )
     parser.add_argument(
         "--shutdown-grace",
         type=float,
@@ -114,6 +151,19 @@ def from_args(args: argparse.Namespace) -> Settings:
         )
     if getattr(args, "shutdown_grace", None) is not None:
         values["shutdown_grace"] = float(args.shutdown_grace)
+    for key in ("siwe_domain", "siwe_uri", "cookie_samesite"):
+        if getattr(args, key, None):
+            values[key] = getattr(args, key)
+    if getattr(args, "siwe_chain_ids", None):
+        try:
+            values["siwe_chain_ids"] = tuple(
+                int(part) for part in args.siwe_chain_ids.split(",") if part.strip()
+            )
+        except ValueError:
+            raise ConfigError(f"invalid chain id list: {args.siwe_chain_ids!r}") from None
+    if getattr(args, "cookie_secure", None):
+        values["cookie_secure"] = args.cookie_secure == "true"
+    values["jwt_secret"] = _env("JWT_SECRET")
     return Settings(**values)
 
 

@@ -26,8 +26,14 @@ from trio_websocket import WebSocketServer
 
 from actors import ChildSpec, Registry, Supervisor
 from actors.pg_listener import PgListener
+from actors.revocation_router import RevocationRouter
 from api.app import create_app
 from api.ws.server import WsService
+from testudo.auth.keys import SecretError, load_or_create_secret
+from testudo.auth.service import AuthService
+from testudo.auth.settings import AuthSettings
+from testudo.auth.siwe_check import preload as preload_siwe
+from testudo.clock import Clock, SystemClock
 from testudo.config import ConfigError, Settings, ensure_data_dir
 from testudo.db import Database, DatabaseUnavailable
 from testudo.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
@@ -125,14 +131,33 @@ async def migrate(database_url: str) -> int:
     return len(applied)
 
 
+def auth_settings(settings: Settings) -> AuthSettings:
+    """Resolve authentication settings, creating the JWT secret on first start."""
+    try:
+        secret = load_or_create_secret(settings.data_dir, "jwt.key", settings.jwt_secret)
+    except SecretError as exc:
+        raise ConfigError(str(exc)) from None
+    return AuthSettings(
+        siwe_domain=settings.resolved_siwe_domain,
+        siwe_uri=settings.resolved_siwe_uri,
+        chain_ids=frozenset(settings.siwe_chain_ids),
+        jwt_secret=secret,
+        cookie_secure=settings.cookie_secure,
+        cookie_samesite=settings.cookie_samesite,
+    )
+
+
 async def run_service(
     settings: Settings,
     *,
     handle_signals: bool = True,
+    clock: Clock | None = None,
     task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run the whole service until SIGINT/SIGTERM (or ``Running.shutdown()``)."""
     ensure_data_dir(settings.data_dir)
+    auth = auth_settings(settings)
+    await trio.to_thread.run_sync(preload_siwe)
     http_sockets, http_port = bind_http(settings)
     ws_listeners = await bind_ws(settings)
     ws_port = ws_listeners[0].socket.getsockname()[1]
@@ -147,6 +172,8 @@ async def run_service(
         try:
             await _serve(
                 settings,
+                auth,
+                clock or SystemClock(),
                 db,
                 database_url,
                 http_sockets,
@@ -169,6 +196,8 @@ async def run_service(
 
 async def _serve(
     settings: Settings,
+    auth: AuthSettings,
+    clock: Clock,
     db: Database,
     database_url: str,
     http_sockets: Sockets,
@@ -184,14 +213,23 @@ async def _serve(
     async with trio.open_nursery() as nursery:
         await nursery.start(root.run)
         children: dict[str, Any] = root.children
+        registry = Registry()
+        auth_service = AuthService(db, registry, children["sessions"], auth, clock)
         system = System(
             settings=settings,
             db=db,
             root=root,
-            registry=Registry(),
+            registry=registry,
             listener=children["pg-listener"],
             exchanges=children["exchanges"],
             sessions=children["sessions"],
+            auth=auth_service,
+            clock=clock,
+        )
+        await root.start_child(
+            ChildSpec(
+                "revocation-router", lambda: RevocationRouter(children["pg-listener"], auth_service)
+            )
         )
         app = create_app(system)
         for sock in http_sockets.insecure_sockets:

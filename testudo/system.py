@@ -13,6 +13,8 @@ import attrs
 
 from actors import ActorRef, Registry, Supervisor, SupervisorRef
 from actors.pg_listener import ListenerStatus, Status
+from testudo.auth.service import AuthService
+from testudo.clock import Clock
 from testudo.config import Settings
 from testudo.db import Database
 from testudo.exchanges.health import HealthBoard
@@ -27,6 +29,8 @@ class System:
     listener: ActorRef[Any]
     exchanges: SupervisorRef
     sessions: SupervisorRef
+    auth: AuthService
+    clock: Clock
     health: HealthBoard = attrs.Factory(HealthBoard)
 
     async def listener_status(self) -> ListenerStatus | None:

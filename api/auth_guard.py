@@ -1,0 +1,111 @@
+"""Authentication of requests: bearer token or ``access_token`` cookie (the bearer wins).
+
+``@authenticated`` resolves the caller into a :class:`~testudo.auth.service.Principal` (kept in
+``g.principal``) or answers 401/429 problem+json. Cookie-authenticated state-changing requests
+must also pass a cross-site check: a ``Sec-Fetch-Site`` other than same-origin/same-site/none,
+or an ``Origin`` outside the allowed list, is refused with 403; when cookies are not
+``SameSite=Strict`` one of the two headers must be present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar, cast
+from urllib.parse import urlsplit
+
+from quart import g, request
+
+from testudo.auth.service import AuthFailure, Principal
+
+from .context import system
+from .problems import ApiError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def failure(error: AuthFailure) -> ApiError:
+    headers = {"WWW-Authenticate": 'Bearer realm="testudo"'} if error.status == 401 else {}
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    return ApiError(error.status, error.error, error.detail, headers=headers)
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else url
+
+
+def check_cross_site() -> None:
+    """Refuse cross-site state-changing requests that ride on cookies."""
+    if request.method in SAFE_METHODS:
+        return
+    sys = system()
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    origin = request.headers.get("Origin")
+    allowed = set(sys.settings.cors_origins) | {_origin_of(sys.auth.settings.siwe_uri)}
+    if fetch_site is not None and fetch_site not in ("same-origin", "same-site", "none"):
+        raise ApiError(403, "cross_site_request", "Cross-site requests must use a bearer token.")
+    if origin is not None and origin != "null" and origin not in allowed:
+        raise ApiError(403, "cross_site_request", f"Origin {origin} is not allowed.")
+    if sys.auth.settings.cookie_samesite != "Strict" and fetch_site is None and origin is None:
+        raise ApiError(
+            403,
+            "cross_site_request",
+            "Cookie-authenticated requests must carry Origin or Sec-Fetch-Site.",
+        )
+
+
+async def current_principal() -> Principal:
+    """Authenticate the current request or raise the problem to answer with."""
+    token = bearer_token()
+    from_cookie = False
+    if token is None:
+        token = request.cookies.get("access_token")
+        from_cookie = token is not None
+    if not token:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "Authentication required: a bearer token or cookie.",
+            headers={"WWW-Authenticate": 'Bearer realm="testudo"'},
+        )
+    result = await system().auth.authenticate(token, client_ip())
+    if isinstance(result, AuthFailure):
+        raise failure(result)
+    if from_cookie:
+        check_cross_site()
+    g.principal = result
+    return result
+
+
+def authenticated(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Decorator: the handler runs only for an authenticated caller (``g.principal``)."""
+
+    @wraps(handler)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        await current_principal()
+        return await handler(*args, **kwargs)
+
+    wrapper.__dict__.setdefault("_testudo_auth", True)
+    return cast(Callable[P, Awaitable[R]], wrapper)
+
+
+def principal() -> Principal:
+    """The principal of the current (authenticated) request."""
+    return cast(Principal, g.principal)

@@ -1,0 +1,1 @@
+"""Sign-in with Ethereum, sessions, tokens, extension pairing and revocation."""
