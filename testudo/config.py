@@ -46,6 +46,11 @@ class Settings:
     jwt_secret: str | None = attrs.field(default=None, repr=False)
     cookie_samesite: str = "Strict"
     cookie_secure: bool = True
+    exchange_base_url: str | None = None
+    simulated_exchanges: bool = False
+    sim_url: str | None = None
+    sim_port: int = 8090
+    master_key: str | None = attrs.field(default=None, repr=False)
 
     @property
     def resolved_siwe_domain(self) -> str:
@@ -112,6 +117,28 @@ def add_service_arguments(parser: argparse.ArgumentParser) -> None:
         "--cookie-secure", choices=["true", "false"], default=_env("COOKIE_SECURE", "true")
     )
     parser.add_argument(
+        "--exchange-base-url",
+        default=_env("EXCHANGE_BASE_URL"),
+        help="send every exchange request to <url>/<ccxt id>/... (a gateway or proxy)",
+    )
+    parser.add_argument(
+        "--simulated-exchanges",
+        action="store_true",
+        default=_env("SIMULATED_EXCHANGES", "") in ("1", "true", "yes"),
+        help="trade against the built-in exchange simulator (offline demo and tests)",
+    )
+    parser.add_argument(
+        "--sim-url",
+        default=_env("SIM_URL"),
+        help="with --simulated-exchanges: use this running `testudo sim` instead",
+    )
+    parser.add_argument(
+        "--sim-port",
+        type=_port,
+        default=_env("SIM_PORT", "8090"),
+        help="with --simulated-exchanges: port of the in-process simulator",
+    )
+    parser.add_argument(
         "--shutdown-grace",
         type=float,
         default=_env("SHUTDOWN_GRACE", "10"),
@@ -164,6 +191,15 @@ def from_args(args: argparse.Namespace) -> Settings:
     if getattr(args, "cookie_secure", None):
         values["cookie_secure"] = args.cookie_secure == "true"
     values["jwt_secret"] = _env("JWT_SECRET")
+    values["master_key"] = _env("MASTER_KEY")
+    if getattr(args, "exchange_base_url", None):
+        values["exchange_base_url"] = args.exchange_base_url
+    if getattr(args, "simulated_exchanges", False):
+        values["simulated_exchanges"] = True
+    if getattr(args, "sim_url", None):
+        values["sim_url"] = args.sim_url
+    if getattr(args, "sim_port", None) is not None:
+        values["sim_port"] = int(args.sim_port)
     return Settings(**values)
 
 

@@ -38,6 +38,7 @@ from testudo.config import ConfigError, Settings, ensure_data_dir
 from testudo.db import Database, DatabaseUnavailable
 from testudo.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from testudo.db.migrations import MigrationError, apply_migrations
+from testudo.exchanges.clients import ClientFactory
 from testudo.system import System
 
 log = logging.getLogger("testudo.service")
@@ -211,6 +212,7 @@ async def _serve(
     shutdown = trio.Event()
     root = build_root(database_url)
     async with trio.open_nursery() as nursery:
+        exchange_base = await _exchange_base_url(settings, nursery)
         await nursery.start(root.run)
         children: dict[str, Any] = root.children
         registry = Registry()
@@ -225,6 +227,8 @@ async def _serve(
             sessions=children["sessions"],
             auth=auth_service,
             clock=clock,
+            clients=ClientFactory(base_url=exchange_base),
+            offline_exchanges_only=settings.simulated_exchanges,
         )
         await root.start_child(
             ChildSpec(
@@ -284,6 +288,38 @@ async def _serve(
             await root.wait_stopped()
         nursery.cancel_scope.cancel()
     log.info("stopped", extra={"json_fields": {"event": "stopped"}})
+
+
+async def _exchange_base_url(settings: Settings, nursery: trio.Nursery) -> str | None:
+    """Where exchange requests go: the exchanges themselves, a gateway, or the simulator.
+
+    ``--simulated-exchanges`` without ``--sim-url`` starts the simulator in this process (on
+    ``--sim-port``); with ``--sim-url`` an already running ``testudo sim`` is used, so the
+    simulator outlives a crash of the service.
+    """
+    if not settings.simulated_exchanges:
+        return settings.exchange_base_url
+    if settings.sim_url:
+        return settings.sim_url
+    from testudo.sim.server import serve_simulator
+    from testudo.sim.simulator import SimConfig
+
+    try:
+        handle = await nursery.start(serve_simulator, SimConfig(port=settings.sim_port))
+    except OSError as exc:
+        raise ConfigError(_bind_error("simulator", "127.0.0.1", settings.sim_port, exc)) from None
+    log.info(
+        "simulator started",
+        extra={
+            "json_fields": {
+                "event": "simulator_started",
+                "url": handle.base_url,
+                "demo_api_key": handle.demo.api_key,
+                "demo_wallet": handle.demo.wallet_address,
+            }
+        },
+    )
+    return str(handle.base_url)
 
 
 async def _watch_signals(shutdown: trio.Event, root_scope: trio.CancelScope) -> None:

@@ -17,6 +17,7 @@ from testudo.auth.service import AuthService
 from testudo.clock import Clock
 from testudo.config import Settings
 from testudo.db import Database
+from testudo.exchanges.clients import ClientFactory
 from testudo.exchanges.health import HealthBoard
 
 
@@ -31,6 +32,8 @@ class System:
     sessions: SupervisorRef
     auth: AuthService
     clock: Clock
+    clients: ClientFactory = attrs.Factory(ClientFactory)
+    offline_exchanges_only: bool = False
     health: HealthBoard = attrs.Factory(HealthBoard)
 
     async def listener_status(self) -> ListenerStatus | None:

@@ -1,51 +1,12 @@
-"""Point a ccxt client at another base URL (a simulator, a proxy, a recorded-API server)."""
+"""Point a ccxt client at the simulator: the same generic base-URL rewrite production uses."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+
+from testudo.exchanges.endpoints import rebase_urls
 
 
 def point_ccxt_at(exchange: Any, base_url: str) -> None:
-    """Send every request of ``exchange`` to ``<base_url>/<exchange.id>/<original path>``.
-
-    Walks ``exchange.urls['api']`` recursively and replaces scheme and host of each entry:
-    ``https://fapi.binance.com/fapi/v1`` becomes ``<base_url>/binanceusdm/fapi/v1``.
-
-    Some ccxt classes (the Binance family) pick error tables by the URL's host; once the
-    host is gone, the table of the client's default market type (e.g. ``linear``) is merged
-    into the generic one so errors keep their proper classes (``InsufficientFunds``, ...).
-    """
-    prefix = base_url.rstrip("/") + "/" + str(exchange.id)
-    exchange.urls["api"] = _rewrite(exchange.urls["api"], prefix)
-    _merge_market_type_exceptions(exchange)
-
-
-def _rewrite(value: Any, prefix: str) -> Any:
-    if isinstance(value, str):
-        parts = urlsplit(value)
-        rest = parts.path.rstrip("/")
-        if parts.query:
-            rest += "?" + parts.query
-        return prefix + rest
-    if isinstance(value, dict):
-        return {key: _rewrite(item, prefix) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_rewrite(item, prefix) for item in value]
-    return value
-
-
-def _merge_market_type_exceptions(exchange: Any) -> None:
-    exceptions = getattr(exchange, "exceptions", None)
-    options = getattr(exchange, "options", None) or {}
-    if not isinstance(exceptions, dict):
-        return
-    for market_type in (options.get("defaultSubType"), options.get("defaultType")):
-        table = exceptions.get(market_type) if isinstance(market_type, str) else None
-        if not isinstance(table, dict):
-            continue
-        for kind in ("exact", "broad"):
-            specific = table.get(kind)
-            if isinstance(specific, dict):
-                exceptions[kind] = {**exceptions.get(kind, {}), **specific}
-        return
+    """Send every request of ``exchange`` to ``<base_url>/<exchange.id>/<original path>``."""
+    rebase_urls(exchange, base_url)
