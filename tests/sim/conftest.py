@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
+from testudo.sim.client import SimAccount, SimClient
 from testudo.sim.clock import ManualClock
 from testudo.sim.engine import Engine, EngineSettings
 from testudo.sim.instruments import (
@@ -48,7 +50,10 @@ def binance_engine(feed: PriceFeed, clock: ManualClock) -> Engine:
 def hl_engine(feed: PriceFeed, clock: ManualClock) -> Engine:
     """A Hyperliquid-flavoured engine with account 1 holding 10000 USDC."""
     engine = Engine(
-        HYPERLIQUID, hyperliquid_instruments(), feed, clock,
+        HYPERLIQUID,
+        hyperliquid_instruments(),
+        feed,
+        clock,
         EngineSettings(ioc_without_fill_is_error=True),
     )
     engine.open_account(1, Decimal("10000"))
@@ -64,3 +69,21 @@ def reprice(feed: PriceFeed, binance_engine: Engine) -> Callable[[str, str], Non
         binance_engine.on_price(symbol)
 
     return move
+
+
+@pytest.fixture
+async def account(sim: SimClient) -> SimAccount:
+    """A fresh account with 10000 USDT on Binance and 10000 USDC on Hyperliquid."""
+    return await sim.create_account("10000")
+
+
+@pytest.fixture
+def binance(sim: SimClient, account: SimAccount) -> Any:
+    """A real ``ccxt.binanceusdm`` for ``account``, pointed at the simulator."""
+    return sim.binance(account)
+
+
+@pytest.fixture
+def hyperliquid(sim: SimClient, account: SimAccount) -> Any:
+    """A real ``ccxt.hyperliquid`` signing with ``account``'s wallet key."""
+    return sim.hyperliquid(account)

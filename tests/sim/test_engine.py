@@ -34,18 +34,26 @@ def limit(side: Side, qty: str, price: str, **kw: object) -> OrderRequest:
     return OrderRequest(BTC, side, OrderKind.LIMIT, D(qty), D(price), **kw)  # type: ignore[arg-type]
 
 
-def stop(side: Side, qty: str, trigger: str, kind: TriggerKind = TriggerKind.STOP,
-         **kw: object) -> OrderRequest:
+def stop(
+    side: Side, qty: str, trigger: str, kind: TriggerKind = TriggerKind.STOP, **kw: object
+) -> OrderRequest:
     return OrderRequest(
-        BTC, side, OrderKind.MARKET, D(qty), reduce_only=True,
-        trigger=trigger_for(kind, side, D(trigger)), **kw,  # type: ignore[arg-type]
+        BTC,
+        side,
+        OrderKind.MARKET,
+        D(qty),
+        reduce_only=True,
+        trigger=trigger_for(kind, side, D(trigger)),
+        **kw,  # type: ignore[arg-type]
     )
 
 
 def test_market_buy_takes_best_ask_and_pays_taker_fee(binance_engine: Engine) -> None:
     result = binance_engine.place(1, market(Side.BUY, "0.3"))
     assert result.order.status is OrderStatus.FILLED
-    assert [(f.price, f.qty, f.is_maker) for f in result.fills] == [(D("50000.10"), D("0.3"), False)]
+    assert [(f.price, f.qty, f.is_maker) for f in result.fills] == [
+        (D("50000.10"), D("0.3"), False)
+    ]
     assert result.fills[0].fee == D("7.50001500")
     position = binance_engine.position(1, BTC)
     assert (position.size, position.entry_price) == (D("0.3"), D("50000.10"))
@@ -55,7 +63,8 @@ def test_market_buy_takes_best_ask_and_pays_taker_fee(binance_engine: Engine) ->
 def test_large_market_order_sweeps_several_levels(binance_engine: Engine) -> None:
     result = binance_engine.place(1, market(Side.SELL, "1.2"))
     assert [(f.price, f.qty) for f in result.fills] == [
-        (D("49999.90"), D("0.5")), (D("49999.80"), D("0.7")),
+        (D("49999.90"), D("0.5")),
+        (D("49999.80"), D("0.7")),
     ]
     assert result.order.average_price == (D("49999.90") * D("0.5") + D("49999.80") * D("0.7")) / D(
         "1.2"
@@ -65,8 +74,10 @@ def test_large_market_order_sweeps_several_levels(binance_engine: Engine) -> Non
 
 def test_marketable_limit_fills_partially_and_rests(binance_engine: Engine) -> None:
     result = binance_engine.place(1, limit(Side.BUY, "1.0", "50000.20"))
-    assert [(f.price, f.qty) for f in result.fills] == [(D("50000.10"), D("0.5")),
-                                                         (D("50000.20"), D("0.5"))]
+    assert [(f.price, f.qty) for f in result.fills] == [
+        (D("50000.10"), D("0.5")),
+        (D("50000.20"), D("0.5")),
+    ]
     assert result.order.status is OrderStatus.FILLED
     result = binance_engine.place(1, limit(Side.BUY, "2.0", "50000.20"))
     assert result.order.status is OrderStatus.PARTIALLY_FILLED
@@ -90,7 +101,9 @@ def test_resting_limit_fills_at_its_price_as_maker(
 def test_ioc_and_fok(binance_engine: Engine) -> None:
     ioc = binance_engine.place(1, limit(Side.BUY, "2.0", "50000.20", tif=TimeInForce.IOC)).order
     assert (ioc.status, ioc.filled_qty, ioc.cancel_reason) == (
-        OrderStatus.EXPIRED, D("1.5"), CancelReason.IOC
+        OrderStatus.EXPIRED,
+        D("1.5"),
+        CancelReason.IOC,
     )
     fok = binance_engine.place(1, limit(Side.SELL, "3", "49999.90", tif=TimeInForce.FOK)).order
     assert (fok.status, fok.filled_qty) == (OrderStatus.EXPIRED, D("0"))
@@ -191,7 +204,9 @@ def test_reduce_only_trigger_without_position_expires(
     binance_engine.place(1, market(Side.SELL, "0.01", reduce_only=True))
     reprice(BTC, "52500")
     assert (tp.status, tp.cancel_reason, tp.filled_qty) == (
-        OrderStatus.EXPIRED, CancelReason.REDUCE_ONLY, D("0")
+        OrderStatus.EXPIRED,
+        CancelReason.REDUCE_ONLY,
+        D("0"),
     )
 
 
@@ -199,10 +214,17 @@ def test_close_position_trigger_closes_whatever_is_open(
     binance_engine: Engine, reprice: Callable[[str, str], None]
 ) -> None:
     binance_engine.place(1, market(Side.SELL, "0.05"))
-    guard = binance_engine.place(1, OrderRequest(
-        BTC, Side.BUY, OrderKind.MARKET, D("0"), close_position=True,
-        trigger=trigger_for(TriggerKind.STOP, Side.BUY, D("51000")),
-    )).order
+    guard = binance_engine.place(
+        1,
+        OrderRequest(
+            BTC,
+            Side.BUY,
+            OrderKind.MARKET,
+            D("0"),
+            close_position=True,
+            trigger=trigger_for(TriggerKind.STOP, Side.BUY, D("51000")),
+        ),
+    ).order
     binance_engine.place(1, market(Side.SELL, "0.02"))
     reprice(BTC, "51500")
     assert (guard.status, guard.filled_qty) == (OrderStatus.FILLED, D("0.07"))
@@ -237,10 +259,18 @@ def test_margin_summary_marks_to_market(
 
 def test_parent_child_orders_wait_for_the_parent(hl_engine: Engine, feed: PriceFeed) -> None:
     parent = hl_engine.place(1, OrderRequest(BTC, Side.BUY, OrderKind.LIMIT, D("0.01"), D("49000")))
-    child = hl_engine.place(1, OrderRequest(
-        BTC, Side.SELL, OrderKind.MARKET, D("0.01"), reduce_only=True, parent_id=parent.order.id,
-        trigger=trigger_for(TriggerKind.STOP, Side.SELL, D("48000")),
-    )).order
+    child = hl_engine.place(
+        1,
+        OrderRequest(
+            BTC,
+            Side.SELL,
+            OrderKind.MARKET,
+            D("0.01"),
+            reduce_only=True,
+            parent_id=parent.order.id,
+            trigger=trigger_for(TriggerKind.STOP, Side.SELL, D("48000")),
+        ),
+    ).order
     feed.set(BTC, D("47000"))
     hl_engine.on_price(BTC)
     assert parent.order.status is OrderStatus.FILLED
@@ -248,19 +278,30 @@ def test_parent_child_orders_wait_for_the_parent(hl_engine: Engine, feed: PriceF
     orphan_parent = hl_engine.place(
         1, OrderRequest(BTC, Side.BUY, OrderKind.LIMIT, D("0.01"), D("40000"))
     ).order
-    orphan = hl_engine.place(1, OrderRequest(
-        BTC, Side.SELL, OrderKind.MARKET, D("0.01"), reduce_only=True, parent_id=orphan_parent.id,
-        trigger=trigger_for(TriggerKind.STOP, Side.SELL, D("39000")),
-    )).order
+    orphan = hl_engine.place(
+        1,
+        OrderRequest(
+            BTC,
+            Side.SELL,
+            OrderKind.MARKET,
+            D("0.01"),
+            reduce_only=True,
+            parent_id=orphan_parent.id,
+            trigger=trigger_for(TriggerKind.STOP, Side.SELL, D("39000")),
+        ),
+    ).order
     hl_engine.cancel(1, order_id=orphan_parent.id)
     assert (orphan.status, orphan.cancel_reason) == (OrderStatus.CANCELED, CancelReason.PARENT)
 
 
 def test_ioc_without_liquidity_is_an_error_on_hyperliquid(hl_engine: Engine) -> None:
     with pytest.raises(Rejected) as caught:
-        hl_engine.place(1, OrderRequest(
-            BTC, Side.BUY, OrderKind.LIMIT, D("0.01"), D("49000"), tif=TimeInForce.IOC
-        ))
+        hl_engine.place(
+            1,
+            OrderRequest(
+                BTC, Side.BUY, OrderKind.LIMIT, D("0.01"), D("49000"), tif=TimeInForce.IOC
+            ),
+        )
     assert caught.value.reason is Reason.NO_LIQUIDITY
 
 
@@ -268,8 +309,9 @@ def test_hyperliquid_prices_follow_significant_figures(hl_engine: Engine, feed: 
     feed.set("ETH_USDT", D("3000.123"))
     assert hl_engine.mark("ETH_USDT") == D("3000.1")
     with pytest.raises(Rejected):
-        hl_engine.place(1, OrderRequest("ETH_USDT", Side.BUY, OrderKind.LIMIT, D("0.1"),
-                                        D("2900.05")))
+        hl_engine.place(
+            1, OrderRequest("ETH_USDT", Side.BUY, OrderKind.LIMIT, D("0.1"), D("2900.05"))
+        )
     order = hl_engine.place(
         1, OrderRequest("ETH_USDT", Side.BUY, OrderKind.LIMIT, D("0.1"), D("2900.5"))
     ).order

@@ -72,9 +72,25 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         trio.run(_main, config)
-    except OSError as exc:
+    except (OSError, ExceptionGroup) as exc:
+        error = _os_error(exc)
+        if error is None:
+            raise
         print(
-            f"testudo sim: cannot listen on {args.sim_host}:{args.sim_port}: {exc}", file=sys.stderr
+            f"testudo sim: cannot listen on {args.sim_host}:{args.sim_port}: {error}",
+            file=sys.stderr,
         )
         return 1
     return 0
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The ``OSError`` inside ``exc`` (possibly nested in exception groups)."""
+    if isinstance(exc, OSError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _os_error(inner)
+            if found is not None:
+                return found
+    return None
