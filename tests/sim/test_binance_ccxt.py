@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 from typing import Any
 
-import ccxt  # type: ignore[import-untyped]
+import ccxt
 import pytest
 
 from testudo.sim.client import SimAccount, SimClient

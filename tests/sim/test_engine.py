@@ -93,7 +93,7 @@ def test_resting_limit_fills_at_its_price_as_maker(
     reprice(BTC, "49700")
     assert order.status is OrderStatus.NEW
     reprice(BTC, "49400")
-    assert order.status is OrderStatus.FILLED
+    assert binance_engine.order(1, order_id=order.id).status is OrderStatus.FILLED
     fill = binance_engine.account(1).fills.all()[-1]
     assert (fill.price, fill.is_maker, fill.fee) == (D("49500"), True, D("0.99000000"))
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal as D
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from testudo.sim.clock import ManualClock
 from testudo.sim.engine import Engine, EngineSettings
@@ -87,10 +87,8 @@ def _run(script: list[dict[str, object]]) -> Engine:
             feed.set(symbol, feed.price(symbol) * (1 + D(int(str(step["permille"]))) / 1000))
             engine.on_price(symbol)
         else:
-            try:
+            with contextlib.suppress(Rejected):
                 engine.place(1, _request(engine, step))
-            except Rejected:
-                pass
     return engine
 
 

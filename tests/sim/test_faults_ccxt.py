@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import ccxt  # type: ignore[import-untyped]
+import ccxt
 import pytest
 
 from testudo.sim.client import SimAccount, SimClient

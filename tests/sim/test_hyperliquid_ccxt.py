@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 from typing import Any
 
-import ccxt  # type: ignore[import-untyped]
+import ccxt
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -22,7 +22,7 @@ def approve_agent_request(
     user_key: str, agent: str, nonce: int, name: str | None = None
 ) -> dict[str, Any]:
     """The ``approveAgent`` body a wallet produces from Testudo's typed data (spec §3.4)."""
-    typed = {
+    typed: dict[str, Any] = {
         "types": {
             "EIP712Domain": [
                 {"name": "name", "type": "string"},

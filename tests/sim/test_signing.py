@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import ccxt  # type: ignore[import-untyped]
-from ccxt.static_dependencies.msgpack import packb as reference_packb  # type: ignore[import-untyped]
+from typing import Any
+
+import ccxt
+from ccxt.static_dependencies.msgpack import packb as reference_packb
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from hypothesis import given
-from hypothesis import strategies as st
+from eth_utils.crypto import keccak
+from hypothesis import given, strategies as st
 
 from testudo.sim.accounts import NonceWindow, Registry
 from testudo.sim.dialects.hyperliquid_signing import (
@@ -72,8 +74,6 @@ def test_l1_digest_matches_eip712_typed_data() -> None:
             "message": {"source": "a", "connectionId": connection},
         }
     )
-    from eth_utils import keccak
-
     expected = keccak(b"\x19" + signable.version + signable.header + signable.body)
     assert l1_digest(connection, mainnet=True) == expected
     assert l1_digest(connection, mainnet=False) != expected
@@ -118,7 +118,7 @@ def test_approve_agent_signature_with_null_or_empty_name() -> None:
     wallet = Account.create()
     agent = Account.create()
     for name in (None, "", "bot"):
-        typed = {
+        typed: dict[str, Any] = {
             "types": {
                 "EIP712Domain": [
                     {"name": "name", "type": "string"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import string
 from collections.abc import Mapping
+from decimal import Decimal
 
 import attrs
 from eth_account import Account as EthAccount
@@ -97,7 +98,7 @@ class Registry:
         self.by_api_key: dict[str, Credentials] = {}
         self.by_wallet: dict[str, Credentials] = {}
         self.agents: dict[str, Agent] = {}
-        self.builder_fees: dict[tuple[str, str], str] = {}
+        self.builder_fees: dict[tuple[str, str], Decimal] = {}
         self.nonces = NonceWindow()
 
     def create(

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
-import ccxt  # type: ignore[import-untyped]
+import ccxt
 import httpx
 
 from testudo.sim.server import SimHandle

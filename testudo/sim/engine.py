@@ -405,8 +405,11 @@ class Engine:
                 raise Rejected(Reason.WOULD_TRIGGER, f"mark {mark}")
             reference = request.trigger.price
         else:
-            reference = request.price if request.kind is OrderKind.LIMIT else mark
-            assert reference is not None
+            if request.kind is OrderKind.LIMIT:
+                assert request.price is not None
+                reference = request.price
+            else:
+                reference = mark
             if request.tif is TimeInForce.POST_ONLY and book.crosses(
                 instrument, mark, buy=request.side is Side.BUY, limit=reference
             ):

@@ -24,6 +24,7 @@ from testudo.sim.model import (
     Order,
     OrderKind,
     OrderRequest,
+    PublicTrade,
     Reason,
     Rejected,
     Side,
@@ -372,7 +373,7 @@ class BinanceDialect:
             )
         return rows[0] if instrument else rows
 
-    def _tape_slice(self, params: dict[str, str], instrument: Instrument) -> list[object]:
+    def _tape_slice(self, params: dict[str, str], instrument: Instrument) -> list[PublicTrade]:
         limit = min(self._int(params, "limit") or 500, 1000)
         start = self._int(params, "startTime")
         end = self._int(params, "endTime")

@@ -180,12 +180,12 @@ def order_view(instrument: Instrument, order: Order) -> dict[str, object]:
 def algo_status(order: Order) -> str:
     """Status of a conditional order in the algo service."""
     if order.triggered_ms is None:
-        return "NEW" if order.is_open else order.status.value
+        return "NEW" if order.is_open else str(order.status.value)
     if order.is_open:
         return "TRIGGERED"
     if order.status is OrderStatus.FILLED:
         return "FINISHED"
-    return order.status.value
+    return str(order.status.value)
 
 
 def algo_view(instrument: Instrument, order: Order) -> dict[str, object]:

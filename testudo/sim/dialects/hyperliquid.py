@@ -483,7 +483,7 @@ class HyperliquidDialect:
             raise WireError("t must be an object")
         if "limit" in kind_spec:
             limit = kind_spec["limit"]
-            tif = _TIF.get(limit.get("tif")) if isinstance(limit, dict) else None
+            tif = _TIF.get(str(limit.get("tif"))) if isinstance(limit, dict) else None
             if tif is None:
                 raise WireError("tif must be Gtc, Ioc or Alo")
             request = OrderRequest(

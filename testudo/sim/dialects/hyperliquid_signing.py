@@ -6,9 +6,10 @@ from collections.abc import Mapping
 
 from eth_account import Account as EthAccount
 from eth_account.messages import encode_typed_data
-from eth_keys import keys
-from eth_keys.exceptions import BadSignature, ValidationError
-from eth_utils import keccak
+from eth_keys.datatypes import Signature
+from eth_keys.exceptions import BadSignature
+from eth_utils.crypto import keccak
+from eth_utils.exceptions import ValidationError
 
 from testudo.sim.msgpack import packb
 
@@ -98,7 +99,7 @@ def recover_digest(digest: bytes, signature: object) -> str:
     """Checksummed address that signed ``digest``."""
     v, r, s = _vrs(signature)
     try:
-        public = keys.Signature(vrs=(v, r, s)).recover_public_key_from_msg_hash(digest)
+        public = Signature(vrs=(v, r, s)).recover_public_key_from_msg_hash(digest)
     except (BadSignature, ValidationError) as exc:
         raise SignatureError(f"unrecoverable signature: {exc}") from exc
     return str(public.to_checksum_address())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from testudo.sim.engine import Engine
 from testudo.sim.instruments import Instrument
