@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from testudo.sim.accounts import Credentials
 from testudo.sim.engine import Engine
 from testudo.sim.model import Fill, Order
-from testudo.sim.money import plain
+from testudo.sim.money import plain, quantize
 from testudo.sim.positions import unrealized_pnl
 from testudo.sim.simulator import Simulator
 
@@ -75,7 +77,7 @@ def venue_state(engine: Engine, account_id: int, fills_limit: int) -> dict[str, 
             {
                 "symbol": symbol,
                 "size": plain(pos.size),
-                "entry_price": plain(pos.entry_price),
+                "entry_price": plain(quantize(pos.entry_price, Decimal("0.00000001"))),
                 "mark_price": plain(mark),
                 "unrealized_pnl": plain(unrealized_pnl(pos.size, pos.entry_price, mark)),
                 "realized_pnl": plain(pos.realized_pnl),

@@ -8,9 +8,10 @@ from decimal import Decimal
 from testudo.sim.engine import Engine, MarginSummary
 from testudo.sim.instruments import Instrument
 from testudo.sim.model import Fill, Order, OrderKind, OrderStatus, PublicTrade, TimeInForce
-from testudo.sim.money import ZERO, fixed, plain
+from testudo.sim.money import ZERO, fixed, plain, quantize
 from testudo.sim.positions import unrealized_pnl
 
+PRICE_QUANTUM = Decimal("0.00000001")
 ONBOARD_MS = 1_569_398_400_000
 DELIVERY_MS = 4_133_404_800_000
 _TIF = {
@@ -338,8 +339,8 @@ def position_risk_view(engine: Engine, account_id: int, symbol: str) -> dict[str
         "symbol": instrument.venue_symbol,
         "positionSide": "BOTH",
         "positionAmt": qty_text(instrument, pos.size),
-        "entryPrice": plain(pos.entry_price),
-        "breakEvenPrice": plain(pos.entry_price),
+        "entryPrice": plain(quantize(pos.entry_price, PRICE_QUANTUM)),
+        "breakEvenPrice": plain(quantize(pos.entry_price, PRICE_QUANTUM)),
         "markPrice": price_text(instrument, mark),
         "unRealizedProfit": money(unrealized_pnl(pos.size, pos.entry_price, mark)),
         "liquidationPrice": "0",

@@ -18,9 +18,10 @@ from testudo.sim.model import (
     TimeInForce,
     TriggerKind,
 )
-from testudo.sim.money import ZERO, places_of, plain
+from testudo.sim.money import ZERO, places_of, plain, quantize
 from testudo.sim.positions import unrealized_pnl
 
+QUANTUM = Decimal("0.00000001")
 USDC_TOKEN = {
     "name": "USDC",
     "szDecimals": 8,
@@ -123,10 +124,12 @@ def clearinghouse_state(engine: Engine, account_id: int | None, now_ms: int) -> 
                         "coin": instrument.venue_symbol,
                         "szi": num(pos.size),
                         "leverage": {"type": "cross", "value": leverage},
-                        "entryPx": num(pos.entry_price),
+                        "entryPx": num(quantize(pos.entry_price, QUANTUM)),
                         "positionValue": num(value),
                         "unrealizedPnl": num(pnl),
-                        "returnOnEquity": num(pnl / (abs(pos.size) * pos.entry_price / leverage)),
+                        "returnOnEquity": num(
+                            quantize(pnl / (abs(pos.size) * pos.entry_price / leverage), QUANTUM)
+                        ),
                         "liquidationPx": None,
                         "marginUsed": num(value / leverage),
                         "maxLeverage": instrument.max_leverage,
