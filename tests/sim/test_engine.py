@@ -231,6 +231,31 @@ def test_close_position_trigger_closes_whatever_is_open(
     assert binance_engine.position(1, BTC).size == 0
 
 
+def test_close_position_orders_leave_with_the_position(hl_engine: Engine, feed: PriceFeed) -> None:
+    hl_engine.place(1, OrderRequest(BTC, Side.BUY, OrderKind.MARKET, D("0.02")))
+    guards = [
+        hl_engine.place(
+            1,
+            OrderRequest(
+                BTC,
+                Side.SELL,
+                OrderKind.MARKET,
+                D("0"),
+                close_position=True,
+                trigger=trigger_for(kind, Side.SELL, D(price)),
+            ),
+        ).order
+        for kind, price in ((TriggerKind.STOP, "48000"), (TriggerKind.TAKE_PROFIT, "52000"))
+    ]
+    feed.set(BTC, D("52500"))
+    hl_engine.on_price(BTC)
+    assert [(g.status, g.cancel_reason) for g in guards] == [
+        (OrderStatus.CANCELED, CancelReason.POSITION_CLOSED),
+        (OrderStatus.FILLED, None),
+    ]
+    assert hl_engine.open_orders(1) == []
+
+
 def test_flip_realises_pnl_and_reopens_at_fill_price(
     binance_engine: Engine, reprice: Callable[[str, str], None]
 ) -> None:

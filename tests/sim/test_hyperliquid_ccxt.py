@@ -318,3 +318,40 @@ async def test_malformed_exchange_requests(sim: SimClient) -> None:
         },
     )
     assert stale.json()["status"] == "err" and "nonce" in stale.json()["response"]
+
+
+async def test_position_take_profit_and_stop_loss(hyperliquid: Any, sim: SimClient) -> None:
+    await call(hyperliquid.load_markets)
+    await call(hyperliquid.create_order, BTC, "market", "buy", 0.02, 50000)
+    placed = await call(
+        hyperliquid.create_order,
+        BTC,
+        "market",
+        "buy",
+        0.02,
+        50000,
+        {
+            "grouping": "positionTpsl",
+            "stopLoss": {"triggerPrice": 48000},
+            "takeProfit": {"triggerPrice": 52000},
+        },
+    )
+    assert placed["status"] == "waitingForTrigger"
+    guards = await call(hyperliquid.fetch_open_orders, BTC)
+    assert sorted((o["info"]["orderType"], o["info"]["isPositionTpsl"]) for o in guards) == [
+        ("Stop Market", True),
+        ("Take Profit Market", True),
+    ]
+    await sim.set_price("BTC_USDT", "52500")
+    assert await call(hyperliquid.fetch_positions) == []
+    stop = next(o for o in guards if o["info"]["orderType"] == "Stop Market")
+    status = await call(
+        hyperliquid.publicPostInfo,
+        {
+            "type": "orderStatus",
+            "user": hyperliquid.walletAddress,
+            "oid": int(stop["id"]),
+        },
+    )
+    assert status["order"]["status"] == "siblingFilledCanceled"
+    assert (await call(hyperliquid.fetch_order, stop["id"], BTC))["status"] == "canceled"

@@ -36,13 +36,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def banner(handle: SimHandle) -> str:
     """What ``testudo sim`` prints once it listens."""
     demo = handle.demo
+    balance = handle.simulator.config.demo_balance
     return "\n".join(
         [
             f"Testudo exchange simulator listening on {handle.base_url}",
             f"  Binance USD-M : {handle.exchange_url('binanceusdm')}",
             f"  Hyperliquid   : {handle.exchange_url('hyperliquid')}",
             f"  Control API   : {handle.base_url}/_sim (loopback only)",
-            "Demo account (10000 USDT on Binance, 10000 USDC on Hyperliquid):",
+            f"Demo account ({balance} USDT on Binance, {balance} USDC on Hyperliquid):",
             f"  api_key            {demo.api_key}",
             f"  secret             {demo.secret}",
             f"  wallet_address     {demo.wallet_address}",

@@ -620,9 +620,17 @@ class Engine:
         )
         self._next_trade_id += 1
         account.fills.append(fill)
+        if effect.size == 0 and start != 0:
+            self._cancel_position_orders(account, order)
         buyer_is_maker = maker == (order.side is Side.BUY)
         self._print(order.symbol, price, qty, buyer_is_maker=buyer_is_maker)
         return fill
+
+    def _cancel_position_orders(self, account: Account, closer: Order) -> None:
+        """A flat position takes its close-position (position TP/SL) orders with it."""
+        for other in list(account.open_orders.values()):
+            if other is not closer and other.symbol == closer.symbol and other.close_position:
+                self._close(account, other, OrderStatus.CANCELED, CancelReason.POSITION_CLOSED)
 
     def _print(self, symbol: str, price: Decimal, qty: Decimal, *, buyer_is_maker: bool) -> None:
         self._tape[symbol].append(

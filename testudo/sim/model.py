@@ -68,6 +68,7 @@ class CancelReason(enum.Enum):
     REDUCE_ONLY = "reduce_only"
     MARGIN = "margin"
     PARENT = "parent"
+    POSITION_CLOSED = "position_closed"
 
 
 class Reason(enum.Enum):

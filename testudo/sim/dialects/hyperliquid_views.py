@@ -218,6 +218,7 @@ def order_status_name(order: Order) -> str:
     return {
         CancelReason.REDUCE_ONLY: "reduceOnlyCanceled",
         CancelReason.MARGIN: "marginCanceled",
+        CancelReason.POSITION_CLOSED: "siblingFilledCanceled",
     }.get(order.cancel_reason or CancelReason.USER, "canceled")
 
 
