@@ -20,6 +20,7 @@ from testudo.system import System
 
 from . import errors, middleware
 from .auth import auth_blueprint
+from .exchanges import exchanges_blueprint
 from .health import health_blueprint
 from .http_metrics import metrics_blueprint
 
@@ -63,6 +64,7 @@ def create_app(system: System, extra_blueprints: Iterable[Blueprint] = ()) -> Qu
     app.register_blueprint(health_blueprint)
     app.register_blueprint(metrics_blueprint)
     app.register_blueprint(auth_blueprint)
+    app.register_blueprint(exchanges_blueprint)
     for blueprint in extra_blueprints:
         app.register_blueprint(blueprint)
     return app

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import attrs
 import httpx
 import psycopg
 import pytest
@@ -29,10 +30,9 @@ from testudo.db import Database
 from testudo.db.embedded import EmbeddedPostgres
 from testudo.db.migrations import apply_migrations
 from testudo.service import Running
+from testudo.sim.client import SimClient
 
-pytest_plugins: list[str] = []
-if (Path(__file__).parent.parent / "testudo" / "sim" / "pytest_plugin.py").exists():
-    pytest_plugins.append("testudo.sim.pytest_plugin")
+pytest_plugins = ["testudo.sim.pytest_plugin"]
 
 
 class PgServer:
@@ -151,4 +151,32 @@ async def service(
 @pytest.fixture
 async def http(service: Running) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=service.http_url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+async def exchange_service(
+    nursery: trio.Nursery, db_url: str, tmp_path: Path, clock: ManualClock, sim: SimClient
+) -> AsyncIterator[Running]:
+    """The whole service with every exchange request sent to this test's simulator."""
+    from testudo.service import run_service
+
+    settings = attrs.evolve(
+        make_settings(db_url, tmp_path / "data"),
+        exchange_base_url=sim.base_url,
+        exchange_timeout_ms=1500,
+    )
+    running: Running = await nursery.start(
+        functools.partial(run_service, settings, handle_signals=False, clock=clock)
+    )
+    try:
+        yield running
+    finally:
+        running.shutdown()
+
+
+@pytest.fixture
+async def xhttp(exchange_service: Running) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of ``exchange_service``."""
+    async with httpx.AsyncClient(base_url=exchange_service.http_url, timeout=30) as client:
         yield client

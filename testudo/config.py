@@ -51,6 +51,8 @@ class Settings:
     sim_url: str | None = None
     sim_port: int = 8090
     master_key: str | None = attrs.field(default=None, repr=False)
+    hyperliquid_testnet: bool = False
+    exchange_timeout_ms: int = 10_000
 
     @property
     def resolved_siwe_domain(self) -> str:
@@ -192,6 +194,7 @@ def from_args(args: argparse.Namespace) -> Settings:
         values["cookie_secure"] = args.cookie_secure == "true"
     values["jwt_secret"] = _env("JWT_SECRET")
     values["master_key"] = _env("MASTER_KEY")
+    values["hyperliquid_testnet"] = _env("HYPERLIQUID_TESTNET", "") in ("1", "true", "yes")
     if getattr(args, "exchange_base_url", None):
         values["exchange_base_url"] = args.exchange_base_url
     if getattr(args, "simulated_exchanges", False):

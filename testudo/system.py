@@ -17,6 +17,8 @@ from testudo.auth.service import AuthService
 from testudo.clock import Clock
 from testudo.config import Settings
 from testudo.db import Database
+from testudo.exchanges.accounts import AccountsService
+from testudo.exchanges.agent_wallets import AgentWallets
 from testudo.exchanges.clients import ClientFactory
 from testudo.exchanges.health import HealthBoard
 
@@ -32,9 +34,10 @@ class System:
     sessions: SupervisorRef
     auth: AuthService
     clock: Clock
-    clients: ClientFactory = attrs.Factory(ClientFactory)
-    offline_exchanges_only: bool = False
-    health: HealthBoard = attrs.Factory(HealthBoard)
+    accounts: AccountsService
+    agent_wallets: AgentWallets
+    clients: ClientFactory
+    health: HealthBoard
 
     async def listener_status(self) -> ListenerStatus | None:
         try:

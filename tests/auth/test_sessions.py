@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import trio
 
+from tests.conftest import make_settings
 from testudo.clock import ManualClock
 from testudo.service import Running, run_service
-from tests.conftest import make_settings
 
 from .helpers import Wallet, cookies_of, pair_extension, sign_in
 

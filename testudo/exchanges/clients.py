@@ -35,7 +35,13 @@ class ClientFactory:
         config: dict[str, Any] = {
             "enableRateLimit": True,
             "timeout": self.timeout_ms,
-            "options": {"fetchCurrencies": False, "adjustForTimeDifference": False},
+            "options": {
+                "fetchCurrencies": False,
+                "adjustForTimeDifference": False,
+                # One call for all symbols is what the positions view needs.
+                "warnOnFetchOpenOrdersWithoutSymbol": False,
+                "fetchOpenOrders": {"warnWithoutSymbol": False},
+            },
         }
         if credentials is not None:
             if info.auth_mode == "agent_wallet":

@@ -1,0 +1,465 @@
+"""Exchange accounts: add (validated live), list, test, balance, positions, delete.
+
+Every call to an account's exchange goes to its :class:`~actors.exchange_account.ExchangeAccountActor`
+(spawned on demand under the ``exchanges`` supervisor, passivated when idle). Adding an account
+validates the credentials with a throwaway client in a worker thread (the account has no actor
+yet), refuses keys that can withdraw, then stores the secrets sealed by the vault and queues the
+90-day history import in the same transaction.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import attrs
+import trio
+
+from actors import ActorStopped, Registry, SupervisorRef
+from actors.exchange_account import (
+    AccountIdentity,
+    Call,
+    Done,
+    ExchangeAccountActor,
+    FetchBalance,
+)
+from testudo.clock import Clock
+from testudo.db import Database
+from testudo.db.database import Conn
+from testudo.money import text, to_decimal, wire
+
+from . import catalog
+from .catalog import ExchangeInfo
+from .clients import ClientFactory, Credentials
+from .errors import ExchangeFailure, failure_from, retry_after_of
+from .health import HealthBoard
+from .models import Balance
+from .symbols import from_ccxt
+from .vault import SealContext, Vault
+
+T = TypeVar("T")
+
+ACCOUNT_COLUMNS = """
+    id::text AS id, user_id::text AS user_id, exchange, account_name, auth_mode,
+    api_key_masked, wallet_address, agent_address, status, permissions, agent_approved_at,
+    created_at, last_used_at"""
+SELECT_ACCOUNT = f"SELECT {ACCOUNT_COLUMNS} FROM exchange_accounts WHERE id = %s AND user_id = %s AND status <> 'deleted'"
+LIST_ACCOUNTS = f"""SELECT {ACCOUNT_COLUMNS} FROM exchange_accounts
+WHERE user_id = %s AND status <> 'deleted' ORDER BY created_at DESC"""
+SELECT_SECRETS = """
+SELECT id::text AS id, user_id::text AS user_id, exchange, auth_mode, wallet_address,
+       api_key_enc, secret_enc, passphrase_enc, key_id, status
+FROM exchange_accounts WHERE id = %s"""
+INSERT_ACCOUNT = """
+INSERT INTO exchange_accounts (id, user_id, exchange, account_name, auth_mode, api_key_masked,
+    wallet_address, agent_address, api_key_enc, secret_enc, passphrase_enc, key_id, status,
+    permissions)
+VALUES (%(id)s, %(user_id)s, %(exchange)s, %(account_name)s, %(auth_mode)s, %(api_key_masked)s,
+    %(wallet_address)s, %(agent_address)s, %(api_key_enc)s, %(secret_enc)s, %(passphrase_enc)s,
+    %(key_id)s, %(status)s, %(permissions)s)"""
+QUEUE_IMPORT = """
+INSERT INTO import_jobs (user_id, exchange_account_id, reason) VALUES (%s, %s, %s)
+RETURNING id::text AS id"""
+DELETE_ACCOUNT = """
+UPDATE exchange_accounts SET status = 'deleted', api_key_enc = NULL, secret_enc = NULL,
+    passphrase_enc = NULL, updated_at = now()
+WHERE id = %s AND user_id = %s AND status <> 'deleted' RETURNING id"""
+TOUCH_ACCOUNT = "UPDATE exchange_accounts SET last_used_at = %s WHERE id = %s"
+
+AGENT_APPROVAL_WINDOW = dt.timedelta(days=30)
+AGENT_EXPIRY_WARNING = dt.timedelta(days=5)
+
+
+@attrs.frozen
+class AccountView:
+    """An account as the owner sees it: never a secret, the API key masked."""
+
+    id: str
+    user_id: str
+    exchange: str
+    account_name: str
+    auth_mode: str
+    status: str
+    api_key_masked: str | None
+    wallet_address: str | None
+    agent_address: str | None
+    permissions: dict[str, Any]
+    agent_approved_at: dt.datetime | None
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+
+    @property
+    def info(self) -> ExchangeInfo:
+        found = catalog.get(self.exchange)
+        assert found is not None
+        return found
+
+    def to_json(self, now: dt.datetime) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.id,
+            "exchange_name": self.exchange,
+            "account_name": self.account_name,
+            "auth_mode": self.auth_mode,
+            "status": self.status,
+            "is_active": self.status == "active",
+            "requires_reauthorization": self.status == "requires_reauthorization",
+            "api_key": self.api_key_masked,
+            "wallet_address": self.wallet_address,
+            "permissions": self.permissions,
+            "created_at": _iso(self.created_at),
+            "last_used_at": _iso(self.last_used_at),
+        }
+        if self.auth_mode == "agent_wallet":
+            body["agent_address"] = self.agent_address
+            body["agent_approved_at"] = _iso(self.agent_approved_at)
+            if self.agent_approved_at is not None and self.status == "active":
+                expires = self.agent_approved_at + AGENT_APPROVAL_WINDOW
+                body["agent_expires_at"] = _iso(expires)
+                body["approval_age_days"] = (now - self.agent_approved_at).days
+                body["expiry_warning"] = expires - now <= AGENT_EXPIRY_WARNING
+        return body
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def mask(api_key: str) -> str:
+    return ("…" + api_key[-4:]) if len(api_key) > 4 else "…"
+
+
+@attrs.frozen
+class NewAccount:
+    """Validated input of ``POST /exchanges/accounts``."""
+
+    exchange: str
+    api_key: str = attrs.field(repr=False)
+    secret: str = attrs.field(repr=False)
+    passphrase: str | None = attrs.field(default=None, repr=False)
+    account_name: str | None = None
+
+
+class AccountNotFound(Exception):
+    pass
+
+
+class AccountsService:
+    def __init__(
+        self,
+        db: Database,
+        registry: Registry,
+        supervisor: SupervisorRef,
+        vault: Vault,
+        clients: ClientFactory,
+        health: HealthBoard,
+        clock: Clock,
+        *,
+        offline_only: bool = False,
+        idle_timeout: float = 900.0,
+    ) -> None:
+        self.db = db
+        self.registry = registry
+        self.supervisor = supervisor
+        self.vault = vault
+        self.clients = clients
+        self.health = health
+        self.clock = clock
+        self.offline_only = offline_only
+        self.idle_timeout = idle_timeout
+
+    # -- the catalog ------------------------------------------------------------------
+
+    def available(self, info: ExchangeInfo) -> tuple[bool, str]:
+        """Whether ``info`` can be used now, and why not."""
+        if self.offline_only and info.id not in catalog.SIMULATED:
+            return False, "not_simulated"
+        unreachable = [
+            h for h in self.health.by_exchange() if h.exchange == info.id and not h.reachable
+        ]
+        if unreachable:
+            return True, "degraded"
+        return True, "available"
+
+    def catalog_json(self) -> builtins.list[dict[str, object]]:
+        out = []
+        for info in catalog.EXCHANGES:
+            ok, status = self.available(info)
+            out.append(info.to_json(available=ok, status=status))
+        return out
+
+    def supported(self) -> builtins.list[str]:
+        return [info.id for info in catalog.EXCHANGES if self.available(info)[0]]
+
+    # -- reading accounts ---------------------------------------------------------------
+
+    async def list(self, user_id: str) -> list[AccountView]:
+        rows = await self.db.fetch_all(LIST_ACCOUNTS, (user_id,))
+        return [AccountView(**row) for row in rows]
+
+    async def get(self, user_id: str, account_id: str) -> AccountView | None:
+        if not _is_uuid(account_id):
+            return None
+        row = await self.db.fetch_one(SELECT_ACCOUNT, (account_id, user_id))
+        return None if row is None else AccountView(**row)
+
+    async def require(self, user_id: str, account_id: str) -> AccountView:
+        account = await self.get(user_id, account_id)
+        if account is None:
+            raise AccountNotFound(account_id)
+        return account
+
+    # -- adding and deleting ---------------------------------------------------------------
+
+    async def validate_credentials(
+        self, info: ExchangeInfo, credentials: Credentials
+    ) -> dict[str, Any]:
+        """Fetch the balance with these credentials; refuse withdrawal-enabled keys.
+
+        Returns the permissions found. Raises :class:`ExchangeFailure`.
+        """
+        client = self.clients.create(info, credentials)
+
+        def check() -> dict[str, Any]:
+            client.fetch_balance()
+            return read_permissions(info, client)
+
+        try:
+            permissions = await trio.to_thread.run_sync(check, abandon_on_cancel=True)
+        except Exception as exc:
+            raise failure_from(exc, info.id, retry_after_of(client)) from None
+        if permissions.get("withdrawals") is True:
+            raise ExchangeFailure(
+                422,
+                "withdrawal_permission",
+                "This API key can withdraw funds. Create a key without "
+                "withdrawal rights: Testudo never needs them.",
+            )
+        return permissions
+
+    async def add(self, user_id: str, new: NewAccount) -> tuple[AccountView, str]:
+        """Validate live, then store (sealed) and queue the history import. Returns the job id."""
+        info = catalog.get(new.exchange)
+        assert info is not None
+        credentials = Credentials(new.api_key, new.secret, new.passphrase)
+        permissions = await self.validate_credentials(info, credentials)
+        account_id = _new_uuid()
+
+        def seal(field: str, value: str | None) -> bytes | None:
+            if value is None:
+                return None
+            return self.vault.seal(value, SealContext(field, user_id, account_id, info.id))
+
+        row = {
+            "id": account_id,
+            "user_id": user_id,
+            "exchange": info.id,
+            "account_name": new.account_name or f"{info.name} Account",
+            "auth_mode": "api_key",
+            "api_key_masked": mask(new.api_key),
+            "wallet_address": None,
+            "agent_address": None,
+            "api_key_enc": seal("api_key", new.api_key),
+            "secret_enc": seal("secret", new.secret),
+            "passphrase_enc": seal("passphrase", new.passphrase),
+            "key_id": self.vault.active,
+            "status": "active",
+            "permissions": json.dumps({"validated": True, **permissions}),
+        }
+
+        def insert(conn: Conn) -> str:
+            conn.execute(INSERT_ACCOUNT, row)
+            job = conn.execute(QUEUE_IMPORT, (user_id, account_id, "account_added")).fetchone()
+            assert job is not None
+            return str(job["id"])
+
+        job_id = await self.db.run(insert)
+        return await self.require(user_id, account_id), job_id
+
+    async def delete(self, user_id: str, account_id: str) -> bool:
+        if not _is_uuid(account_id):
+            return False
+        deleted = await self.db.fetch_one(DELETE_ACCOUNT, (account_id, user_id))
+        if deleted is None:
+            return False
+        await self.stop_actor(account_id)
+        return True
+
+    async def stop_actor(self, account_id: str) -> None:
+        key = ("exchange_account", account_id)
+        if self.registry.lookup(key) is not None and self.supervisor.current is not None:
+            await self.supervisor.current.stop_child(f"exchange_account-{account_id}")
+        self.health.forget(account_id)
+
+    # -- the account actor ----------------------------------------------------------------
+
+    def _factory(self, account_id: str) -> Callable[[], ExchangeAccountActor]:
+        async def load() -> AccountIdentity:
+            return await self.db.run(lambda c: self._identity(c, account_id))
+
+        return lambda: ExchangeAccountActor(load, self.clients, self.health, self.db)
+
+    def _identity(self, conn: Conn, account_id: str) -> AccountIdentity:
+        row = conn.execute(SELECT_SECRETS, (account_id,)).fetchone()
+        if row is None or row["status"] == "deleted":
+            raise AccountNotFound(account_id)
+        info = catalog.get(row["exchange"])
+        assert info is not None
+
+        def open_(field: str, blob: bytes | None) -> str | None:
+            if blob is None:
+                return None
+            context = SealContext(field, row["user_id"], row["id"], info.id)
+            return self.vault.open(bytes(blob), row["key_id"], context)
+
+        if row["auth_mode"] == "agent_wallet":
+            credentials = Credentials(
+                wallet_address=row["wallet_address"], private_key=open_("secret", row["secret_enc"])
+            )
+        else:
+            credentials = Credentials(
+                open_("api_key", row["api_key_enc"]) or "",
+                open_("secret", row["secret_enc"]) or "",
+                open_("passphrase", row["passphrase_enc"]),
+            )
+        return AccountIdentity(row["id"], row["user_id"], info, credentials)
+
+    async def ask(self, account: AccountView, message: Any, timeout: float = 60.0) -> Any:
+        key = ("exchange_account", account.id)
+        try:
+            return await self.registry.ask(
+                key,
+                self.supervisor,
+                self._factory(account.id),
+                message,
+                timeout=timeout,
+                idle_timeout=self.idle_timeout,
+            )
+        except ActorStopped:
+            raise ExchangeFailure(
+                503, "account_unavailable", "The account's connection is restarting; retry."
+            ) from None
+
+    async def with_client(
+        self,
+        user_id: str,
+        account_id: str,
+        fn: Callable[[Any], T],
+        *,
+        read_only: bool = True,
+        timeout: float = 120.0,
+    ) -> T:
+        """Run ``fn(client)`` in the account actor's worker thread; raise ExchangeFailure."""
+        account = await self.require(user_id, account_id)
+        if account.status != "active":
+            raise ExchangeFailure(409, "account_inactive", f"The account is {account.status}.")
+        result = await self.ask(account, Call(fn, read_only), timeout=timeout)
+        if isinstance(result, ExchangeFailure):
+            raise result
+        assert isinstance(result, Done)
+        value: T = result.value
+        return value
+
+    async def test(self, user_id: str, account_id: str) -> dict[str, Any]:
+        account = await self.require(user_id, account_id)
+        started = time.perf_counter()
+        now = self.clock.now()
+        result = await self.ask(account, FetchBalance())
+        latency = round((time.perf_counter() - started) * 1000, 1)
+        body: dict[str, Any] = {
+            "account_id": account.id,
+            "exchange_name": account.exchange,
+            "tested_at": _iso(now),
+            "latency_ms": latency,
+        }
+        if isinstance(result, ExchangeFailure):
+            return {**body, "status": "failed", "error": result.error, "message": result.detail}
+        await self.db.execute(TOUCH_ACCOUNT, (now, account.id))
+        return {**body, "status": "success", "message": "Connection OK"}
+
+    async def balances(self, user_id: str, account_id: str) -> builtins.list[Balance]:
+        account = await self.require(user_id, account_id)
+        result = await self.ask(account, FetchBalance())
+        if isinstance(result, ExchangeFailure):
+            raise result
+        assert isinstance(result, Done)
+        balances: builtins.list[Balance] = result.value
+        return balances
+
+    async def positions(self, user_id: str, account_id: str) -> dict[str, Any]:
+        return await self.with_client(user_id, account_id, fetch_positions_and_orders)
+
+
+def read_permissions(info: ExchangeInfo, client: Any) -> dict[str, Any]:
+    """What the key may do, where the exchange tells (runs in a worker thread)."""
+    if info.ccxt_id == "binanceusdm":
+        restrictions = client.sapi_get_account_apirestrictions()
+        return {
+            "reading": bool(restrictions.get("enableReading", False)),
+            "futures": bool(restrictions.get("enableFutures", False)),
+            "withdrawals": bool(restrictions.get("enableWithdrawals", False)),
+            "ip_restricted": bool(restrictions.get("ipRestrict", False)),
+            "withdrawal_check": "verified",
+        }
+    return {"withdrawal_check": "unsupported"}
+
+
+def fetch_positions_and_orders(client: Any) -> dict[str, Any]:
+    """Open positions and open orders, in Testudo's shapes (worker thread)."""
+    positions = []
+    for raw in client.fetch_positions():
+        contracts = to_decimal(raw.get("contracts")) or Decimal(0)
+        if contracts == 0:
+            continue
+        positions.append(
+            {
+                "symbol": from_ccxt(raw["symbol"]),
+                "side": raw.get("side") or ("long" if contracts > 0 else "short"),
+                "contracts": text(abs(contracts)),
+                "entry_price": _dec(raw.get("entryPrice")),
+                "mark_price": _dec(raw.get("markPrice")),
+                "unrealized_pnl": _dec(raw.get("unrealizedPnl")),
+                "leverage": _dec(raw.get("leverage")),
+                "liquidation_price": _dec(raw.get("liquidationPrice")),
+            }
+        )
+    orders = []
+    for raw in client.fetch_open_orders():
+        orders.append(
+            {
+                "id": str(raw["id"]),
+                "client_order_id": raw.get("clientOrderId"),
+                "symbol": from_ccxt(raw["symbol"]),
+                "side": raw.get("side"),
+                "type": raw.get("type"),
+                "price": _dec(raw.get("price")),
+                "stop_price": _dec(raw.get("triggerPrice") or raw.get("stopPrice")),
+                "amount": _dec(raw.get("amount")),
+                "filled": _dec(raw.get("filled")),
+                "reduce_only": bool(raw.get("reduceOnly")),
+            }
+        )
+    return {"positions": positions, "open_orders": orders}
+
+
+_dec = wire
+
+
+def _new_uuid() -> str:
+    import uuid
+
+    return str(uuid.uuid4())
+
+
+def _is_uuid(text: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True

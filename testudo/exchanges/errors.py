@@ -1,0 +1,77 @@
+"""Exchange failures as clear, stable problems (never a secret in the text).
+
+ccxt raises a class hierarchy; :func:`failure_from` maps it onto the problems the API answers
+with. Messages keep the exchange's own words but lose URLs' query strings (signatures) and
+are truncated.
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+import ccxt
+
+
+@attrs.frozen
+class ExchangeFailure(Exception):
+    """An exchange call failed in a way the caller can act on."""
+
+    status: int
+    error: str
+    detail: str
+    retry_after: int | None = None
+    transient: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.error}: {self.detail}"
+
+
+_QUERY = re.compile(r"\?[^\s\"']*")
+_HEX_SECRETS = re.compile(r"0x[0-9a-fA-F]{64}")
+
+
+def sanitize(text: str, limit: int = 300) -> str:
+    """Drop query strings (signatures, keys) and private-key-shaped hex; truncate."""
+    text = _HEX_SECRETS.sub("0x…", _QUERY.sub("?…", text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def failure_from(
+    exc: BaseException, exchange: str, retry_after: int | None = None
+) -> ExchangeFailure:
+    """The problem a ccxt exception (or network error) stands for."""
+    detail = f"{exchange}: {sanitize(str(exc)) or type(exc).__name__}"
+    if isinstance(exc, ccxt.RateLimitExceeded | ccxt.DDoSProtection):
+        return ExchangeFailure(429, "rate_limited", detail, retry_after or 1, transient=True)
+    if isinstance(exc, ccxt.AuthenticationError | ccxt.PermissionDenied | ccxt.AccountNotEnabled):
+        return ExchangeFailure(401, "invalid_credentials", detail)
+    if isinstance(exc, ccxt.RequestTimeout):
+        return ExchangeFailure(
+            502, "exchange_unreachable", f"{exchange}: request timed out", transient=True
+        )
+    if isinstance(exc, ccxt.InsufficientFunds):
+        return ExchangeFailure(422, "insufficient_funds", detail)
+    if isinstance(exc, ccxt.OrderNotFound):
+        return ExchangeFailure(404, "order_not_found", detail)
+    if isinstance(exc, ccxt.BadSymbol):
+        return ExchangeFailure(422, "bad_symbol", detail)
+    if isinstance(exc, ccxt.InvalidOrder):
+        return ExchangeFailure(422, "invalid_order", detail)
+    if isinstance(exc, ccxt.ExchangeNotAvailable | ccxt.NetworkError | OSError):
+        return ExchangeFailure(502, "exchange_unreachable", detail, transient=True)
+    if isinstance(exc, ccxt.ExchangeError):
+        return ExchangeFailure(502, "exchange_error", detail)
+    return ExchangeFailure(502, "exchange_error", f"{exchange}: {type(exc).__name__}")
+
+
+def retry_after_of(client: object) -> int | None:
+    """The ``Retry-After`` seconds of the client's last response, if it sent one."""
+    headers = getattr(client, "last_response_headers", None) or {}
+    for name, value in dict(headers).items():
+        if str(name).lower() == "retry-after":
+            try:
+                return max(1, int(float(value)))
+            except (TypeError, ValueError):
+                return None
+    return None
