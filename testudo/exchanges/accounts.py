@@ -354,9 +354,7 @@ class AccountsService:
         timeout: float = 120.0,
     ) -> T:
         """Run ``fn(client)`` in the account actor's worker thread; raise ExchangeFailure."""
-        account = await self.require(user_id, account_id)
-        if account.status != "active":
-            raise ExchangeFailure(409, "account_inactive", f"The account is {account.status}.")
+        account = await self.require_active(user_id, account_id)
         result = await self.ask(account, Call(fn, read_only), timeout=timeout)
         if isinstance(result, ExchangeFailure):
             raise result
@@ -381,8 +379,14 @@ class AccountsService:
         await self.db.execute(TOUCH_ACCOUNT, (now, account.id))
         return {**body, "status": "success", "message": "Connection OK"}
 
-    async def balances(self, user_id: str, account_id: str) -> builtins.list[Balance]:
+    async def require_active(self, user_id: str, account_id: str) -> AccountView:
         account = await self.require(user_id, account_id)
+        if account.status != "active":
+            raise ExchangeFailure(409, "account_inactive", f"The account is {account.status}.")
+        return account
+
+    async def balances(self, user_id: str, account_id: str) -> builtins.list[Balance]:
+        account = await self.require_active(user_id, account_id)
         result = await self.ask(account, FetchBalance())
         if isinstance(result, ExchangeFailure):
             raise result

@@ -55,7 +55,9 @@ UPDATE exchange_accounts SET status = 'requires_reauthorization', agent_address 
     secret_enc = %s, key_id = %s, agent_approved_at = NULL, agent_nonce = NULL,
     permissions = %s, updated_at = now()
 WHERE id = %s AND user_id = %s AND status = 'active' RETURNING id"""
-QUEUE_IMPORT = "INSERT INTO import_jobs (user_id, exchange_account_id, reason) VALUES (%s, %s, %s)"
+QUEUE_IMPORT = """
+INSERT INTO import_jobs (user_id, exchange_account_id, reason) VALUES (%s, %s, %s)
+ON CONFLICT DO NOTHING"""
 
 
 class AgentWalletError(Exception):
@@ -125,6 +127,13 @@ class AgentWallets:
     def __init__(self, accounts: AccountsService, network: Network = Network()) -> None:
         self.accounts = accounts
         self.network = network
+        self._last_nonce = 0
+
+    def _next_nonce(self) -> int:
+        """Milliseconds since the epoch, strictly increasing (Hyperliquid refuses repeats)."""
+        now_ms = int(self.accounts.clock.now().timestamp() * 1000)
+        self._last_nonce = max(now_ms, self._last_nonce + 1)
+        return self._last_nonce
 
     async def _agent_account(self, user_id: str, account_id: str) -> AccountView:
         account = await self.accounts.get(user_id, account_id)
@@ -177,7 +186,7 @@ class AgentWallets:
         account = await self._agent_account(user_id, account_id)
         if account.status == "active":
             raise AgentWalletError(409, "already_approved", "The agent is already approved.")
-        nonce = int(self.accounts.clock.now().timestamp() * 1000)
+        nonce = self._next_nonce()
         await self.accounts.db.execute(SET_NONCE, (nonce, account.id))
         assert account.agent_address is not None
         return {
