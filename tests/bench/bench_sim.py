@@ -204,6 +204,7 @@ def _in_process_matching() -> list[dict[str, Any]]:
         seed=1,
         end_ms=1_700_000_000_000,
         order_ids=range(HISTORY),
+        fill_ids=range(HISTORY),
     )
     history = (time.perf_counter() - started) / HISTORY
     return [

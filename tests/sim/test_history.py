@@ -26,6 +26,7 @@ def _fills(count: int, *, seed: int = 1, days: int = 90, hl: bool = False) -> li
         seed=seed,
         end_ms=END,
         order_ids=range(1, count + 1),
+        fill_ids=range(1, count + 1),
     )
 
 
@@ -62,9 +63,11 @@ def test_history_is_realistic_round_trips_across_symbols() -> None:
     assert 0.5 < sum(1 for f in fills if not f.is_maker) / len(fills) < 0.9
 
 
-def test_prices_sizes_and_fees_respect_the_instruments() -> None:
-    instruments = {i.symbol: i for i in binance_instruments()}
-    for fill in _fills(3000):
+@pytest.mark.parametrize("hl", [False, True])
+def test_prices_sizes_and_fees_respect_the_instruments(hl: bool) -> None:
+    catalog = hyperliquid_instruments() if hl else binance_instruments()
+    instruments = {i.symbol: i for i in catalog}
+    for fill in _fills(3000, hl=hl):
         instrument = instruments[fill.symbol]
         assert instrument.price_rule.is_valid(fill.price)
         assert is_multiple(fill.qty, instrument.lot_size) and fill.qty > 0

@@ -355,21 +355,25 @@ class Engine:
     # ------------------------------------------------------------------ history
 
     def add_history(self, account_id: int, fills: Iterable[Fill]) -> int:
-        """Store past fills for an account (ids are re-assigned in time order)."""
+        """Store past fills of an account (numbered with ``reserve_history_ids``)."""
         account = self.account(account_id)
-        batch = sorted(fills, key=lambda f: f.time_ms)
-        numbered = []
-        for fill in batch:
-            numbered.append(attrs.evolve(fill, id=self._next_history_id, account_id=account_id))
-            self._next_history_id += 1
-        account.fills.extend(numbered)
-        return len(numbered)
+        batch = list(fills)
+        if any(fill.account_id != account_id for fill in batch):
+            raise ValueError("history fills belong to another account")
+        account.fills.extend(batch)
+        return len(batch)
 
-    def new_history_order_ids(self, count: int) -> range:
-        """Reserve ``count`` order ids for generated history."""
-        start = self._next_order_id
+    def reserve_history_ids(self, count: int) -> tuple[range, range]:
+        """Order ids and fill ids for ``count`` generated fills.
+
+        Fill ids come from a range below live trade ids, so they increase with time as long
+        as history is generated before live trading.
+        """
+        orders = range(self._next_order_id, self._next_order_id + count)
+        fills = range(self._next_history_id, self._next_history_id + count)
         self._next_order_id += count
-        return range(start, start + count)
+        self._next_history_id += count
+        return orders, fills
 
     # ------------------------------------------------------------------ internals
 

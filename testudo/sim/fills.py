@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Iterable, Sequence
 
 from testudo.sim.model import Fill
+
+_by_time = operator.attrgetter("time_ms", "id")
+_by_id = operator.attrgetter("id", "time_ms")
 
 
 def _time_key(fill: Fill) -> int:
@@ -40,11 +44,14 @@ class FillLog:
         if not batch:
             return
         self._all.extend(batch)
-        self._all.sort(key=lambda f: (f.time_ms, f.id))
-        for symbol in {f.symbol for f in batch}:
+        self._all.sort(key=_by_time)
+        by_symbol: dict[str, list[Fill]] = {}
+        for fill in batch:
+            by_symbol.setdefault(fill.symbol, []).append(fill)
+        for symbol, fills in by_symbol.items():
             rows = self._by_symbol.setdefault(symbol, [])
-            rows.extend(f for f in batch if f.symbol == symbol)
-            rows.sort(key=lambda f: (f.id, f.time_ms))
+            rows.extend(fills)
+            rows.sort(key=_by_id)
 
     def all(self) -> Sequence[Fill]:
         """Every fill, oldest first."""

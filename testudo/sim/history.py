@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 import random
@@ -48,20 +49,21 @@ def generate_fills(
     seed: int,
     end_ms: int,
     order_ids: Sequence[int],
+    fill_ids: Sequence[int],
 ) -> list[Fill]:
     """``count`` fills over the ``days`` before ``end_ms``, every position flat at the end.
 
     Trading happens in round trips per symbol: an opening fill, scale-ins, partial closes, a
     final close or a flip to the other side. Each symbol's price follows a seeded random walk
     on an hourly grid, pinned to today's mark at ``end_ms`` (a Brownian bridge); fees are
-    taker (70 %) or maker. Fill ids are placeholders (the engine numbers them).
+    taker (70 %) or maker. Ids are taken in time order from ``order_ids`` and ``fill_ids``.
     """
     if not 2 <= count <= MAX_FILLS:
         raise HistoryError(f"fills must be within 2..{MAX_FILLS}")
     if not 1 <= days <= 3650:
         raise HistoryError("days must be within 1..3650")
-    if len(order_ids) < count:
-        raise HistoryError("not enough order ids")
+    if len(order_ids) < count or len(fill_ids) < count:
+        raise HistoryError("not enough ids")
     rng = random.Random(seed)
     start_ms = end_ms - days * DAY_MS
     span = end_ms - 1000 - start_ms
@@ -82,7 +84,9 @@ def generate_fills(
         state = books[index]
         hour = (time_ms - start_ms) / HOUR_MS
         price = _price(state, hour, rng.random())
-        fills.append(_trade(rng, state, action, price, time_ms, account_id, order_ids[i]))
+        fills.append(
+            _trade(rng, state, action, price, time_ms, account_id, order_ids[i], fill_ids[i])
+        )
         if state.size == 0:
             open_books.discard(index)
         else:
@@ -109,10 +113,15 @@ def _price(state: _Book, hour: float, noise: float) -> Decimal:
     return _round_price(state.instrument, value)
 
 
+@functools.cache
+def _tick(instrument: Instrument, magnitude: int) -> tuple[Decimal, float]:
+    tick = instrument.price_rule.tick_at(Decimal(10) ** magnitude)
+    return tick, float(tick)
+
+
 def _round_price(instrument: Instrument, value: float) -> Decimal:
-    rule = instrument.price_rule
-    tick = rule.tick_at(Decimal(int(value) or 1))
-    return Decimal(round(value / float(tick))) * tick
+    tick, tick_float = _tick(instrument, math.floor(math.log10(value)))
+    return Decimal(round(value / tick_float)) * tick
 
 
 def _pick(
@@ -170,6 +179,7 @@ def _trade(
     time_ms: int,
     account_id: int,
     order_id: int,
+    fill_id: int,
 ) -> Fill:
     instrument = state.instrument
     if action == "open":
@@ -205,7 +215,7 @@ def _trade(
     elif action == "scale_in":
         state.entries += 1
     return Fill(
-        id=0,
+        id=fill_id,
         order_id=order_id,
         account_id=account_id,
         symbol=instrument.symbol,

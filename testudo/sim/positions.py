@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
-
-import attrs
+from typing import NamedTuple
 
 from testudo.sim.money import ZERO, quantize
 
 PNL_QUANTUM = Decimal("0.00000001")
 
 
-@attrs.frozen
-class FillEffect:
-    """What one fill does to a position."""
+class FillEffect(NamedTuple):
+    """What one fill does to a position (a tuple: it is built on every fill)."""
 
     size: Decimal
     entry_price: Decimal

@@ -106,6 +106,7 @@ class Simulator:
         """Store ``fills`` generated past fills for the account on ``venue``."""
         engine = self.engines[venue]
         marks = {symbol: engine.mark(symbol) for symbol in engine.instruments}
+        order_ids, fill_ids = engine.reserve_history_ids(fills)
         generated = generate_fills(
             tuple(engine.instruments.values()),
             marks,
@@ -114,7 +115,8 @@ class Simulator:
             days=days,
             seed=seed,
             end_ms=self.clock.now_ms(),
-            order_ids=engine.new_history_order_ids(fills),
+            order_ids=order_ids,
+            fill_ids=fill_ids,
         )
         return engine.add_history(creds.account_id, generated)
 
