@@ -28,6 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
     add_database_arguments(migrate)
 
+    rotate = commands.add_parser(
+        "rotate-key", help="new master key; re-encrypt every exchange secret (restartable)")
+    add_database_arguments(rotate)
+
     sim = commands.add_parser("sim", help="run the exchange simulator on loopback")
     sim_cli.add_arguments(sim)
     return parser
@@ -40,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "migrate":
             return _migrate(args)
+        if args.command == "rotate-key":
+            return _rotate_key(args)
         if args.command == "sim":
             code: int = sim_cli.run(args)
             return code
@@ -79,6 +85,37 @@ def _migrate(args: argparse.Namespace) -> int:
 
     trio.run(_unwrap_config_errors, run)
     return 0
+
+
+def _rotate_key(args: argparse.Namespace) -> int:
+    from testudo.config import ensure_data_dir
+    from testudo.exchanges.rotation import rotate
+    from testudo.service import start_database
+
+    settings = from_args(args)
+    logs.configure(settings.log_level)
+    if settings.master_key:
+        raise ConfigError("TESTUDO_MASTER_KEY is set: rotate by changing it, not with rotate-key")
+    ensure_data_dir(settings.data_dir)
+
+    async def run() -> None:
+        url, embedded = await start_database(settings)
+        try:
+            report = await trio.to_thread.run_sync(
+                lambda: rotate(settings.data_dir, url, after_batch=_progress))
+        finally:
+            if embedded is not None:
+                await embedded.stop()
+        verb = "rotated to" if report.started_new else "finished rotating to"
+        print(f"testudo: {verb} key {report.active_key}: {report.rows_rewritten} account(s) "
+              f"re-encrypted, {len(report.keys_pruned)} old key(s) pruned", file=sys.stderr)
+
+    trio.run(_unwrap_config_errors, run)
+    return 0
+
+
+def _progress(rows: int) -> None:
+    print(f"testudo: {rows} account(s) re-encrypted so far", file=sys.stderr)
 
 
 async def _unwrap_config_errors(fn: object, *args: object) -> None:

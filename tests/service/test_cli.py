@@ -146,3 +146,17 @@ def test_bad_port_is_a_usage_error(flag: str) -> None:
     result = subprocess.run(TESTUDO + ["serve", flag, "70000"], env=env(),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "port out of range" in result.stderr
+
+
+def test_rotate_key_command(db_url: str, tmp_path: Path) -> None:
+    first = subprocess.run(
+        TESTUDO + ["rotate-key", "--database-url", db_url, "--data-dir", str(tmp_path)],
+        env=env(), capture_output=True, text=True, timeout=60,
+    )
+    assert first.returncode == 0, first.stderr
+    assert "rotated to key" in first.stderr and "0 account(s) re-encrypted" in first.stderr
+    refused = subprocess.run(
+        TESTUDO + ["rotate-key", "--database-url", db_url, "--data-dir", str(tmp_path)],
+        env=env(TESTUDO_MASTER_KEY="ab" * 32), capture_output=True, text=True, timeout=60,
+    )
+    assert refused.returncode == 2 and "TESTUDO_MASTER_KEY is set" in refused.stderr

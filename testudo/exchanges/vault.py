@@ -45,7 +45,7 @@ class SealContext:
 class Vault:
     """Seals and opens secrets with a ring of AES-256 keys (one active)."""
 
-    def __init__(self, keys: dict[str, bytes], active: str) -> None:
+    def __init__(self, keys: dict[str, bytes], active: str, ring: Path | None = None) -> None:
         if active not in keys:
             raise VaultError("the active key is not in the key ring")
         for key_id, key in keys.items():
@@ -53,6 +53,7 @@ class Vault:
                 raise VaultError(f"key {key_id} is not 32 bytes")
         self._keys = dict(keys)
         self.active = active
+        self._ring = ring
 
     def seal(self, plaintext: str, context: SealContext) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
@@ -61,6 +62,11 @@ class Vault:
 
     def open(self, blob: bytes, key_id: str, context: SealContext) -> str:
         key = self._keys.get(key_id)
+        if key is None and self._ring is not None and self._ring.exists():
+            # A rotation by `testudo rotate-key` may have added keys since start-up.
+            keys, _ = _read_ring(self._ring)
+            self._keys.update(keys)
+            key = self._keys.get(key_id)
         if key is None:
             raise VaultError(f"key {key_id} is not in the key ring")
         if len(blob) < NONCE_BYTES + 16:
@@ -111,13 +117,13 @@ def load_vault(data_dir: Path, configured_key: str | None = None) -> Vault:
             raise VaultError("TESTUDO_MASTER_KEY must be 64 hexadecimal characters")
         active = key_id_for(key)
         keys[active] = key
-        return Vault(keys, active)
+        return Vault(keys, active, path)
     if not keys:
         key = secrets.token_bytes(32)
         active = key_id_for(key)
         keys = {active: key}
         _write_ring(path, keys, active)
-    return Vault(keys, active)
+    return Vault(keys, active, path)
 
 
 def add_active_key(data_dir: Path) -> str:
@@ -129,3 +135,14 @@ def add_active_key(data_dir: Path) -> str:
     keys[active] = key
     _write_ring(path, keys, active)
     return active
+
+
+def prune_keys(data_dir: Path, keep: set[str]) -> list[str]:
+    """Remove keys not in ``keep`` (and not active) from the ring; return the removed ids."""
+    path = ring_path(data_dir)
+    keys, active = _read_ring(path)
+    removed = [k for k in keys if k != active and k not in keep]
+    for key_id in removed:
+        del keys[key_id]
+    _write_ring(path, keys, active)
+    return removed
