@@ -355,3 +355,26 @@ async def test_position_take_profit_and_stop_loss(hyperliquid: Any, sim: SimClie
     )
     assert status["order"]["status"] == "siblingFilledCanceled"
     assert (await call(hyperliquid.fetch_order, stop["id"], BTC))["status"] == "canceled"
+
+
+async def test_plain_open_orders_meta_and_trades(hyperliquid: Any) -> None:
+    await call(hyperliquid.load_markets)
+    resting = await call(hyperliquid.create_order, BTC, "limit", "sell", 0.01, 51000)
+    (plain_order,) = await call(
+        hyperliquid.fetch_open_orders, BTC, None, None, {"method": "openOrders"}
+    )
+    assert (plain_order["id"], plain_order["side"], plain_order["price"]) == (
+        resting["id"],
+        "sell",
+        51000.0,
+    )
+    assert "orderType" not in plain_order["info"]
+    meta = await call(hyperliquid.publicPostInfo, {"type": "meta"})
+    assert [(u["name"], u["szDecimals"], u["maxLeverage"]) for u in meta["universe"]] == [
+        ("BTC", 5, 40),
+        ("ETH", 4, 25),
+        ("SOL", 2, 20),
+    ]
+    await call(hyperliquid.create_order, BTC, "market", "buy", 0.01, 50000)
+    (trade,) = await call(hyperliquid.fetch_trades, BTC)
+    assert (trade["symbol"], trade["amount"]) == (BTC, 0.01)
