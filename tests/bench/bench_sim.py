@@ -23,9 +23,9 @@ from eth_keys.datatypes import PrivateKey
 from testudo.sim.client import SimClient
 from testudo.sim.clock import ManualClock
 from testudo.sim.dialects.binance import BinanceDialect
-from testudo.sim.dialects.binance_auth import sign
+from testudo.sim.dialects.binance.auth import sign
 from testudo.sim.dialects.hyperliquid import HyperliquidDialect
-from testudo.sim.dialects.hyperliquid_signing import action_hash, l1_digest
+from testudo.sim.dialects.hyperliquid.signing import action_hash, l1_digest
 from testudo.sim.dialects.wire import WireRequest
 from testudo.sim.engine import Engine, EngineSettings
 from testudo.sim.history import generate_fills

@@ -12,7 +12,7 @@ from eth_utils.crypto import keccak
 from hypothesis import given, strategies as st
 
 from testudo.sim.accounts import NonceWindow, Registry
-from testudo.sim.dialects.hyperliquid_signing import (
+from testudo.sim.dialects.hyperliquid.signing import (
     ZERO_ADDRESS,
     action_hash,
     l1_digest,

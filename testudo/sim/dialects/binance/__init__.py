@@ -1,0 +1,5 @@
+"""Binance USD-M dialect."""
+
+from testudo.sim.dialects.binance.dialect import BinanceDialect
+
+__all__ = ["BinanceDialect"]
