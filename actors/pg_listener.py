@@ -134,6 +134,12 @@ class PgListener(Actor[Any]):
 
     async def stopping(self) -> None:
         self._close()
+        # Subscribers of this incarnation would otherwise wait forever: end their channels so
+        # they subscribe again (to the next incarnation) and catch up from the database.
+        for subs in self._subscribers.values():
+            for send in subs:
+                send.close()
+        self._subscribers.clear()
 
     # -- connection life ---------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from testudo.config import Settings
 from testudo.db import Database
 from testudo.db.embedded import EmbeddedPostgres
 from testudo.db.migrations import apply_migrations
+from testudo.realtime.settings import RealtimeSettings
 from testudo.service import Running
 from testudo.sim.client import SimClient
 
@@ -128,6 +129,7 @@ def make_settings(db_url: str, data_dir: Path) -> Settings:
         siwe_domain=SIWE_DOMAIN,
         siwe_uri=SIWE_URI,
         siwe_chain_ids=(1, 10),
+        realtime=RealtimeSettings(market_data=False),  # no exchange polling unless a test asks
     )
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import attrs
 import platformdirs
 
+from testudo.realtime.settings import RealtimeSettings, add_realtime_arguments, realtime_from_args
+
 
 class ConfigError(Exception):
     """A configuration problem the operator must fix; printed as one line, exit code 2."""
@@ -53,6 +55,7 @@ class Settings:
     master_key: str | None = attrs.field(default=None, repr=False)
     hyperliquid_testnet: bool = False
     exchange_timeout_ms: int = 10_000
+    realtime: RealtimeSettings = attrs.Factory(RealtimeSettings)
 
     @property
     def resolved_siwe_domain(self) -> str:
@@ -146,6 +149,7 @@ def add_service_arguments(parser: argparse.ArgumentParser) -> None:
         default=_env("SHUTDOWN_GRACE", "10"),
         help="seconds in-flight requests get to finish on SIGINT/SIGTERM",
     )
+    add_realtime_arguments(parser, _env)
 
 
 def add_database_arguments(parser: argparse.ArgumentParser) -> None:
@@ -203,6 +207,7 @@ def from_args(args: argparse.Namespace) -> Settings:
         values["sim_url"] = args.sim_url
     if getattr(args, "sim_port", None) is not None:
         values["sim_port"] = int(args.sim_port)
+    values["realtime"] = realtime_from_args(args)
     return Settings(**values)
 
 

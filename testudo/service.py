@@ -44,6 +44,7 @@ from testudo.exchanges.agent_wallets import AgentWallets, Network
 from testudo.exchanges.clients import ClientFactory
 from testudo.exchanges.health import HealthBoard
 from testudo.exchanges.vault import Vault, VaultError, load_vault
+from testudo.realtime.wiring import start_realtime
 from testudo.system import System
 
 log = logging.getLogger("testudo.service")
@@ -261,6 +262,7 @@ async def _serve(
                 "revocation-router", lambda: RevocationRouter(children["pg-listener"], auth_service)
             )
         )
+        await start_realtime(root, system)
         app = create_app(system)
         for sock in http_sockets.insecure_sockets:
             sock.listen(1024)

@@ -7,7 +7,7 @@ owned by its actor or by the database.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -21,6 +21,9 @@ from testudo.exchanges.accounts import AccountsService
 from testudo.exchanges.agent_wallets import AgentWallets
 from testudo.exchanges.clients import ClientFactory
 from testudo.exchanges.health import HealthBoard
+
+if TYPE_CHECKING:
+    from testudo.realtime.core import Realtime
 
 
 @attrs.define(eq=False)
@@ -38,6 +41,7 @@ class System:
     agent_wallets: AgentWallets
     clients: ClientFactory
     health: HealthBoard
+    realtime: Realtime | None = None  # set by testudo.realtime.wiring.start_realtime
 
     async def listener_status(self) -> ListenerStatus | None:
         try:

@@ -2,12 +2,13 @@
 
 Client → server, Binance style::
 
-    {"method": "SUBSCRIBE" | "UNSUBSCRIBE" | "LIST_SUBSCRIPTIONS",
-     "params": [...], "id": <int | str | null>}
+    {"method": "SUBSCRIBE" | "UNSUBSCRIBE" | "LIST_SUBSCRIPTIONS" | "AUTH",
+     "params": [...], "id": <int | str | null>, "since": {"<channel>": <seq>}}
 
-plus the agent form ``{"type": "subscribe" | "unsubscribe", "channel": "<name>"}``.
+plus the agent form ``{"type": "subscribe" | "unsubscribe", "channel": "<name>", "since": n}``.
 Answers are ``{"result": ..., "id": n}`` or ``{"error": {"code": c, "msg": "..."}, "id": n}``.
-Error codes are listed in :class:`ErrorCode` and in docs/realtime.md.
+Error codes are listed in :class:`ErrorCode` and in docs/realtime.md; channel names are parsed
+by :mod:`testudo.realtime.channels`.
 """
 
 from __future__ import annotations
@@ -19,17 +20,26 @@ from typing import Any
 
 import attrs
 
+from testudo.realtime.channels import PRIVATE_KINDS, PUBLIC_KINDS, Channel, parse_channel
+
+__all__ = [
+    "MAX_STREAMS",
+    "PRIVATE_KINDS",
+    "PUBLIC_KINDS",
+    "Channel",
+    "ErrorCode",
+    "Method",
+    "ProtocolError",
+    "Request",
+    "encode",
+    "parse_channel",
+    "parse_request",
+    "result",
+]
+
 MAX_STREAMS = 1024
 MAX_ID_LENGTH = 36
 
-_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-_SYMBOL = r"[A-Z0-9]{1,20}_[A-Z0-9]{2,20}"
-PRIVATE_KINDS = ("order", "balance")
-PUBLIC_KINDS = ("depth", "trade", "ticker")
-_CHANNEL = re.compile(
-    rf"^(?:(?P<private>{'|'.join(PRIVATE_KINDS)})\.(?P<user>{_UUID})"
-    rf"|(?P<public>{'|'.join(PUBLIC_KINDS)})\.(?P<symbol>{_SYMBOL}))$"
-)
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 
 
@@ -45,12 +55,15 @@ class ErrorCode(enum.IntEnum):
     TOO_MANY_MESSAGES = 6
     UNAUTHORIZED = 7
     FORBIDDEN = 8
+    RESYNC_REQUIRED = 9
+    INTERNAL_ERROR = 10
 
 
 class Method(enum.StrEnum):
     SUBSCRIBE = "SUBSCRIBE"
     UNSUBSCRIBE = "UNSUBSCRIBE"
     LIST_SUBSCRIPTIONS = "LIST_SUBSCRIPTIONS"
+    AUTH = "AUTH"
 
 
 RequestId = int | str | None
@@ -77,31 +90,8 @@ class ProtocolError:
     def to_json(self) -> dict[str, Any]:
         return {"error": {"code": int(self.code), "msg": self.msg}, "id": self.id}
 
-
-@attrs.frozen
-class Channel:
-    """A parsed channel name."""
-
-    name: str
-    kind: str
-    user_id: str | None = None
-    symbol: str | None = None
-
-    @property
-    def private(self) -> bool:
-        return self.user_id is not None
-
-
-def parse_channel(name: object) -> Channel | None:
-    """The channel named ``name``, or None when it is not a valid channel name."""
-    if not isinstance(name, str):
-        return None
-    match = _CHANNEL.match(name)
-    if match is None:
-        return None
-    if match["private"]:
-        return Channel(name, match["private"], user_id=match["user"])
-    return Channel(name, match["public"], symbol=match["symbol"])
+    def to_json_text(self) -> str:
+        return encode(self.to_json())
 
 
 def parse_request(text: str | bytes) -> Request | ProtocolError:
@@ -148,19 +138,41 @@ def parse_request(text: str | bytes) -> Request | ProtocolError:
             "Invalid value: 'since' must map channel names to sequence numbers >= 0",
             request_id,
         )
+    stray = set(since) - set(params)
+    if stray:
+        return ProtocolError(
+            ErrorCode.INVALID_VALUE,
+            f"Invalid value: 'since' names {sorted(stray)[0]!r}, which is not in 'params'",
+            request_id,
+        )
+    if method is Method.AUTH and len(params) != 1:
+        return ProtocolError(
+            ErrorCode.INVALID_VALUE,
+            "Invalid value: AUTH takes exactly one parameter, the access token",
+            request_id,
+        )
     return Request(method, tuple(params), request_id, dict(since))
 
 
 def _parse_agent_form(data: dict[str, Any]) -> Request | ProtocolError:
     kind = data.get("type")
     channel = data.get("channel")
+    request_id = data.get("id") if _valid_id(data.get("id")) else None
     if kind not in ("subscribe", "unsubscribe") or not isinstance(channel, str):
         return ProtocolError(
             ErrorCode.INVALID_REQUEST,
             "Invalid request: expected {'type': 'subscribe'|'unsubscribe', 'channel': '<name>'}",
+            request_id,
+        )
+    since = data.get("since")
+    if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
+        return ProtocolError(
+            ErrorCode.INVALID_VALUE,
+            "Invalid value: 'since' must be a sequence number >= 0",
+            request_id,
         )
     method = Method.SUBSCRIBE if kind == "subscribe" else Method.UNSUBSCRIBE
-    return Request(method, (channel,), data.get("id") if _valid_id(data.get("id")) else None)
+    return Request(method, (channel,), request_id, {channel: since} if since is not None else {})
 
 
 def _valid_id(value: object) -> bool:
@@ -176,3 +188,8 @@ def _valid_id(value: object) -> bool:
 def result(request_id: RequestId, value: Any = None) -> dict[str, Any]:
     """The success answer to a request."""
     return {"result": value, "id": request_id}
+
+
+def encode(message: dict[str, Any]) -> str:
+    """A message as a compact JSON text frame."""
+    return json.dumps(message, separators=(",", ":"))

@@ -1,54 +1,55 @@
 """The WebSocket server: one task group per connection (reader, writer, heartbeat).
 
 trio-websocket stops answering pings when its message queue is full, so each connection runs
-the heartbeat recipe (ping under ``fail_after``) and keeps its own bounded outbound queue:
-nothing ever blocks on a slow client. Close codes: 1001 server going away, 1008 policy
-violation (message rate), 1011 internal error, 1013 slow consumer (try again later).
+the heartbeat recipe (ping under a deadline) and keeps its own :class:`Outbox`: nothing ever
+blocks on a slow client. Close codes (docs/realtime.md): 1001 server going away, 1008 policy
+violation (message rate, ping timeout), 1011 internal error, 1013 slow consumer or event log
+unavailable (resume from your last seq), 4401 session revoked.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import deque
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, WebSocketServer
 
 from api.http_metrics import WS_CONNECTIONS, WS_MESSAGES_SENT
+from testudo.auth import store
+from testudo.auth.service import AuthFailure, Principal
+from testudo.realtime.core import Realtime
+from testudo.realtime.outbox import CLOSE_SLOW_CONSUMER, Outbox
 from testudo.system import System
 
-from .protocol import (
-    MAX_STREAMS,
-    Channel,
-    ErrorCode,
-    Method,
-    ProtocolError,
-    Request,
-    parse_channel,
-    parse_request,
-    result,
-)
+from .metrics import WS_CLOSES
+from .protocol import ErrorCode, Method, ProtocolError, Request, encode, parse_request, result
+from .subscriptions import Subscriptions
+from .upgrade import UpgradeCredentials, cookie_allowed, credentials
 
 log = logging.getLogger("testudo.ws")
 
 CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
 CLOSE_INTERNAL = 1011
-CLOSE_SLOW_CONSUMER = 1013
+CLOSE_REVOKED = 4401
+
+__all__ = ["CLOSE_SLOW_CONSUMER", "Connection", "WsService", "WsSettings"]
 
 
 @attrs.frozen
 class WsSettings:
     """Limits of one connection."""
 
-    send_queue: int = 256
+    send_queue: int = 1024
     max_messages_per_second: int = 5
     ping_interval: float = 20.0
     ping_timeout: float = 20.0
     max_message_size: int = 64 * 1024
+    close_timeout: float = 5.0
 
 
 class RateWindow:
@@ -68,128 +69,222 @@ class RateWindow:
 
 
 class Connection:
-    """One client: its subscriptions and its bounded outbound queue."""
+    """One client: its identity, subscriptions and outbound queue."""
 
-    def __init__(self, ws: WebSocketConnection, system: System, settings: WsSettings) -> None:
+    def __init__(
+        self,
+        ws: WebSocketConnection,
+        service: WsService,
+        principal: Principal | None,
+        auth_problem: str | None,
+        ip: str,
+    ) -> None:
         self.ws = ws
-        self.system = system
-        self.settings = settings
-        self.subscriptions: dict[str, Channel] = {}
-        self.outbound, self._outbound_rx = trio.open_memory_channel[str](settings.send_queue)
-        self._rate = RateWindow(settings.max_messages_per_second)
-        self.close_code: int | None = None
+        self.service = service
+        self.settings = service.settings
+        self.principal = principal
+        self.auth_problem = auth_problem
+        self.ip = ip
+        self.outbox = Outbox(self.settings.send_queue)
+        self.outbox.on_close = self._arm_close_watchdog
+        self._rate = RateWindow(self.settings.max_messages_per_second)
+        self._nursery: trio.Nursery | None = None
+        self._send_scope = trio.CancelScope()
+        self.subscriptions: Subscriptions | None = None
+
+    def close(self, code: int, reason: str, *, flush: bool = False) -> None:
+        """Close the connection with ``code`` (from any task)."""
+        self.outbox.close(code, reason, flush=flush)
 
     async def run(self) -> None:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._writer)
-            nursery.start_soon(self._heartbeat)
-            await self._reader()
-            nursery.cancel_scope.cancel()
-
-    def push(self, message: dict[str, Any]) -> bool:
-        """Queue a message; on overflow close as a slow consumer. False if not queued."""
         try:
-            self.outbound.send_nowait(json.dumps(message, separators=(",", ":")))
-        except trio.WouldBlock:
-            self.close_code = CLOSE_SLOW_CONSUMER
-            self.outbound.close()
-            return False
-        except (trio.ClosedResourceError, trio.BrokenResourceError):
-            return False
-        return True
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                self.subscriptions = Subscriptions(self.service.realtime, self.outbox, nursery)
+                nursery.start_soon(self._guard, self._writer)
+                nursery.start_soon(self._guard, self._heartbeat)
+                nursery.start_soon(self._guard, self._reader)
+        finally:
+            if self.subscriptions is not None:
+                self.subscriptions.close()
+
+    async def _guard(self, task: Any) -> None:
+        """Run one of the connection's tasks; the peer going away ends the connection."""
+        try:
+            await task()
+        except ConnectionClosed:
+            assert self._nursery is not None
+            self._nursery.cancel_scope.cancel()
+
+    # -- writing -------------------------------------------------------------------------------
 
     async def _writer(self) -> None:
-        async for text in self._outbound_rx:
-            await self.ws.send_message(text)
-            WS_MESSAGES_SENT.inc()
-        if self.close_code is not None:
-            await self.ws.aclose(self.close_code, "slow consumer: resume from your last seq")
+        outbox = self.outbox
+        with self._send_scope:
+            while (text := await outbox.get()) is not None:
+                await self.ws.send_message(text)
+                WS_MESSAGES_SENT.inc()
+        closing = outbox.closing
+        if closing is not None:
+            WS_CLOSES.labels(str(closing.code)).inc()
+            if not self._send_scope.cancelled_caught:
+                with trio.move_on_after(self.settings.close_timeout):
+                    await self.ws.aclose(closing.code, closing.reason)
+        assert self._nursery is not None
+        self._nursery.cancel_scope.cancel()
+
+    def _arm_close_watchdog(self) -> None:
+        """A closing connection gets ``close_timeout`` to flush; then its send is abandoned."""
+        if self._nursery is not None:
+            self._nursery.start_soon(self._close_watchdog)
+
+    async def _close_watchdog(self) -> None:
+        await trio.sleep(self.settings.close_timeout)
+        self._send_scope.cancel()
 
     async def _heartbeat(self) -> None:
         while True:
             await trio.sleep(self.settings.ping_interval)
-            try:
-                with trio.fail_after(self.settings.ping_timeout):
-                    await self.ws.ping()
-            except trio.TooSlowError:
-                await self.ws.aclose(CLOSE_POLICY, "ping timeout")
+            with trio.move_on_after(self.settings.ping_timeout) as scope:
+                await self.ws.ping()
+            if scope.cancelled_caught:
+                self.close(CLOSE_POLICY, "ping timeout")
                 return
+
+    # -- reading -------------------------------------------------------------------------------
 
     async def _reader(self) -> None:
         while True:
             text = await self.ws.get_message()
             if not self._rate.allow(trio.current_time()):
-                self.push(
+                self.outbox.put(
                     ProtocolError(
                         ErrorCode.TOO_MANY_MESSAGES,
                         "Too many messages: at most "
                         f"{self.settings.max_messages_per_second} per second",
-                    ).to_json()
+                    ).to_json_text()
                 )
-                await trio.sleep(0.05)  # let the writer flush the error first
-                await self.ws.aclose(CLOSE_POLICY, "too many messages")
+                self.close(CLOSE_POLICY, "too many messages", flush=True)
                 return
             parsed = parse_request(text)
             if isinstance(parsed, ProtocolError):
-                self.push(parsed.to_json())
+                self.outbox.put(parsed.to_json_text())
             else:
-                self.push(self.answer(parsed))
+                await self.dispatch(parsed)
 
-    def answer(self, request: Request) -> dict[str, Any]:
-        """Apply one request to this connection's subscriptions; return the answer."""
+    async def dispatch(self, request: Request) -> None:
+        """Apply one request; its answer is queued on the outbox."""
+        subs = self.subscriptions
+        assert subs is not None
         if request.method is Method.LIST_SUBSCRIPTIONS:
-            return result(request.id, sorted(self.subscriptions))
-        channels = []
-        for name in request.params:
-            channel = parse_channel(name)
-            if channel is None:
-                return ProtocolError(
-                    ErrorCode.INVALID_CHANNEL, f"Invalid channel: {name!r}", request.id
-                ).to_json()
-            channels.append(channel)
-        if request.method is Method.UNSUBSCRIBE:
-            for channel in channels:
-                self.subscriptions.pop(channel.name, None)
-            return result(request.id)
-        new = {c.name for c in channels} - set(self.subscriptions)
-        if len(self.subscriptions) + len(new) > MAX_STREAMS:
+            self.outbox.put(encode(result(request.id, subs.names())))
+        elif request.method is Method.AUTH:
+            self.outbox.put(encode(await self._authenticate(request)))
+        elif request.method is Method.SUBSCRIBE:
+            await subs.subscribe(request, self.principal, self.auth_problem)
+        else:
+            subs.unsubscribe(request)
+
+    async def _authenticate(self, request: Request) -> dict[str, Any]:
+        outcome = await self.service.system.auth.authenticate(request.params[0], self.ip)
+        if isinstance(outcome, AuthFailure):
             return ProtocolError(
-                ErrorCode.TOO_MANY_STREAMS,
-                f"Too many streams: at most {MAX_STREAMS} per connection",
+                ErrorCode.UNAUTHORIZED, f"Unauthorized: {outcome.detail}", request.id
+            ).to_json()
+        if self.principal is not None and self.principal.user_id != outcome.user_id:
+            return ProtocolError(
+                ErrorCode.INVALID_REQUEST,
+                "Invalid request: this connection is authenticated as another user",
                 request.id,
             ).to_json()
-        for channel in channels:
-            if channel.private:
-                return ProtocolError(
-                    ErrorCode.UNAUTHORIZED,
-                    f"Unauthorized: {channel.name} is a private channel; authenticate first",
-                    request.id,
-                ).to_json()
-        for channel in channels:
-            self.subscriptions[channel.name] = channel
-        return result(request.id)
+        self.service.track_session(self, outcome)
+        self.principal, self.auth_problem = outcome, None
+        return result(request.id, {"user_id": outcome.user_id})
 
 
 class WsService:
-    """Accepts connections and runs each one until it closes."""
+    """Accepts connections, authenticates upgrades, closes revoked sessions' connections."""
 
     def __init__(self, system: System, settings: WsSettings | None = None) -> None:
+        assert system.realtime is not None, "start_realtime before the WebSocket service"
         self.system = system
-        self.settings = settings or WsSettings()
+        self.realtime: Realtime = system.realtime
+        self.settings = settings or WsSettings(
+            send_queue=system.settings.realtime.send_queue,
+            close_timeout=system.settings.realtime.close_timeout,
+        )
         self.connections: set[Connection] = set()
+        self._by_session: dict[str, set[Connection]] = {}
+        system.auth.on_revoked(self.session_revoked)
+        self.realtime.on_reconnected(self.recheck_sessions)
 
     async def handle(self, request: WebSocketRequest) -> None:
+        ip = _address(request)
+        principal, problem = await self._upgrade_principal(credentials(request.headers), ip)
         ws = await request.accept()
-        connection = Connection(ws, self.system, self.settings)
+        connection = Connection(ws, self, None, problem, ip)
+        if principal is not None:
+            self.track_session(connection, principal)
+            connection.principal = principal
         self.connections.add(connection)
         WS_CONNECTIONS.inc()
         try:
             await connection.run()
-        except ConnectionClosed:
-            pass
+        except Exception:
+            log.exception("websocket connection failed")
+            with trio.move_on_after(1, shield=True):
+                await ws.aclose(CLOSE_INTERNAL, "internal error")
         finally:
             self.connections.discard(connection)
+            self._untrack(connection)
             WS_CONNECTIONS.dec()
+
+    async def _upgrade_principal(
+        self, creds: UpgradeCredentials, ip: str
+    ) -> tuple[Principal | None, str | None]:
+        if creds.token is None:
+            return None, None
+        if creds.from_cookie and not cookie_allowed(creds, self._allowed_origins()):
+            return None, f"the access_token cookie is not accepted from origin {creds.origin}"
+        outcome = await self.system.auth.authenticate(creds.token, ip)
+        if isinstance(outcome, AuthFailure):
+            return None, outcome.detail
+        return outcome, None
+
+    def _allowed_origins(self) -> set[str]:
+        siwe = self.system.auth.settings.siwe_uri
+        return set(self.system.settings.cors_origins) | {_origin_of(siwe)}
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def track_session(self, connection: Connection, principal: Principal) -> None:
+        self._untrack(connection)
+        self._by_session.setdefault(principal.session_id, set()).add(connection)
+
+    def _untrack(self, connection: Connection) -> None:
+        if connection.principal is None:
+            return
+        peers = self._by_session.get(connection.principal.session_id)
+        if peers is not None:
+            peers.discard(connection)
+            if not peers:
+                del self._by_session[connection.principal.session_id]
+
+    async def session_revoked(self, session_id: str) -> None:
+        """Close every connection authenticated by ``session_id`` (4401)."""
+        for connection in list(self._by_session.pop(session_id, ())):
+            connection.close(CLOSE_REVOKED, "session revoked")
+
+    async def recheck_sessions(self) -> None:
+        """After a listener reconnect: a revocation NOTIFY may have been missed."""
+        live = list(self._by_session)
+        if not live:
+            return
+        revoked = await self.system.db.run(lambda conn: store.revoked_among_tx(conn, live))
+        for session_id in revoked:
+            await self.session_revoked(session_id)
+
+    # -- serving -------------------------------------------------------------------------------
 
     async def serve(
         self,
@@ -212,5 +307,18 @@ class WsService:
                 await server.run(task_status=task_status)
             finally:
                 with trio.move_on_after(2, shield=True):
-                    for connection in list(self.connections):
-                        await connection.ws.aclose(CLOSE_GOING_AWAY, "server shutting down")
+                    async with trio.open_nursery() as closers:
+                        for connection in list(self.connections):
+                            closers.start_soon(
+                                connection.ws.aclose, CLOSE_GOING_AWAY, "server shutting down"
+                            )
+
+
+def _address(request: WebSocketRequest) -> str:
+    remote = request.remote
+    return str(getattr(remote, "address", remote))
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else url

@@ -72,8 +72,12 @@ def test_parse_request_rules() -> None:
     assert parse_request('{"method":"SUBSCRIBE","params":[1],"id":1}').code == 1  # type: ignore[union-attr]
     assert parse_request('{"method":"SUBSCRIBE","id":true}').code == 1  # type: ignore[union-attr]
     assert parse_request('{"method":"SUBSCRIBE","x":1,"id":1}').code == 0  # type: ignore[union-attr]
-    ok = parse_request('{"method":"SUBSCRIBE","params":["order.%s"],"id":1,"since":{"a":4}}' % USER)
-    assert not hasattr(ok, "code") and ok.since == {"a": 4}  # type: ignore[union-attr]
+    ok = parse_request(
+        '{"method":"SUBSCRIBE","params":["order.%s"],"id":1,"since":{"order.%s":4}}' % (USER, USER)
+    )
+    assert not hasattr(ok, "code") and ok.since == {f"order.{USER}": 4}  # type: ignore[union-attr]
+    stray = parse_request('{"method":"SUBSCRIBE","params":[],"id":1,"since":{"a":4}}')
+    assert stray.code == ErrorCode.INVALID_VALUE  # type: ignore[union-attr]
 
 
 def test_channel_names() -> None:

@@ -1,0 +1,126 @@
+"""One connection's outbound frames: a strict queue and conflated public streams.
+
+* :meth:`Outbox.put` (replies, errors, private events) is strict: frames are never dropped.
+  When ``capacity`` frames are already waiting, the outbox closes itself as a slow consumer
+  (close code 1013) instead of dropping one; the client resumes from its last ``seq``.
+* :meth:`Outbox.put_latest` (public market data) conflates: each stream keeps at most ``keep``
+  waiting frames and a newer frame pushes out the oldest, so a slow client gets the latest
+  state, not a growing backlog.
+
+Pushing never blocks; the connection's writer task awaits :meth:`get`. Strict frames go first.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+import attrs
+import trio
+
+CLOSE_SLOW_CONSUMER = 1013
+
+
+@attrs.frozen
+class CloseRequest:
+    """Why the outbox was closed; ``flush`` says whether queued strict frames go first."""
+
+    code: int
+    reason: str
+    flush: bool
+
+
+class Outbox:
+    """Frames waiting for one WebSocket connection."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._strict: deque[str] = deque()
+        self._latest: dict[str, deque[str]] = {}
+        self._ready: deque[str] = deque()
+        self._writer = trio.lowlevel.ParkingLot()
+        self._room = trio.lowlevel.ParkingLot()
+        self.closing: CloseRequest | None = None
+        #: Called once when the outbox closes (the connection arms its close watchdog).
+        self.on_close: Callable[[], None] | None = None
+
+    def __len__(self) -> int:
+        return len(self._strict) + sum(len(q) for q in self._latest.values())
+
+    @property
+    def closed(self) -> bool:
+        return self.closing is not None
+
+    def put(self, text: str) -> bool:
+        """Queue a frame that must not be dropped; on overflow close as a slow consumer."""
+        if self.closing is not None:
+            return False
+        if len(self._strict) >= self.capacity:
+            self.close(CLOSE_SLOW_CONSUMER, "slow consumer: resume from your last seq")
+            return False
+        self._strict.append(text)
+        self._writer.unpark()
+        return True
+
+    def put_latest(self, stream: str, text: str, keep: int = 1) -> None:
+        """Queue a conflatable frame of ``stream``; beyond ``keep`` waiting, the oldest goes."""
+        if self.closing is not None:
+            return
+        queue = self._latest.get(stream)
+        if queue is None:
+            queue = self._latest[stream] = deque(maxlen=keep)
+        if not queue:
+            self._ready.append(stream)
+        queue.append(text)
+        self._writer.unpark()
+
+    def discard(self, stream: str) -> None:
+        """Drop the waiting frames of a public stream (it was unsubscribed)."""
+        queue = self._latest.pop(stream, None)
+        if queue:
+            self._ready.remove(stream)
+
+    def room(self) -> int:
+        """How many strict frames can be queued now without overflowing."""
+        return self.capacity - len(self._strict)
+
+    async def wait_room(self, frames: int) -> bool:
+        """Wait until ``frames`` strict frames fit; False when the outbox closed meanwhile."""
+        frames = min(frames, self.capacity)
+        while self.closing is None and self.room() < frames:
+            await self._room.park()
+        return self.closing is None
+
+    def close(self, code: int, reason: str, *, flush: bool = False) -> None:
+        """Stop taking frames; the writer sends what ``flush`` keeps, then closes with ``code``."""
+        if self.closing is not None:
+            return
+        self.closing = CloseRequest(code, reason, flush)
+        self._latest.clear()
+        self._ready.clear()
+        if not flush:
+            self._strict.clear()
+        self._writer.unpark_all()
+        self._room.unpark_all()
+        if self.on_close is not None:
+            self.on_close()
+
+    async def get(self) -> str | None:
+        """The next frame to send, waiting for one; None once closed and drained."""
+        while True:
+            if self._strict:
+                text = self._strict.popleft()
+                if len(self._strict) <= self.capacity // 2:
+                    self._room.unpark_all()
+                return text
+            if self.closing is not None:
+                return None
+            while self._ready:
+                stream = self._ready.popleft()
+                queue = self._latest.get(stream)
+                if queue:
+                    text = queue.popleft()
+                    if queue:
+                        self._ready.append(stream)
+                    return text
+            await self._writer.park()
