@@ -8,7 +8,7 @@ from typing import Any
 import ccxt
 import pytest
 
-from testudo.sim.client import SimAccount, SimClient
+from testudo.sim.client import SimClient
 
 from .support import call
 
@@ -73,20 +73,21 @@ async def test_rate_limit_answers_429_with_retry_after(
         await call(hyperliquid.fetch_balance)
 
 
-async def test_timeout_and_ambiguous_timeout(sim: SimClient, account: SimAccount) -> None:
-    binance = sim.binance(account, timeout=400)
+async def test_timeout_and_ambiguous_timeout(sim: SimClient, binance: Any) -> None:
     await call(binance.load_markets)
-    await sim.set_fault("binanceusdm", "timeout", endpoint="/fapi/v3/account", timeout_ms=3000)
+    binance.timeout = 500
+    await sim.set_fault("binanceusdm", "timeout", endpoint="/fapi/v3/account", timeout_ms=20_000)
     with pytest.raises(ccxt.RequestTimeout):
         await call(binance.fetch_balance)
     await sim.set_fault(
-        "binanceusdm", "timeout", endpoint="/fapi/v1/order", timeout_ms=3000, apply=True
+        "binanceusdm", "timeout", endpoint="/fapi/v1/order", timeout_ms=20_000, apply=True
     )
     with pytest.raises(ccxt.RequestTimeout):
         await call(
             binance.create_order, BTC, "market", "buy", 0.01, None, {"clientOrderId": "intent-42"}
         )
     await sim.set_fault("binanceusdm", "off")
+    binance.timeout = 10_000
     placed = await call(binance.fetch_order, None, BTC, {"clientOrderId": "intent-42"})
     assert (placed["status"], placed["filled"]) == ("closed", 0.01)
 
