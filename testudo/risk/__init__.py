@@ -1,0 +1,1 @@
+"""Risk: the per-user configuration (``config``) and the pure Decision Loop (``decision``)."""
