@@ -11,6 +11,7 @@ changes are published as ``balance.<user_id>`` events.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -27,8 +28,10 @@ from testudo.exchanges.errors import ExchangeFailure, failure_from, retry_after_
 from testudo.exchanges.health import HealthBoard
 from testudo.exchanges.models import Balance
 from testudo.money import to_decimal
+from testudo.trading import venue
 
 from .actor import Actor, ActorContext
+from .errors import ActorStopped, MailboxFull
 
 MARKETS_TTL = 3600.0
 READ_ATTEMPTS = 3
@@ -56,6 +59,32 @@ class FetchBalance:
 
 
 @attrs.frozen
+class Watch:
+    """Deliver :class:`OrdersSnapshot` to ``ref`` after every poll (trade groups use this)."""
+
+    key: str
+    ref: Any
+
+
+@attrs.frozen
+class Unwatch:
+    key: str
+
+
+@attrs.frozen
+class Poll:
+    """Fetch the account's open orders and tell every watcher (sent by the poller task)."""
+
+
+@attrs.frozen
+class OrdersSnapshot:
+    """The account's open orders at ``at`` (monotonic seconds), by exchange order id."""
+
+    at: float
+    orders: dict[str, Any]
+
+
+@attrs.frozen
 class AccountIdentity:
     """What the actor needs to know about its account (loaded by the accounts service)."""
 
@@ -76,6 +105,7 @@ class ExchangeAccountActor(Actor[Any]):
         db: Database,
         *,
         retry_delay: float = 0.5,
+        poll_interval: float = 2.0,
     ) -> None:
         self._load = load
         self._clients = clients
@@ -86,11 +116,22 @@ class ExchangeAccountActor(Actor[Any]):
         self._client: Any = None
         self._markets_at: float | None = None
         self._last_balances: list[dict[str, str]] | None = None
+        self._poll_interval = poll_interval
+        self._watchers: dict[str, Any] = {}
 
     async def started(self, ctx: ActorContext) -> None:
         identity: AccountIdentity = await self._load()
         self.identity = identity
         self._client = self._clients.create(identity.info, identity.credentials)
+        ctx.nursery.start_soon(self._poller, ctx)
+
+    async def _poller(self, ctx: ActorContext) -> None:
+        """While trade groups watch this account, poll its open orders every interval."""
+        while True:
+            await trio.sleep(self._poll_interval)
+            if self._watchers:
+                with contextlib.suppress(MailboxFull):
+                    ctx.ref.send_nowait(Poll())
 
     async def stopping(self) -> None:
         if self.identity is not None:
@@ -102,7 +143,33 @@ class ExchangeAccountActor(Actor[Any]):
                 return await self._call(fn, read_only, name)
             case FetchBalance():
                 return await self._fetch_balance()
+            case Watch(key, ref):
+                self._watchers[key] = ref
+                return True
+            case Unwatch(key):
+                self._watchers.pop(key, None)
+                return True
+            case Poll():
+                await self._poll()
+                return None
         return await super().handle(message)
+
+    async def _poll(self) -> None:
+        assert self.identity is not None
+        info = self.identity.info
+        result = await self._call(lambda client: venue.open_orders(client, info), True, "poll")
+        if isinstance(result, ExchangeFailure):
+            return
+        snapshot = OrdersSnapshot(
+            trio.current_time(), {state.exchange_order_id: state for _, state in result.value}
+        )
+        for key, ref in list(self._watchers.items()):
+            try:
+                ref.send_nowait(snapshot)
+            except MailboxFull:
+                continue  # a busy group catches up on the next snapshot
+            except ActorStopped:
+                self._watchers.pop(key, None)
 
     async def _call(
         self, fn: Callable[[Any], Any], read_only: bool, name: str

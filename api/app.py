@@ -23,6 +23,8 @@ from .auth import auth_blueprint
 from .exchanges import exchanges_blueprint
 from .health import health_blueprint
 from .http_metrics import metrics_blueprint
+from .risk import risk_blueprint
+from .trades import trades_blueprint
 
 
 class InvalidJson(BadRequest):
@@ -65,6 +67,8 @@ def create_app(system: System, extra_blueprints: Iterable[Blueprint] = ()) -> Qu
     app.register_blueprint(metrics_blueprint)
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(exchanges_blueprint)
+    app.register_blueprint(trades_blueprint)
+    app.register_blueprint(risk_blueprint)
     for blueprint in extra_blueprints:
         app.register_blueprint(blueprint)
     return app

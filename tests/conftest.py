@@ -167,6 +167,7 @@ async def exchange_service(
         make_settings(db_url, tmp_path / "data"),
         exchange_base_url=sim.base_url,
         exchange_timeout_ms=1500,
+        trade_poll_interval=0.25,
     )
     running: Running = await nursery.start(
         functools.partial(run_service, settings, handle_signals=False, clock=clock)

@@ -55,6 +55,7 @@ class Settings:
     master_key: str | None = attrs.field(default=None, repr=False)
     hyperliquid_testnet: bool = False
     exchange_timeout_ms: int = 10_000
+    trade_poll_interval: float = 2.0
     realtime: RealtimeSettings = attrs.Factory(RealtimeSettings)
 
     @property
@@ -199,6 +200,7 @@ def from_args(args: argparse.Namespace) -> Settings:
     values["jwt_secret"] = _env("JWT_SECRET")
     values["master_key"] = _env("MASTER_KEY")
     values["hyperliquid_testnet"] = _env("HYPERLIQUID_TESTNET", "") in ("1", "true", "yes")
+    values["trade_poll_interval"] = float(_env("TRADE_POLL_INTERVAL", "2") or 2)
     if getattr(args, "exchange_base_url", None):
         values["exchange_base_url"] = args.exchange_base_url
     if getattr(args, "simulated_exchanges", False):

@@ -44,6 +44,7 @@ from testudo.exchanges.agent_wallets import AgentWallets, Network
 from testudo.exchanges.clients import ClientFactory
 from testudo.exchanges.health import HealthBoard
 from testudo.exchanges.vault import Vault, VaultError, load_vault
+from testudo.trading.service import TradesService
 from testudo.realtime.wiring import start_realtime
 from testudo.system import System
 
@@ -107,6 +108,7 @@ def build_root(database_url: str) -> Supervisor:
             ChildSpec("pg-listener", lambda: PgListener(database_url)),
             ChildSpec("exchanges", lambda: Supervisor("exchanges", intensity=20, period=60)),
             ChildSpec("sessions", lambda: Supervisor("sessions", intensity=20, period=60)),
+            ChildSpec("trades", lambda: Supervisor("trades", intensity=50, period=60)),
         ),
         intensity=10,
         period=60,
@@ -254,6 +256,8 @@ async def _serve(
             clock=clock,
             accounts=accounts,
             agent_wallets=AgentWallets(accounts, Network(settings.hyperliquid_testnet)),
+            trades=TradesService(db, registry, children["trades"], accounts, clock,
+                                 settings.trade_poll_interval),
             clients=clients,
             health=health,
         )
@@ -305,6 +309,10 @@ async def _serve(
                 }
             },
         )
+        rehydrated = await system.trades.rehydrate()
+        if rehydrated:
+            log.info("trade groups rehydrated", extra={"json_fields": {
+                "event": "trade_groups_rehydrated", "count": rehydrated}})
         task_status.started(Running(http_url, ws_url, system, shutdown.set))
         await shutdown.wait()
         log.info("shutting down", extra={"json_fields": {"event": "shutting_down"}})

@@ -21,6 +21,7 @@ from testudo.exchanges.accounts import AccountsService
 from testudo.exchanges.agent_wallets import AgentWallets
 from testudo.exchanges.clients import ClientFactory
 from testudo.exchanges.health import HealthBoard
+from testudo.trading.service import TradesService
 
 if TYPE_CHECKING:
     from testudo.realtime.core import Realtime
@@ -39,6 +40,7 @@ class System:
     clock: Clock
     accounts: AccountsService
     agent_wallets: AgentWallets
+    trades: TradesService
     clients: ClientFactory
     health: HealthBoard
     realtime: Realtime | None = None  # set by testudo.realtime.wiring.start_realtime

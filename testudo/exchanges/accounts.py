@@ -161,6 +161,7 @@ class AccountsService:
         *,
         offline_only: bool = False,
         idle_timeout: float = 900.0,
+        poll_interval: float = 2.0,
     ) -> None:
         self.db = db
         self.registry = registry
@@ -171,6 +172,7 @@ class AccountsService:
         self.clock = clock
         self.offline_only = offline_only
         self.idle_timeout = idle_timeout
+        self.poll_interval = poll_interval
 
     # -- the catalog ------------------------------------------------------------------
 
@@ -301,7 +303,8 @@ class AccountsService:
         async def load() -> AccountIdentity:
             return await self.db.run(lambda c: self._identity(c, account_id))
 
-        return lambda: ExchangeAccountActor(load, self.clients, self.health, self.db)
+        return lambda: ExchangeAccountActor(load, self.clients, self.health, self.db,
+                                            poll_interval=self.poll_interval)
 
     def _identity(self, conn: Conn, account_id: str) -> AccountIdentity:
         row = conn.execute(SELECT_SECRETS, (account_id,)).fetchone()

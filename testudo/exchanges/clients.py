@@ -41,6 +41,8 @@ class ClientFactory:
                 # One call for all symbols is what the positions view needs.
                 "warnOnFetchOpenOrdersWithoutSymbol": False,
                 "fetchOpenOrders": {"warnWithoutSymbol": False},
+                # Hyperliquid: no builder fee (ccxt would otherwise try to approve one).
+                "builderFee": False,
             },
         }
         if credentials is not None:

@@ -13,6 +13,8 @@ CREATE TABLE trade_groups (
     quantity            numeric NOT NULL CHECK (quantity > 0),
     stop_loss_price     numeric,
     leverage            numeric NOT NULL DEFAULT 1,
+    tick_size           numeric NOT NULL,
+    lot_size            numeric NOT NULL,
     risk_amount         numeric,
     status              text NOT NULL CHECK (status IN ('pending', 'active', 'stopped_out',
                             'took_profit', 'cancelled', 'closed', 'failed',

@@ -1,0 +1,434 @@
+"""The trade-group actor: owns one group's state machine and finishes every exchange operation.
+
+HTTP handlers send it commands and await the reply; the actor's own scope completes the work
+whether or not anyone still waits (architecture.md section 5a). Every order is recorded with its
+client order id *before* the exchange call; an ambiguous failure (timeout, 5xx, crash) is
+resolved by looking the order up by that id, never by sending it again. On start (including
+after a crash or a restart of the service) the actor reloads the group from the database and
+reconciles it with the exchange, so a position whose entry filled while Testudo was down gets
+its stop and targets placed at once.
+
+Fills are observed by the exchange-account actor (one open-orders poll per account) and
+delivered here as :class:`~actors.exchange_account.OrdersSnapshot`; an order that left the
+open set is fetched to learn whether it filled or was cancelled.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import trio
+
+from testudo.exchanges.errors import ExchangeFailure
+from testudo.trading import store, venue
+from testudo.trading.model import TERMINAL, Group, NewOrder, Order, Target, entry_order, plan
+
+from .actor import Actor, ActorContext
+from .exchange_account import OrdersSnapshot, Unwatch, Watch
+
+if TYPE_CHECKING:
+    from testudo.exchanges.accounts import AccountsService
+
+LOOKUPS_BEFORE_NOT_FOUND = 3
+MAX_PLAN_ROUNDS = 6
+
+
+@attrs.frozen
+class Start:
+    """Place the entry of a new group; replies the group's JSON once the entry is acknowledged."""
+
+
+@attrs.frozen
+class Reconcile:
+    """Refresh every live order from the exchange and act on the plan."""
+
+
+@attrs.frozen
+class Describe:
+    """Reply the group's JSON."""
+
+
+@attrs.frozen
+class CancelGroup:
+    """Cancel every open order; close the position (reduce-only, market) if there is one."""
+
+
+@attrs.frozen
+class UpdateStop:
+    price: Decimal
+
+
+@attrs.frozen
+class UpdateTargets:
+    targets: tuple[tuple[Decimal, Decimal, str], ...]  # (price, quantity, order_type)
+
+
+@attrs.frozen
+class SetBreakEven:
+    enabled: bool
+    trigger: str  # "first_take_profit" or a price
+
+
+@attrs.frozen
+class Refusal:
+    """A command the group refuses (a value, not an exception)."""
+
+    status: int
+    error: str
+    detail: str
+
+
+@attrs.frozen
+class GroupServices:
+    db: Any
+    accounts: AccountsService
+    clock: Any
+    poll_interval: float = 2.0
+
+
+class TradeGroupActor(Actor[Any]):
+    kind = "trade_group"
+
+    def __init__(self, group_id: str, services: GroupServices) -> None:
+        self.group_id = group_id
+        self.s = services
+        self.group: Group | None = None
+        self._ctx: ActorContext | None = None
+        self._lookups: dict[str, int] = {}
+        self._last_snapshot = 0.0
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def started(self, ctx: ActorContext) -> None:
+        self._ctx = ctx
+        self.group = await self.s.db.run(lambda c: store.load_group_tx(c, self.group_id))
+        if self.group is None:
+            raise LookupError(f"trade group {self.group_id} does not exist")
+        if self.group.status in TERMINAL:
+            ctx.stop("terminal")
+            return
+        ctx.nursery.start_soon(self._watchdog)
+        if self.group.orders:  # rehydrated: reconcile with the exchange at once
+            ctx.ref.send_nowait(Reconcile())
+
+    async def stopping(self) -> None:
+        if self.group is not None:
+            account = await self._account_view()
+            if account is not None:
+                try:
+                    await self.s.accounts.ask(account, Unwatch(self.group_id), timeout=2)
+                except Exception:  # the account actor may be gone; nothing to undo then
+                    pass
+
+    async def _watchdog(self) -> None:
+        """(Re)register with the account's poller; reconcile directly if snapshots stop."""
+        while True:
+            if trio.current_time() - self._last_snapshot > 3 * self.s.poll_interval:
+                account = await self._account_view()
+                if account is not None and self._ctx is not None:
+                    try:
+                        await self.s.accounts.ask(account, Watch(self.group_id, self._ctx.ref))
+                    except ExchangeFailure:
+                        pass
+                    self._ctx.ref.send_nowait(Reconcile())
+                    self._last_snapshot = trio.current_time()
+            await trio.sleep(self.s.poll_interval)
+
+    async def _account_view(self) -> Any:
+        assert self.group is not None
+        return await self.s.accounts.get(self.group.user_id, self.group.account_id)
+
+    # -- messages -------------------------------------------------------------------------
+
+    async def handle(self, message: Any) -> Any:
+        group = self.group
+        assert group is not None
+        match message:
+            case Start():
+                if not group.orders:
+                    await self._place(entry_order(group))
+                await self._advance([("trade_created", {"status": group.status})])
+                return self.describe()
+            case Reconcile():
+                await self._refresh({})
+                await self._advance([])
+                return self.describe()
+            case OrdersSnapshot(_, orders):
+                self._last_snapshot = trio.current_time()
+                if group.status in TERMINAL:
+                    return None
+                if await self._refresh(orders):
+                    await self._advance([])
+                return None
+            case Describe():
+                return self.describe()
+            case CancelGroup():
+                return await self._cancel_group()
+            case UpdateStop(price):
+                return await self._update_stop(price)
+            case UpdateTargets(targets):
+                return await self._update_targets(targets)
+            case SetBreakEven(enabled, trigger):
+                group.break_even_enabled = enabled
+                group.break_even_trigger = trigger
+                await self._advance([("break_even_set", {"enabled": enabled, "trigger": trigger})])
+                return self.describe()
+        return await super().handle(message)
+
+    def describe(self) -> dict[str, Any]:
+        from testudo.trading.views import group_json
+
+        assert self.group is not None
+        return group_json(self.group)
+
+    # -- exchange I/O ---------------------------------------------------------------------
+
+    async def _with_client(self, fn: Any, *, read_only: bool) -> Any:
+        group = self.group
+        assert group is not None
+        return await self.s.accounts.with_client(
+            group.user_id, group.account_id, fn, read_only=read_only
+        )
+
+    async def _place(self, new: NewOrder) -> Order:
+        group = self.group
+        assert group is not None
+        spec = new.spec
+        order = Order(
+            "",
+            new.role,
+            new.target_idx,
+            new.seq,
+            spec.client_order_id,
+            None,
+            spec.side,
+            spec.order_type,
+            spec.price,
+            spec.trigger_price,
+            spec.quantity,
+            spec.reduce_only,
+            "pending_submit",
+            created_at=self.s.clock.now(),
+        )
+        now = self.s.clock.now()
+        order.id = await self.s.db.run(lambda c: store.record_intent_tx(c, group.id, order, now))
+        group.orders.append(order)
+        info = (await self._account_view()).info
+        reference = group.entry_price
+        try:
+            state = await self._with_client(
+                lambda client: venue.place(client, info, spec, reference), read_only=False
+            )
+        except ExchangeFailure as failure:
+            if failure.status in (401, 404, 409, 422):
+                order.status = "rejected"
+                order.error = failure.detail
+                if order.role == "entry":
+                    group.error = failure.detail
+                return order
+            await self._lookup(order)  # ambiguous: find it by client order id
+            return order
+        self._apply(order, state)
+        return order
+
+    async def _lookup(self, order: Order) -> None:
+        group = self.group
+        assert group is not None
+        info = (await self._account_view()).info
+        try:
+            found = await self._with_client(
+                lambda client: venue.find_by_client_id(
+                    client, info, group.symbol, order.client_order_id, order.is_trigger
+                ),
+                read_only=True,
+            )
+        except ExchangeFailure:
+            return
+        if found is not None:
+            self._lookups.pop(order.id, None)
+            self._apply(order, found)
+            return
+        count = self._lookups.get(order.id, 0) + 1
+        self._lookups[order.id] = count
+        if count >= LOOKUPS_BEFORE_NOT_FOUND:
+            order.status = "not_found"  # never reached the exchange: safe to place anew
+            self._lookups.pop(order.id, None)
+
+    def _apply(self, order: Order, state: venue.OrderState) -> None:
+        order.exchange_order_id = state.exchange_order_id
+        order.filled = max(order.filled, state.filled)
+        if state.average_price is not None:
+            order.average_price = state.average_price
+        order.status = (
+            state.status if state.status in ("open", "filled", "cancelled", "rejected") else "open"
+        )
+
+    async def _refresh(self, snapshot: dict[str, venue.OrderState]) -> bool:
+        """Bring live orders up to date; True when anything changed."""
+        group = self.group
+        assert group is not None
+        changed = False
+        info = (await self._account_view()).info
+        for order in [o for o in group.orders if o.live]:
+            before = (order.status, order.filled)
+            if order.status == "pending_submit" or order.exchange_order_id is None:
+                await self._lookup(order)
+            elif order.exchange_order_id in snapshot and snapshot:
+                self._apply(order, snapshot[order.exchange_order_id])
+            else:
+                try:
+                    state = await self._with_client(
+                        lambda client, o=order: venue.fetch(
+                            client, info, group.symbol, o.exchange_order_id or "", o.is_trigger
+                        ),
+                        read_only=True,
+                    )
+                except ExchangeFailure as failure:
+                    if failure.error == "order_not_found":
+                        order.status = "cancelled"
+                    continue
+                self._apply(order, state)
+            if order.filled > 0 and order.average_price is None:
+                await self._fill_price(order, info)
+            changed |= (order.status, order.filled) != before
+        return changed
+
+    async def _fill_price(self, order: Order, info: Any) -> None:
+        group = self.group
+        assert group is not None
+        since = int((order.created_at or self.s.clock.now()).timestamp() * 1000) - 60_000
+        try:
+            order.average_price = await self._with_client(
+                lambda client: venue.average_fill_price(
+                    client, info, group.symbol, order.exchange_order_id or "", since
+                ),
+                read_only=True,
+            )
+        except ExchangeFailure:
+            return
+
+    async def _cancel(self, order: Order) -> None:
+        group = self.group
+        assert group is not None
+        if order.exchange_order_id is None:
+            return
+        info = (await self._account_view()).info
+        try:
+            await self._with_client(
+                lambda client: venue.cancel(
+                    client, info, group.symbol, order.exchange_order_id or "", order.is_trigger
+                ),
+                read_only=False,
+            )
+        except ExchangeFailure:
+            return  # still open: the next reconcile tries again
+        try:
+            state = await self._with_client(
+                lambda client: venue.fetch(
+                    client, info, group.symbol, order.exchange_order_id or "", order.is_trigger
+                ),
+                read_only=True,
+            )
+            self._apply(order, state)
+        except ExchangeFailure:
+            order.status = "cancelled"
+        if order.live:
+            order.status = "cancelled"
+
+    async def _advance(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """Act on the plan until nothing is left to do; save; stop when terminal."""
+        group = self.group
+        assert group is not None
+        before = group.status
+        for _ in range(MAX_PLAN_ROUNDS):
+            step = plan(group)
+            events += list(step.events)
+            if group.closing:
+                for order in step.cancel:
+                    await self._cancel(order)
+                    events.append(("order_cancelled", _order_event(order)))
+            for new in step.place:
+                order = await self._place(new)
+                events.append((f"{new.role}_placed", _order_event(order)))
+                if order.role == "stop_loss" and order.status == "rejected":
+                    # No stop can be placed (e.g. the market is already through it): the
+                    # position must not stay unprotected, so it is closed at market.
+                    group.closing = True
+                    group.close_reason = "stop_rejected_emergency_exit"
+                    events.append(("emergency_exit", {"reason": order.error or "stop refused"}))
+                    break
+            if not group.closing:
+                for order in step.cancel:
+                    await self._cancel(order)
+                    events.append(("order_cancelled", _order_event(order)))
+            group.status = step.status
+            if not step.place and not step.cancel:
+                break
+        if group.status != before:
+            events.append(("group_status_changed", {"from": before, "status": group.status}))
+        now = self.s.clock.now()
+        await self.s.db.run(lambda c: store.save_group_tx(c, group, now, events))
+        if group.status in TERMINAL and self._ctx is not None:
+            self._ctx.stop(f"group {group.status}")
+
+    # -- commands -------------------------------------------------------------------------
+
+    async def _cancel_group(self) -> Any:
+        group = self.group
+        assert group is not None
+        if group.status in TERMINAL:
+            return Refusal(409, "group_closed", f"The group is already {group.status}.")
+        group.closing = True
+        group.close_reason = "cancelled_by_user"
+        await self._advance([("cancel_requested", {"status": group.status})])
+        return self.describe()
+
+    async def _update_stop(self, price: Decimal) -> Any:
+        group = self.group
+        assert group is not None
+        if group.status in TERMINAL or group.closing:
+            return Refusal(409, "group_closed", f"The group is {group.status}.")
+        group.stop_loss_price = price
+        group.break_even_price = None
+        await self._advance([("stop_loss_amended", {"stop_price": str(price)})])
+        return self.describe()
+
+    async def _update_targets(self, targets: tuple[tuple[Decimal, Decimal, str], ...]) -> Any:
+        group = self.group
+        assert group is not None
+        if group.status in TERMINAL or group.closing:
+            return Refusal(409, "group_closed", f"The group is {group.status}.")
+        limit = group.position if group.status == "active" else group.quantity
+        if sum((q for _, q, _ in targets), Decimal(0)) > limit:
+            return Refusal(
+                422, "targets_exceed_position", f"Target quantities exceed the position ({limit})."
+            )
+        start = max((t.idx for t in group.targets), default=-1) + 1
+        group.targets = [Target(start + i, p, q, kind) for i, (p, q, kind) in enumerate(targets)]
+        await self.s.db.run(lambda c: store.replace_targets_tx(c, group.id, group.targets))
+        await self._advance(
+            [
+                (
+                    "take_profit_amended",
+                    {"targets": [{"price": str(p), "quantity": str(q)} for p, q, _ in targets]},
+                )
+            ]
+        )
+        return self.describe()
+
+
+def _order_event(order: Order) -> dict[str, Any]:
+    return {
+        "role": order.role,
+        "client_order_id": order.client_order_id,
+        "exchange_order_id": order.exchange_order_id,
+        "order_status": order.status,
+        "quantity": str(order.quantity),
+        "filled_quantity": str(order.filled),
+    }
+
+
+def group_actor_key(group_id: str) -> tuple[str, str]:
+    return ("trade_group", group_id)

@@ -1,0 +1,1 @@
+"""Trade groups: an entry, its stop-loss and take-profits, managed on the exchange."""

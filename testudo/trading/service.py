@@ -1,0 +1,340 @@
+"""What the API asks of trading: create (through the user's trader actor), read, command groups.
+
+Commands go to the owning actor (the user's :class:`~actors.trader.TraderActor` for creation,
+the group's :class:`~actors.trade_group.TradeGroupActor` for everything else), which finishes
+the work even if the HTTP client goes away. Plain reads go straight to the database.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from actors import Registry, SupervisorRef
+from actors.trade_group import (
+    CancelGroup,
+    GroupServices,
+    Reconcile,
+    TradeGroupActor,
+)
+from actors.trader import Answer, CreateTrade, TradeInput, TraderActor
+from testudo.db import Database
+from testudo.exchanges.accounts import AccountsService
+from testudo.exchanges.errors import ExchangeFailure
+
+from . import store, venue
+from .client_ids import is_testudo_order
+from .model import TERMINAL, Group
+from .views import group_json
+
+log = logging.getLogger("testudo.trading")
+
+
+class TradesService:
+    def __init__(
+        self,
+        db: Database,
+        registry: Registry,
+        supervisor: SupervisorRef,
+        accounts: AccountsService,
+        clock: Any,
+        poll_interval: float = 2.0,
+    ) -> None:
+        self.db = db
+        self.registry = registry
+        self.supervisor = supervisor
+        self.accounts = accounts
+        self.clock = clock
+        self.group_services = GroupServices(db, accounts, clock, poll_interval)
+
+    async def create(
+        self, user_id: str, trade: TradeInput, key: str | None, fingerprint: str
+    ) -> Answer:
+        answer: Answer = await self.registry.ask(
+            ("trader", user_id),
+            self.supervisor,
+            lambda: TraderActor(user_id, self),
+            CreateTrade(trade, key, fingerprint),
+            timeout=180,
+            idle_timeout=600,
+        )
+        return answer
+
+    async def ask_group(self, user_id: str, group_id: str, message: Any) -> Any:
+        del user_id
+        return await self.registry.ask(
+            ("trade_group", group_id),
+            self.supervisor,
+            lambda: TradeGroupActor(group_id, self.group_services),
+            message,
+            timeout=180,
+        )
+
+    async def owned(self, user_id: str, group_id: str) -> bool:
+        import uuid
+
+        try:
+            uuid.UUID(group_id)
+        except ValueError:
+            return False
+        return await self.db.fetch_one(store.OWNED_GROUP, (group_id, user_id)) is not None
+
+    async def get(self, user_id: str, group_id: str) -> dict[str, Any] | None:
+        if not await self.owned(user_id, group_id):
+            return None
+
+        def read(conn: Any) -> dict[str, Any] | None:
+            group = store.load_group_tx(conn, group_id)
+            if group is None:
+                return None
+            body = group_json(group)
+            decision = conn.execute(store.SELECT_DECISION, (group_id,)).fetchone()
+            body["decision"] = _decision_json(decision)
+            body["events"] = [_event_json(e) for e in store.events_tx(conn, group_id)]
+            return body
+
+        return await self.db.run(read)
+
+    async def list_live(self, user_id: str) -> list[dict[str, Any]]:
+        rows = await self.db.fetch_all(store.USER_LIVE_GROUPS, (user_id,))
+
+        def read(conn: Any) -> list[dict[str, Any]]:
+            out = []
+            for row in rows:
+                group = store.load_group_tx(conn, row["id"])
+                if group is not None:
+                    out.append(group_json(group))
+            return out
+
+        return await self.db.run(read)
+
+    async def command(self, user_id: str, group_id: str, message: Any) -> Any:
+        if not await self.owned(user_id, group_id):
+            return None
+        return await self.ask_group(user_id, group_id, message)
+
+    async def _live_group(self, user_id: str, group_id: str) -> Group:
+        from api.problems import ApiError
+
+        if not await self.owned(user_id, group_id):
+            raise ApiError(404, "not_found", "No such trade group.")
+        group: Group | None = await self.db.run(
+            functools.partial(store.load_group_tx, group_id=group_id)
+        )
+        if group is None or group.status in TERMINAL or group.closing:
+            raise ApiError(409, "group_closed", "The group is no longer live.")
+        return group
+
+    async def _mark_and_equity(self, user_id: str, group: Group) -> venue.AccountSnapshot:
+        from api.problems import ApiError
+
+        account = await self.accounts.get(user_id, group.account_id)
+        if account is None:
+            raise ApiError(409, "account_gone", "The group's exchange account was removed.")
+        fetch = functools.partial(venue.account_snapshot, info=account.info, symbol=group.symbol)
+        try:
+            snapshot: venue.AccountSnapshot = await self.accounts.with_client(
+                user_id, account.id, fetch
+            )
+            return snapshot
+        except ExchangeFailure as failure:
+            raise ApiError(failure.status, failure.error, failure.detail) from None
+
+    async def check_stop_change(self, user_id: str, group_id: str, price: Decimal) -> None:
+        """Refuse a stop on the wrong side of the market or one that raises risk past limits."""
+        from api.problems import ApiError
+        from testudo.risk.config import load_risk_config
+        from testudo.risk.decision import AccountState, stop_change_allowed
+
+        group = await self._live_group(user_id, group_id)
+        snapshot = await self._mark_and_equity(user_id, group)
+        mark = snapshot.rules.last_price
+        reference = mark if group.status == "active" else group.entry_price
+        wrong_side = price >= reference if group.side == "buy" else price <= reference
+        if wrong_side:
+            where = "below" if group.side == "buy" else "above"
+            raise ApiError(
+                422,
+                "stop_wrong_side",
+                f"A {group.side} position's stop must be {where} {reference}.",
+                errors=[{"field": "price", "message": f"must be {where} {reference}"}],
+            )
+        config = await load_risk_config(self.db, user_id)
+        state = AccountState(
+            equity=snapshot.equity,
+            available=snapshot.available,
+            open_positions=0,
+            daily_pnl=Decimal(0),
+            day_start_equity=snapshot.equity,
+        )
+        quantity = group.position if group.status == "active" else group.quantity
+        entry = group.average_entry_price or group.entry_price
+        check = stop_change_allowed(config, state, group.side, entry, quantity, price)
+        if not check.passed:
+            raise ApiError(
+                422,
+                "risk_rejected",
+                check.message,
+                failed_checks=[
+                    {
+                        "code": check.code,
+                        "limit": check.limit,
+                        "actual": check.actual,
+                        "message": check.message,
+                    }
+                ],
+            )
+
+    async def checked_targets(
+        self,
+        user_id: str,
+        group_id: str,
+        targets: list[tuple[Decimal, Decimal | None, str]],
+    ) -> tuple[tuple[Decimal, Decimal, str], ...]:
+        """Side-checked targets with quantities (missing ones split the rest), lot-rounded."""
+        from api.problems import ApiError
+
+        group = await self._live_group(user_id, group_id)
+        entry = group.average_entry_price or group.entry_price
+        for price, _, _ in targets:
+            if (price <= entry) if group.side == "buy" else (price >= entry):
+                raise ApiError(
+                    422,
+                    "target_wrong_side",
+                    f"Targets of a {group.side} must be beyond the entry {entry}.",
+                    errors=[{"field": "take_profit", "message": "wrong side"}],
+                )
+        limit = group.position if group.status == "active" else group.quantity
+        given = sum((q for _, q, _ in targets if q is not None), Decimal(0))
+        missing = [t for t in targets if t[1] is None]
+        share = ((limit - given) / len(missing)) if missing else Decimal(0)
+        out = []
+        for price, quantity, kind in targets:
+            amount = quantity if quantity is not None else share
+            amount = amount.quantize(group.lot_size, rounding=ROUND_DOWN)
+            price = price.quantize(group.tick_size, rounding=ROUND_HALF_UP)
+            if amount <= 0:
+                raise ApiError(
+                    422,
+                    "validation_error",
+                    "A target quantity rounds to zero.",
+                    errors=[{"field": "take_profit", "message": "quantity too small"}],
+                )
+            out.append((price, amount, kind))
+        if sum((q for _, q, _ in out), Decimal(0)) > limit:
+            raise ApiError(
+                422, "targets_exceed_position", f"Target quantities exceed the position ({limit})."
+            )
+        return tuple(out)
+
+    async def rehydrate(self) -> int:
+        """Start (and reconcile) the actor of every group that is not finished."""
+        rows = await self.db.fetch_all(store.LIVE_GROUP_IDS)
+        for row in rows:
+            ref = await self.registry.ensure(
+                ("trade_group", row["id"]),
+                self.supervisor,
+                functools.partial(TradeGroupActor, row["id"], self.group_services),
+            )
+            ref.send_nowait(Reconcile())
+        return len(rows)
+
+    async def cleanup(self, user_id: str) -> dict[str, Any]:
+        """Cancel Testudo-tagged orders no live group owns; settle Pending groups' ghosts."""
+        cancelled: list[dict[str, Any]] = []
+        reconciled: list[str] = []
+        for group in await self.list_live(user_id):
+            reply = await self.ask_group(user_id, group["id"], Reconcile())
+            if isinstance(reply, dict) and reply.get("status") != group["status"]:
+                reconciled.append(group["id"])
+        owned = {
+            r["client_order_id"]
+            for r in await self.db.fetch_all(
+                "SELECT o.client_order_id FROM trade_orders o JOIN trade_groups g ON g.id = o.group_id "
+                "WHERE g.user_id = %s AND g.status IN ('pending', 'active', 'awaiting_reconciliation')",
+                (user_id,),
+            )
+        }
+        for account in await self.accounts.list(user_id):
+            if account.status != "active":
+                continue
+            info = account.info
+            try:
+                orders = await self.accounts.with_client(
+                    user_id, account.id, functools.partial(venue.open_orders, info=info)
+                )
+            except ExchangeFailure as failure:
+                log.warning(
+                    "cleanup could not list orders",
+                    extra={
+                        "json_fields": {
+                            "event": "cleanup_failed",
+                            "account_id": account.id,
+                            "error": failure.error,
+                        }
+                    },
+                )
+                continue
+            for symbol, state in orders:
+                if not is_testudo_order(info.id, state.client_order_id):
+                    continue
+                if state.client_order_id in owned:
+                    continue
+                try:
+                    await self.accounts.with_client(
+                        user_id,
+                        account.id,
+                        functools.partial(
+                            venue.cancel,
+                            info=info,
+                            symbol=symbol,
+                            exchange_order_id=state.exchange_order_id,
+                            is_trigger=state.is_trigger,
+                        ),
+                        read_only=False,
+                    )
+                except ExchangeFailure:
+                    continue
+                cancelled.append(
+                    {
+                        "exchange_account_id": account.id,
+                        "symbol": symbol,
+                        "exchange_order_id": state.exchange_order_id,
+                        "client_order_id": state.client_order_id,
+                    }
+                )
+        return {
+            "cancelled_orders": cancelled,
+            "reconciled_groups": reconciled,
+            "cancelled": len(cancelled),
+        }
+
+
+def _decision_json(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {
+        "id": row["id"],
+        "approved": row["approved"],
+        "limiting_constraint": row["limiting_constraint"],
+        "position_size": None if row["position_size"] is None else str(row["position_size"]),
+        "risk_amount": None if row["risk_amount"] is None else str(row["risk_amount"]),
+        "checks": row["checks"],
+        "warnings": row["warnings"],
+        "inputs": row["inputs"],
+        "created_at": row["created_at"].isoformat(),
+    }
+
+
+def _event_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "seq": row["seq"],
+        "event_type": row["event_type"],
+        "payload": row["payload"],
+        "created_at": row["created_at"].isoformat(),
+    }
+
+
+__all__ = ["CancelGroup", "TradesService"]
