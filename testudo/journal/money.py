@@ -1,0 +1,37 @@
+"""Decimal helpers for the journal: wire formatting and rounding of derived figures."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+ZERO = Decimal(0)
+PRICE_STEP = Decimal("1e-10")
+RATIO_STEP = Decimal("1e-8")
+FEE_STEP = Decimal("1e-12")
+
+
+def wire(value: Decimal | None) -> str | None:
+    """A Decimal as a plain string without exponent or trailing zeros (None stays None)."""
+    if value is None:
+        return None
+    if value == 0:
+        return "0"
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def round_price(value: Decimal) -> Decimal:
+    """An average price, rounded to 10 decimals (averages rarely divide exactly)."""
+    return value.quantize(PRICE_STEP, rounding=ROUND_HALF_EVEN)
+
+
+def round_ratio(value: Decimal) -> Decimal:
+    """A ratio (percentage, R-multiple), rounded to 8 decimals."""
+    return value.quantize(RATIO_STEP, rounding=ROUND_HALF_EVEN)
+
+
+def round_fee(value: Decimal) -> Decimal:
+    """A share of a fee, rounded to 1e-12 (the rest of the fee goes to the other share)."""
+    return value.quantize(FEE_STEP, rounding=ROUND_HALF_EVEN)
