@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import attrs
 import psycopg
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
 
+from tests.conftest import make_settings
+from testudo.clock import ManualClock
 from testudo.db import Database
 from testudo.realtime import events
+from testudo.realtime.core import Realtime
+from testudo.realtime.settings import RealtimeSettings
+from testudo.service import Running, run_service
 
 WAIT = 15  # a hang guard only: every wait below ends as soon as the awaited thing happens
 
@@ -82,16 +90,44 @@ async def closed_with(ws: WebSocketConnection) -> tuple[int, list[dict[str, Any]
         return closed.reason.code, frames
 
 
-def publish_sync(url: str, stream: str, count: int, start: int = 0, size: int = 0) -> None:
-    """Publish ``count`` events, one transaction each, from a worker thread."""
+def publish_sync(
+    url: str, stream: str, count: int, start: int = 0, size: int = 0, per_tx: int = 1
+) -> None:
+    """Publish ``count`` events, ``per_tx`` per transaction, from a worker thread."""
     with psycopg.connect(url, autocommit=False) as conn:
         for i in range(start, start + count):
             conn.execute(
                 "SELECT publish_event(%s, %s::jsonb)",
                 (stream, json.dumps({"e": "test", "i": i, "pad": "x" * size})),
             )
-            conn.commit()
+            if (i - start + 1) % per_tx == 0:
+                conn.commit()
+        conn.commit()
 
 
 def user_channel(session: Any, kind: str = "order") -> str:
     return f"{kind}.{session.user['id']}"
+
+
+async def start_service(
+    nursery: trio.Nursery,
+    db_url: str,
+    data_dir: Path,
+    clock: ManualClock,
+    realtime: RealtimeSettings | None = None,
+    **overrides: Any,
+) -> Running:
+    """One more whole service in ``nursery`` (like the ``service`` fixture, with overrides)."""
+    settings = make_settings(db_url, data_dir)
+    if realtime is not None:
+        overrides["realtime"] = realtime
+    settings = attrs.evolve(settings, **overrides)
+    running: Running = await nursery.start(
+        functools.partial(run_service, settings, handle_signals=False, clock=clock)
+    )
+    return running
+
+
+def realtime_of(running: Running) -> Realtime:
+    assert running.system.realtime is not None
+    return running.system.realtime

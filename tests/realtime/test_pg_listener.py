@@ -20,11 +20,15 @@ async def start_listener(nursery: trio.Nursery, url: str):  # type: ignore[no-un
 
 async def wait_connected(listener) -> None:  # type: ignore[no-untyped-def]
     with trio.fail_after(10):
-        while not (await listener.ask(Status())).connected:
+        while True:
+            if (await listener.ask(Status())).connected:
+                return
             await trio.sleep(0.02)
 
 
-async def test_notifications_reach_subscribers(nursery: trio.Nursery, db_url: str, db: Database) -> None:
+async def test_notifications_reach_subscribers(
+    nursery: trio.Nursery, db_url: str, db: Database
+) -> None:
     listener = await start_listener(nursery, db_url)
     send, receive = trio.open_memory_channel(100)
     await listener.ask(Subscribe("testudo_events", send))
@@ -88,3 +92,18 @@ async def test_a_slow_subscriber_is_cut_off_not_blocking_others(
     assert got == [str(i) for i in range(20)]
     items = [item async for item in slow_receive]  # ends: the listener closed it
     assert len(items) == 1
+
+
+async def test_a_stopping_listener_ends_its_subscribers_channels(
+    nursery: trio.Nursery, db_url: str
+) -> None:
+    """Subscribers then resubscribe to the next incarnation instead of waiting forever."""
+    root = Supervisor("root")
+    await nursery.start(root.run)
+    listener = await root.start_child(ChildSpec("pg-listener", lambda: PgListener(db_url)))
+    send, receive = trio.open_memory_channel(10)
+    await listener.ask(Subscribe("chan_c", send))
+    await root.stop_child("pg-listener")
+    with trio.fail_after(5):
+        items = [item async for item in receive]
+    assert all(isinstance(item, Reconnected) for item in items)

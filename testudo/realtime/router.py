@@ -155,9 +155,10 @@ class StreamRouter:
             for sink in tracked.sinks:
                 sink.outbox.close(CLOSE_SLOW_CONSUMER, reason)
 
-    def subscribers(self, stream: str) -> int:
+    def sinks(self, stream: str) -> list[StreamSink]:
+        """The sinks subscribed to a private stream on this node."""
         tracked = self._streams.get(stream)
-        return 0 if tracked is None else len(tracked.sinks)
+        return [] if tracked is None else list(tracked.sinks)
 
     # -- public streams ---------------------------------------------------------------------
 
