@@ -506,11 +506,6 @@ def evaluate(
 
     # 1. order values -----------------------------------------------------------------------
     problems = _order_problems(request, side)
-    results["order_values"] = (
-        _failed("order_values", "; ".join(problems))
-        if problems
-        else _passed("order_values", "prices, quantities, leverage, side and entry type are valid")
-    )
     entry_ok = side is not None and _valid_positive(request.entry_price)
     stop_given = request.stop_price is not None
     stop_valid = stop_given and _valid_positive(request.stop_price)
@@ -528,13 +523,24 @@ def evaluate(
     if entry_ok:
         assert side is not None
         entry = round_entry(side, request.entry_price, tick)
-        if entry != request.entry_price:
+        if entry <= 0:
+            entry_ok = False
+            problems.append(
+                f"entry price {text(request.entry_price)} rounds down to 0 at the tick size "
+                f"{text(tick)}"
+            )
+        elif entry != request.entry_price:
             rounded.append(f"entry {text(request.entry_price)} → {text(entry)}")
     if entry_ok and stop_valid and request.stop_price is not None:
         assert side is not None
         stop = round_stop(side, request.stop_price, tick)
         if stop != request.stop_price:
             rounded.append(f"stop {text(request.stop_price)} → {text(stop)}")
+    results["order_values"] = (
+        _failed("order_values", "; ".join(problems))
+        if problems
+        else _passed("order_values", "prices, quantities, leverage, side and entry type are valid")
+    )
 
     # 2. stop side ---------------------------------------------------------------------------
     stop_ok = False
@@ -999,7 +1005,9 @@ def evaluate(
                 text(final),
             )
         notional = _DOWN.multiply(final, entry)
-        if notional < market.min_notional:
+        if final <= 0:
+            results["min_notional"] = _skipped("min_notional", "the quantity is 0 (min_quantity)")
+        elif notional < market.min_notional:
             results["min_notional"] = _failed(
                 "min_notional",
                 f"order value {text(notional)} below the market minimum "
