@@ -44,13 +44,14 @@ Rounding (never past a limit):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 from typing import Any
 
 import attrs
 
-from testudo.money import text
+from testudo.money import text as _canonical
 
 from .config import RiskConfig
 
@@ -84,6 +85,10 @@ LARGE_POSITION_PERCENT = Decimal(50)
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
+
+# Equal decimals have one canonical text, so the wire form can be memoised by value; the loop
+# renders ~50 figures per evaluation, most of them the same few prices and limits.
+text = functools.lru_cache(maxsize=4096)(_canonical)
 
 _DOWN = Context(prec=60, rounding=ROUND_FLOOR)
 _UP = Context(prec=60, rounding=ROUND_CEILING)
