@@ -60,10 +60,11 @@ class FetchBalance:
 
 @attrs.frozen
 class Watch:
-    """Deliver :class:`OrdersSnapshot` to ``ref`` after every poll (trade groups use this)."""
+    """Deliver :class:`OrdersSnapshot` of ``symbol`` to ``ref`` after every poll."""
 
     key: str
     ref: Any
+    symbol: str
 
 
 @attrs.frozen
@@ -117,7 +118,7 @@ class ExchangeAccountActor(Actor[Any]):
         self._markets_at: float | None = None
         self._last_balances: list[dict[str, str]] | None = None
         self._poll_interval = poll_interval
-        self._watchers: dict[str, Any] = {}
+        self._watchers: dict[str, tuple[Any, str]] = {}
 
     async def started(self, ctx: ActorContext) -> None:
         identity: AccountIdentity = await self._load()
@@ -143,8 +144,8 @@ class ExchangeAccountActor(Actor[Any]):
                 return await self._call(fn, read_only, name)
             case FetchBalance():
                 return await self._fetch_balance()
-            case Watch(key, ref):
-                self._watchers[key] = ref
+            case Watch(key, ref, symbol):
+                self._watchers[key] = (ref, symbol)
                 return True
             case Unwatch(key):
                 self._watchers.pop(key, None)

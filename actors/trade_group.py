@@ -129,7 +129,9 @@ class TradeGroupActor(Actor[Any]):
                 account = await self._account_view()
                 if account is not None and self._ctx is not None:
                     try:
-                        await self.s.accounts.ask(account, Watch(self.group_id, self._ctx.ref))
+                        await self.s.accounts.ask(
+                            account, Watch(self.group_id, self._ctx.ref, self.group.symbol)
+                        )
                     except ExchangeFailure:
                         pass
                     self._ctx.ref.send_nowait(Reconcile())

@@ -8,6 +8,7 @@ validate requests) and a human docs page at ``/docs``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from quart import Blueprint
 from quart_schema import QuartSchema
@@ -18,11 +19,13 @@ from werkzeug.exceptions import BadRequest
 from testudo import __version__
 from testudo.system import System
 
-from . import errors, middleware
+from . import body_limits, errors, middleware
 from .auth import auth_blueprint
 from .exchanges import exchanges_blueprint
 from .health import health_blueprint
 from .http_metrics import metrics_blueprint
+from .imports import imports_blueprint
+from .journal import journal_blueprint
 from .risk import risk_blueprint
 from .trades import trades_blueprint
 
@@ -34,6 +37,11 @@ class InvalidJson(BadRequest):
 
 
 class Request(TrioRequest):
+    def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any) -> None:
+        default = kwargs.pop("max_content_length", None)
+        limit = body_limits.limit_for(method, path, default)
+        super().__init__(method, scheme, path, *args, max_content_length=limit, **kwargs)
+
     def on_json_loading_failed(self, error: Exception) -> None:
         raise InvalidJson()
 
@@ -69,6 +77,8 @@ def create_app(system: System, extra_blueprints: Iterable[Blueprint] = ()) -> Qu
     app.register_blueprint(exchanges_blueprint)
     app.register_blueprint(trades_blueprint)
     app.register_blueprint(risk_blueprint)
+    app.register_blueprint(imports_blueprint)
+    app.register_blueprint(journal_blueprint)
     for blueprint in extra_blueprints:
         app.register_blueprint(blueprint)
     return app

@@ -168,6 +168,7 @@ async def exchange_service(
         exchange_base_url=sim.base_url,
         exchange_timeout_ms=1500,
         trade_poll_interval=0.25,
+        exchange_rate_limit=False,
     )
     running: Running = await nursery.start(
         functools.partial(run_service, settings, handle_signals=False, clock=clock)

@@ -56,6 +56,7 @@ class Settings:
     hyperliquid_testnet: bool = False
     exchange_timeout_ms: int = 10_000
     trade_poll_interval: float = 2.0
+    exchange_rate_limit: bool = True
     realtime: RealtimeSettings = attrs.Factory(RealtimeSettings)
 
     @property
@@ -201,6 +202,7 @@ def from_args(args: argparse.Namespace) -> Settings:
     values["master_key"] = _env("MASTER_KEY")
     values["hyperliquid_testnet"] = _env("HYPERLIQUID_TESTNET", "") in ("1", "true", "yes")
     values["trade_poll_interval"] = float(_env("TRADE_POLL_INTERVAL", "2") or 2)
+    values["exchange_rate_limit"] = _env("EXCHANGE_RATE_LIMIT", "true") not in ("0", "false", "no")
     if getattr(args, "exchange_base_url", None):
         values["exchange_base_url"] = args.exchange_base_url
     if getattr(args, "simulated_exchanges", False):

@@ -25,6 +25,7 @@ from testudo.realtime.core import Realtime
 from testudo.realtime.outbox import CLOSE_SLOW_CONSUMER, Outbox
 from testudo.system import System
 
+from .frames import FrameWriter
 from .metrics import WS_CLOSES
 from .protocol import ErrorCode, Method, ProtocolError, Request, encode, parse_request, result
 from .subscriptions import Subscriptions
@@ -120,10 +121,11 @@ class Connection:
 
     async def _writer(self) -> None:
         outbox = self.outbox
+        writer = FrameWriter(self.ws)
         with self._send_scope:
-            while (text := await outbox.get()) is not None:
-                await self.ws.send_message(text)
-                WS_MESSAGES_SENT.inc()
+            while (frames := await outbox.take()) is not None:
+                await writer.send(frames)
+                WS_MESSAGES_SENT.inc(len(frames))
         closing = outbox.closing
         if closing is not None:
             WS_CLOSES.labels(str(closing.code)).inc()
@@ -157,7 +159,7 @@ class Connection:
         while True:
             text = await self.ws.get_message()
             if not self._rate.allow(trio.current_time()):
-                self.outbox.put(
+                self.outbox.put_text(
                     ProtocolError(
                         ErrorCode.TOO_MANY_MESSAGES,
                         "Too many messages: at most "
@@ -168,7 +170,7 @@ class Connection:
                 return
             parsed = parse_request(text)
             if isinstance(parsed, ProtocolError):
-                self.outbox.put(parsed.to_json_text())
+                self.outbox.put_text(parsed.to_json_text())
             else:
                 await self.dispatch(parsed)
 
@@ -177,9 +179,9 @@ class Connection:
         subs = self.subscriptions
         assert subs is not None
         if request.method is Method.LIST_SUBSCRIPTIONS:
-            self.outbox.put(encode(result(request.id, subs.names())))
+            self.outbox.put_text(encode(result(request.id, subs.names())))
         elif request.method is Method.AUTH:
-            self.outbox.put(encode(await self._authenticate(request)))
+            self.outbox.put_text(encode(await self._authenticate(request)))
         elif request.method is Method.SUBSCRIBE:
             await subs.subscribe(request, self.principal, self.auth_problem)
         else:

@@ -65,21 +65,21 @@ class Subscriptions:
         """Apply a SUBSCRIBE; queues the answer (and then the replays) on the outbox."""
         wanted = self._parse(request)
         if isinstance(wanted, ProtocolError):
-            self.outbox.put(wanted.to_json_text())
+            self.outbox.put_text(wanted.to_json_text())
             return
         new = [c for c in wanted if c.name not in self.active]
         refusal = self._refusal(request, new, principal, auth_problem)
         if refusal is None:
             refusal = await self._resume_refusal(request, new)
         if refusal is not None:
-            self.outbox.put(refusal.to_json_text())
+            self.outbox.put_text(refusal.to_json_text())
             return
         private = [c for c in new if c.private]
         try:
             attached = await self._attach_private(private, request.since)
         except DB_ERRORS as exc:
             log.warning("subscribe failed: %s", exc)
-            self.outbox.put(
+            self.outbox.put_text(
                 ProtocolError(
                     ErrorCode.INTERNAL_ERROR,
                     "Internal error: the event log is unavailable; try again",
@@ -87,7 +87,7 @@ class Subscriptions:
                 ).to_json_text()
             )
             return
-        self.outbox.put(encode(result(request.id)))
+        self.outbox.put_text(encode(result(request.id)))
         for sub, since, cursor in attached:
             if since is not None and since < cursor:
                 self._start_replay(sub, since, cursor, request)
@@ -104,11 +104,11 @@ class Subscriptions:
     def unsubscribe(self, request: Request) -> None:
         for name in request.params:
             if parse_channel(name) is None:
-                self.outbox.put(_invalid_channel(name, request).to_json_text())
+                self.outbox.put_text(_invalid_channel(name, request).to_json_text())
                 return
         for name in request.params:
             self._drop(name)
-        self.outbox.put(encode(result(request.id)))
+        self.outbox.put_text(encode(result(request.id)))
 
     def close(self) -> None:
         """The connection is ending: leave every stream."""
@@ -211,7 +211,7 @@ class Subscriptions:
                 await self.realtime.replay(sub.sink, since, cursor)
             except ResyncRequired as exc:
                 self._drop(sub.channel.name)
-                self.outbox.put(
+                self.outbox.put_text(
                     ProtocolError(ErrorCode.RESYNC_REQUIRED, str(exc), request.id).to_json_text()
                 )
             except DB_ERRORS as exc:

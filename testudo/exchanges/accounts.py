@@ -303,8 +303,9 @@ class AccountsService:
         async def load() -> AccountIdentity:
             return await self.db.run(lambda c: self._identity(c, account_id))
 
-        return lambda: ExchangeAccountActor(load, self.clients, self.health, self.db,
-                                            poll_interval=self.poll_interval)
+        return lambda: ExchangeAccountActor(
+            load, self.clients, self.health, self.db, poll_interval=self.poll_interval
+        )
 
     def _identity(self, conn: Conn, account_id: str) -> AccountIdentity:
         row = conn.execute(SELECT_SECRETS, (account_id,)).fetchone()

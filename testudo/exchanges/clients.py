@@ -29,11 +29,12 @@ class ClientFactory:
     base_url: str | None = None
     timeout_ms: int = 10_000
     testnet: bool = False
+    rate_limit: bool = True
 
     def create(self, info: ExchangeInfo, credentials: Credentials | None = None) -> Any:
         cls = getattr(ccxt, info.ccxt_id)
         config: dict[str, Any] = {
-            "enableRateLimit": True,
+            "enableRateLimit": self.rate_limit,
             "timeout": self.timeout_ms,
             "options": {
                 "fetchCurrencies": False,

@@ -40,8 +40,13 @@ class RotationReport:
     keys_pruned: tuple[str, ...]
 
 
-def rotate(data_dir: Path, database_url: str, *, after_batch: Callable[[int], None] | None = None,
-           batch: int = BATCH) -> RotationReport:
+def rotate(
+    data_dir: Path,
+    database_url: str,
+    *,
+    after_batch: Callable[[int], None] | None = None,
+    batch: int = BATCH,
+) -> RotationReport:
     """Rotate (or finish an interrupted rotation). Blocking: run it in a thread or a CLI."""
     with psycopg.connect(database_url, row_factory=dict_row) as conn:
         vault = load_vault(data_dir)

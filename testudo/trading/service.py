@@ -17,6 +17,7 @@ from actors.trade_group import (
     CancelGroup,
     GroupServices,
     Reconcile,
+    Refusal,
     TradeGroupActor,
 )
 from actors.trader import Answer, CreateTrade, TradeInput, TraderActor
@@ -113,6 +114,9 @@ class TradesService:
     async def command(self, user_id: str, group_id: str, message: Any) -> Any:
         if not await self.owned(user_id, group_id):
             return None
+        row = await self.db.fetch_one("SELECT status FROM trade_groups WHERE id = %s", (group_id,))
+        if row is not None and row["status"] in TERMINAL:
+            return Refusal(409, "group_closed", f"The group is already {row['status']}.")
         return await self.ask_group(user_id, group_id, message)
 
     async def _live_group(self, user_id: str, group_id: str) -> Group:

@@ -157,13 +157,19 @@ def cancel(
     return True
 
 
-def open_orders(client: Any, info: ExchangeInfo) -> list[tuple[str, OrderState]]:
-    """(Testudo symbol, state) of every open order of the account, regular and trigger."""
+def open_orders(
+    client: Any, info: ExchangeInfo, symbol: str | None = None
+) -> list[tuple[str, OrderState]]:
+    """(Testudo symbol, state) of the account's open orders, regular and trigger.
+
+    With ``symbol`` one market only: Binance weighs an all-symbols request 40 times more.
+    """
     from testudo.exchanges.symbols import from_ccxt
 
-    out = [(from_ccxt(raw["symbol"]), state_of(raw)) for raw in client.fetch_open_orders()]
+    market = None if symbol is None else to_ccxt(info, symbol)
+    out = [(from_ccxt(raw["symbol"]), state_of(raw)) for raw in client.fetch_open_orders(market)]
     if _is_binance(info):
-        triggers = client.fetch_open_orders(None, None, None, {"trigger": True})
+        triggers = client.fetch_open_orders(market, None, None, {"trigger": True})
         out += [(from_ccxt(raw["symbol"]), state_of(raw, True)) for raw in triggers]
     return out
 
