@@ -28,7 +28,7 @@ from testudo.risk.decision import (
 )
 
 D = Decimal
-PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def decimals(low: str, high: str, places: int) -> st.SearchStrategy[Decimal]:
