@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 import httpx
@@ -228,7 +229,7 @@ async def test_every_protected_endpoint_is_401_problem_without_credentials(
                 protected.append((method, rule.rule))
     assert ("GET", "/api/v1/auth/me") in protected and len(protected) >= 5
     for method, path in protected:
-        url = path.replace("<", "").replace(">", "")
+        url = re.sub(r"<[^>]+>", "00000000-0000-0000-0000-000000000001", path)
         response = await http.request(method, url)
         assert response.status_code == 401, (method, path, response.text)
         assert response.headers["content-type"] == PROBLEM
