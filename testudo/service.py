@@ -233,11 +233,7 @@ async def _serve(
         children: dict[str, Any] = root.children
         registry = Registry()
         auth_service = AuthService(db, registry, children["sessions"], auth, clock)
-        clients = ClientFactory(
-            base_url=exchange_base,
-            timeout_ms=settings.exchange_timeout_ms,
-            rate_limit=settings.exchange_rate_limit,
-        )
+        clients = ClientFactory(base_url=exchange_base, timeout_ms=settings.exchange_timeout_ms)
         health = HealthBoard()
         accounts = AccountsService(
             db,
@@ -261,9 +257,8 @@ async def _serve(
             clock=clock,
             accounts=accounts,
             agent_wallets=AgentWallets(accounts, Network(settings.hyperliquid_testnet)),
-            trades=TradesService(
-                db, registry, children["trades"], accounts, clock, settings.trade_poll_interval
-            ),
+            trades=TradesService(db, registry, children["trades"], accounts, clock,
+                                 settings.trade_poll_interval),
             clients=clients,
             health=health,
         )
@@ -318,10 +313,8 @@ async def _serve(
         )
         rehydrated = await system.trades.rehydrate()
         if rehydrated:
-            log.info(
-                "trade groups rehydrated",
-                extra={"json_fields": {"event": "trade_groups_rehydrated", "count": rehydrated}},
-            )
+            log.info("trade groups rehydrated", extra={"json_fields": {
+                "event": "trade_groups_rehydrated", "count": rehydrated}})
         task_status.started(Running(http_url, ws_url, system, shutdown.set))
         await shutdown.wait()
         log.info("shutting down", extra={"json_fields": {"event": "shutting_down"}})

@@ -24,6 +24,7 @@ from testudo.exchanges.health import HealthBoard
 from testudo.trading.service import TradesService
 
 if TYPE_CHECKING:
+    from testudo.journal.wiring import Journal
     from testudo.realtime.core import Realtime
 
 
@@ -44,6 +45,7 @@ class System:
     clients: ClientFactory
     health: HealthBoard
     realtime: Realtime | None = None  # set by testudo.realtime.wiring.start_realtime
+    journal: Journal | None = None  # set by testudo.journal.wiring.start_journal
 
     async def listener_status(self) -> ListenerStatus | None:
         try:
