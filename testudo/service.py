@@ -233,7 +233,11 @@ async def _serve(
         children: dict[str, Any] = root.children
         registry = Registry()
         auth_service = AuthService(db, registry, children["sessions"], auth, clock)
-        clients = ClientFactory(base_url=exchange_base, timeout_ms=settings.exchange_timeout_ms)
+        clients = ClientFactory(
+            base_url=exchange_base,
+            timeout_ms=settings.exchange_timeout_ms,
+            rate_limit=settings.exchange_rate_limit,
+        )
         health = HealthBoard()
         accounts = AccountsService(
             db,
@@ -257,8 +261,9 @@ async def _serve(
             clock=clock,
             accounts=accounts,
             agent_wallets=AgentWallets(accounts, Network(settings.hyperliquid_testnet)),
-            trades=TradesService(db, registry, children["trades"], accounts, clock,
-                                 settings.trade_poll_interval),
+            trades=TradesService(
+                db, registry, children["trades"], accounts, clock, settings.trade_poll_interval
+            ),
             clients=clients,
             health=health,
         )
@@ -313,8 +318,10 @@ async def _serve(
         )
         rehydrated = await system.trades.rehydrate()
         if rehydrated:
-            log.info("trade groups rehydrated", extra={"json_fields": {
-                "event": "trade_groups_rehydrated", "count": rehydrated}})
+            log.info(
+                "trade groups rehydrated",
+                extra={"json_fields": {"event": "trade_groups_rehydrated", "count": rehydrated}},
+            )
         task_status.started(Running(http_url, ws_url, system, shutdown.set))
         await shutdown.wait()
         log.info("shutting down", extra={"json_fields": {"event": "shutting_down"}})
