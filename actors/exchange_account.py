@@ -12,6 +12,7 @@ changes are published as ``balance.<user_id>`` events.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -156,21 +157,25 @@ class ExchangeAccountActor(Actor[Any]):
         return await super().handle(message)
 
     async def _poll(self) -> None:
+        """One open-orders request per watched symbol (cheap on every venue's rate limits)."""
         assert self.identity is not None
         info = self.identity.info
-        result = await self._call(lambda client: venue.open_orders(client, info), True, "poll")
-        if isinstance(result, ExchangeFailure):
-            return
-        snapshot = OrdersSnapshot(
-            trio.current_time(), {state.exchange_order_id: state for _, state in result.value}
-        )
-        for key, ref in list(self._watchers.items()):
-            try:
-                ref.send_nowait(snapshot)
-            except MailboxFull:
-                continue  # a busy group catches up on the next snapshot
-            except ActorStopped:
-                self._watchers.pop(key, None)
+        for symbol in sorted({symbol for _, symbol in self._watchers.values()}):
+            fetch = functools.partial(venue.open_orders, info=info, symbol=symbol)
+            result = await self._call(fetch, True, "poll")
+            if isinstance(result, ExchangeFailure):
+                continue
+            orders = {state.exchange_order_id: state for _, state in result.value}
+            snapshot = OrdersSnapshot(trio.current_time(), orders)
+            for key, (ref, watched) in list(self._watchers.items()):
+                if watched != symbol:
+                    continue
+                try:
+                    ref.send_nowait(snapshot)
+                except MailboxFull:
+                    continue  # a busy group catches up on the next snapshot
+                except ActorStopped:
+                    self._watchers.pop(key, None)
 
     async def _call(
         self, fn: Callable[[Any], Any], read_only: bool, name: str

@@ -15,6 +15,7 @@ open set is fetched to learn whether it filled or was cancelled.
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ from testudo.trading import store, venue
 from testudo.trading.model import TERMINAL, Group, NewOrder, Order, Target, entry_order, plan
 
 from .actor import Actor, ActorContext
-from .exchange_account import OrdersSnapshot, Unwatch, Watch
+from .exchange_account import FetchBalance, OrdersSnapshot, Unwatch, Watch
 
 if TYPE_CHECKING:
     from testudo.exchanges.accounts import AccountsService
@@ -98,6 +99,7 @@ class TradeGroupActor(Actor[Any]):
         self._ctx: ActorContext | None = None
         self._lookups: dict[str, int] = {}
         self._last_snapshot = 0.0
+        self._filled_seen = Decimal(0)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -130,13 +132,26 @@ class TradeGroupActor(Actor[Any]):
                 if account is not None and self._ctx is not None:
                     try:
                         await self.s.accounts.ask(
-                            account, Watch(self.group_id, self._ctx.ref, self.group.symbol)
+                            account,
+                            Watch(
+                                self.group_id,
+                                self._ctx.ref,
+                                self.group.symbol if self.group is not None else "",
+                            ),
                         )
                     except ExchangeFailure:
                         pass
                     self._ctx.ref.send_nowait(Reconcile())
                     self._last_snapshot = trio.current_time()
             await trio.sleep(self.s.poll_interval)
+
+    async def _refresh_balance(self) -> None:
+        """A fill moved money: have the account actor fetch (and publish) its balance."""
+        account = await self._account_view()
+        if account is None:
+            return
+        with contextlib.suppress(ExchangeFailure):
+            await self.s.accounts.ask(account, FetchBalance(), timeout=30)
 
     async def _account_view(self) -> Any:
         assert self.group is not None
@@ -372,6 +387,10 @@ class TradeGroupActor(Actor[Any]):
             events.append(("group_status_changed", {"from": before, "status": group.status}))
         now = self.s.clock.now()
         await self.s.db.run(lambda c: store.save_group_tx(c, group, now, events))
+        filled = sum((o.filled for o in group.orders), Decimal(0))
+        if filled != self._filled_seen:
+            self._filled_seen = filled
+            await self._refresh_balance()
         if group.status in TERMINAL and self._ctx is not None:
             self._ctx.stop(f"group {group.status}")
 
