@@ -248,6 +248,7 @@ async def _serve(
             health,
             clock,
             offline_only=settings.simulated_exchanges,
+            poll_interval=settings.trade_poll_interval,
         )
         system = System(
             settings=settings,
