@@ -5,27 +5,32 @@ from __future__ import annotations
 import trio
 
 from testudo.realtime import channels, market
+from testudo.realtime.events import ws_text
 from testudo.realtime.outbox import Outbox
 from testudo.realtime.router import Delivery, StreamRouter, StreamSink
 
 USER = "550e8400-e29b-41d4-a716-446655440000"
 
 
+def f(text: str) -> bytes:
+    return ws_text(text)
+
+
 async def drain(outbox: Outbox) -> list[str]:
-    out = []
+    out: list[str] = []
     while len(outbox):
-        text = await outbox.get()
-        assert text is not None
-        out.append(text)
+        frames = await outbox.take(max_bytes=1)  # one frame at a time
+        assert frames is not None and len(frames) == 1
+        out.append(frames[0][2:].decode())
     return out
 
 
 async def test_outbox_is_strict_first_and_conflates_public_frames() -> None:
     outbox = Outbox(4)
     for i in range(5):
-        outbox.put_latest("ticker.X", f"t{i}", keep=1)
-        outbox.put_latest("trade.X", f"p{i}", keep=3)
-    assert outbox.put("ack")
+        outbox.put_latest("ticker.X", f(f"t{i}"), keep=1)
+        outbox.put_latest("trade.X", f(f"p{i}"), keep=3)
+    assert outbox.put_text("ack")
     assert await drain(outbox) == ["ack", "t4", "p2", "p3", "p4"]
 
 
@@ -33,20 +38,20 @@ async def test_outbox_overflow_closes_as_slow_consumer_without_dropping_silently
     outbox = Outbox(2)
     closed: list[bool] = []
     outbox.on_close = lambda: closed.append(True)
-    assert outbox.put("a") and outbox.put("b")
-    assert not outbox.put("c")
+    assert outbox.put(f("a")) and outbox.put(f("b"))
+    assert not outbox.put(f("c"))
     assert outbox.closing is not None and outbox.closing.code == 1013 and closed == [True]
-    assert await outbox.get() is None  # nothing half-sent: the client resumes from its seq
+    assert await outbox.take() is None  # nothing half-sent: the client resumes from its seq
     flushing = Outbox(4)
-    flushing.put("error frame")
+    flushing.put_text("error frame")
     flushing.close(1008, "too many messages", flush=True)
-    assert await flushing.get() == "error frame" and await flushing.get() is None
+    assert await flushing.take() == [f("error frame")] and await flushing.take() is None
 
 
 async def test_wait_room_paces_a_replay() -> None:
     outbox = Outbox(4)
     for i in range(4):
-        outbox.put(str(i))
+        outbox.put_text(str(i))
     waited = trio.Event()
 
     async def replay() -> None:
@@ -57,8 +62,8 @@ async def test_wait_room_paces_a_replay() -> None:
         nursery.start_soon(replay)
         await trio.testing.wait_all_tasks_blocked()
         assert not waited.is_set()
-        await outbox.get()
-        await outbox.get()
+        assert await outbox.take(max_bytes=1) == [f("0")]
+        assert await outbox.take(max_bytes=1) == [f("1")]
         await waited.wait()
 
 
@@ -80,7 +85,7 @@ def test_router_delivers_each_sequence_once_in_order() -> None:
     assert router.cursor("order.u") is None and not router.dirty
 
 
-def test_a_replaying_sink_buffers_live_events_and_never_repeats_one() -> None:
+async def test_a_replaying_sink_buffers_live_events_and_never_repeats_one() -> None:
     router = StreamRouter()
     outbox = Outbox(100)
     sink = StreamSink("order.u", outbox, 0, 10)
@@ -90,11 +95,11 @@ def test_a_replaying_sink_buffers_live_events_and_never_repeats_one() -> None:
     router.deliver("order.u", 12, {"n": 12})
     assert len(outbox) == 0
     for seq in range(3, cursor + 1):
-        sink.replayed(seq, str(seq))
-    sink.replayed(5, "again")  # a repeated row is ignored
+        sink.replayed(seq, f(str(seq)))
+    sink.replayed(5, f("again"))  # a repeated row is ignored
     sink.go_live()
     router.deliver("order.u", 13, {"n": 13})
-    frames = [outbox._strict[i] for i in range(len(outbox._strict))]
+    frames = await drain(outbox)
     assert frames[:8] == [str(s) for s in range(3, 11)]
     assert ['"seq":11' in frames[8], '"seq":12' in frames[9], '"seq":13' in frames[10]] == [
         True
@@ -105,7 +110,7 @@ def test_a_replay_buffer_overflow_closes_the_connection() -> None:
     outbox = Outbox(100)
     sink = StreamSink("order.u", outbox, 0, 2)
     for seq in (1, 2, 3):
-        sink.offer(seq, str(seq))
+        sink.offer(seq, f(str(seq)))
     assert outbox.closing is not None and outbox.closing.code == 1013
 
 

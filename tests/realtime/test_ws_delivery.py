@@ -63,7 +63,7 @@ async def test_an_event_too_big_for_notify_is_read_from_the_table(
     stream = user_channel(session, "balance")
     async with connect(service.ws_url, session.bearer()) as ws:
         await subscribe(ws, stream)
-        big = {"e": "balance_update", "rows": ["x" * 100] * 100}  # about 10 kB: a hint NOTIFY
+        big = {"e": "balance_update", "rows": ["x" * 100] * 700}  # 70 kB: a hint NOTIFY
         await publish(db, stream, big)
         await publish(db, stream, {"e": "small"})
         first, second = await receive(ws), await receive(ws)

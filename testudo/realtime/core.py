@@ -103,7 +103,8 @@ class Realtime:
                     f"Resync required: events of {sink.stream} after {after} were pruned"
                 )
             for event in rows:
-                sink.replayed(event.seq, events.frame(sink.stream, event.seq, event.payload))
+                text = events.frame(sink.stream, event.seq, event.payload)
+                sink.replayed(event.seq, events.ws_text(text))
             after = rows[-1].seq
         sink.go_live()
 

@@ -45,8 +45,24 @@ class Hint:
     complete: bool = True
 
 
+def ws_text(text: str) -> bytes:
+    """``text`` as one WebSocket text frame from a server (unmasked, no extension).
+
+    Built once per event and written as is to every subscriber's socket.
+    """
+    payload = text.encode()
+    n = len(payload)
+    if n < 126:
+        head = bytes((0x81, n))
+    elif n < 65536:
+        head = bytes((0x81, 126)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((0x81, 127)) + n.to_bytes(8, "big")
+    return head + payload
+
+
 def frame(stream: str, seq: int, payload: Any) -> str:
-    """The text frame of a private-stream event: ``{"stream", "data": {..., "seq"}}``.
+    """The text of a private-stream event: ``{"stream", "data": {..., "seq"}}``.
 
     ``seq`` is added to the payload object (a payload that is not an object is sent as
     ``{"value": payload, "seq": n}``).
@@ -56,7 +72,7 @@ def frame(stream: str, seq: int, payload: Any) -> str:
 
 
 def public_frame(stream: str, data: dict[str, Any]) -> str:
-    """The text frame of a public (market-data) message."""
+    """The text of a public (market-data) message."""
     return json.dumps({"stream": stream, "data": data}, separators=(",", ":"))
 
 

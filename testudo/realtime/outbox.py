@@ -1,5 +1,8 @@
 """One connection's outbound frames: a strict queue and conflated public streams.
 
+Frames are complete WebSocket frames (:func:`~testudo.realtime.events.ws_text`), built once
+per event and shared by every subscriber.
+
 * :meth:`Outbox.put` (replies, errors, private events) is strict: frames are never dropped.
   When ``capacity`` frames are already waiting, the outbox closes itself as a slow consumer
   (close code 1013) instead of dropping one; the client resumes from its last ``seq``.
@@ -7,7 +10,8 @@
   waiting frames and a newer frame pushes out the oldest, so a slow client gets the latest
   state, not a growing backlog.
 
-Pushing never blocks; the connection's writer task awaits :meth:`get`. Strict frames go first.
+Pushing never blocks; the connection's writer awaits :meth:`take` and writes what it gets in
+one system call. Strict frames go first.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from collections.abc import Callable
 
 import attrs
 import trio
+
+from .events import ws_text
 
 CLOSE_SLOW_CONSUMER = 1013
 
@@ -35,8 +41,8 @@ class Outbox:
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._strict: deque[str] = deque()
-        self._latest: dict[str, deque[str]] = {}
+        self._strict: deque[bytes] = deque()
+        self._latest: dict[str, deque[bytes]] = {}
         self._ready: deque[str] = deque()
         self._writer = trio.lowlevel.ParkingLot()
         self._room = trio.lowlevel.ParkingLot()
@@ -51,18 +57,22 @@ class Outbox:
     def closed(self) -> bool:
         return self.closing is not None
 
-    def put(self, text: str) -> bool:
+    def put(self, frame: bytes) -> bool:
         """Queue a frame that must not be dropped; on overflow close as a slow consumer."""
         if self.closing is not None:
             return False
         if len(self._strict) >= self.capacity:
             self.close(CLOSE_SLOW_CONSUMER, "slow consumer: resume from your last seq")
             return False
-        self._strict.append(text)
+        self._strict.append(frame)
         self._writer.unpark()
         return True
 
-    def put_latest(self, stream: str, text: str, keep: int = 1) -> None:
+    def put_text(self, text: str) -> bool:
+        """:meth:`put` a text message (a reply or an error)."""
+        return self.put(ws_text(text))
+
+    def put_latest(self, stream: str, frame: bytes, keep: int = 1) -> None:
         """Queue a conflatable frame of ``stream``; beyond ``keep`` waiting, the oldest goes."""
         if self.closing is not None:
             return
@@ -71,7 +81,7 @@ class Outbox:
             queue = self._latest[stream] = deque(maxlen=keep)
         if not queue:
             self._ready.append(stream)
-        queue.append(text)
+        queue.append(frame)
         self._writer.unpark()
 
     def discard(self, stream: str) -> None:
@@ -105,22 +115,32 @@ class Outbox:
         if self.on_close is not None:
             self.on_close()
 
-    async def get(self) -> str | None:
-        """The next frame to send, waiting for one; None once closed and drained."""
+    async def take(self, max_bytes: int = 64 * 1024) -> list[bytes] | None:
+        """The next frames to send (at least one, about ``max_bytes`` at most), waiting for
+        one; None once closed and drained."""
         while True:
-            if self._strict:
-                text = self._strict.popleft()
-                if len(self._strict) <= self.capacity // 2:
-                    self._room.unpark_all()
-                return text
+            batch: list[bytes] = []
+            size = 0
+            strict = self._strict
+            while strict and (not batch or size + len(strict[0]) <= max_bytes):
+                frame = strict.popleft()
+                batch.append(frame)
+                size += len(frame)
+            if batch and len(strict) <= self.capacity // 2:
+                self._room.unpark_all()
+            if self.closing is None:
+                ready = self._ready
+                while ready and (not batch or size < max_bytes):
+                    stream = ready.popleft()
+                    queue = self._latest.get(stream)
+                    if queue:
+                        frame = queue.popleft()
+                        batch.append(frame)
+                        size += len(frame)
+                        if queue:
+                            ready.append(stream)
+            if batch:
+                return batch
             if self.closing is not None:
                 return None
-            while self._ready:
-                stream = self._ready.popleft()
-                queue = self._latest.get(stream)
-                if queue:
-                    text = queue.popleft()
-                    if queue:
-                        self._ready.append(stream)
-                    return text
             await self._writer.park()

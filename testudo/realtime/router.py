@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from .events import frame, public_frame
+from .events import frame, public_frame, ws_text
 from .outbox import CLOSE_SLOW_CONSUMER, Outbox
 
 
@@ -41,10 +41,10 @@ class StreamSink:
         #: The highest sequence sent to (or skipped for) the client.
         self.floor = floor
         self.live = False
-        self._pending: list[tuple[int, str]] = []
+        self._pending: list[tuple[int, bytes]] = []
         self._buffer_limit = buffer_limit
 
-    def offer(self, seq: int, text: str) -> None:
+    def offer(self, seq: int, data: bytes) -> None:
         """A live event (from the hub): buffered until live, then queued."""
         if seq <= self.floor:
             return
@@ -52,23 +52,23 @@ class StreamSink:
             if len(self._pending) >= self._buffer_limit:
                 self.outbox.close(CLOSE_SLOW_CONSUMER, "slow consumer: resume from your last seq")
                 return
-            self._pending.append((seq, text))
+            self._pending.append((seq, data))
             return
         self.floor = seq
-        self.outbox.put(text)
+        self.outbox.put(data)
 
-    def replayed(self, seq: int, text: str) -> None:
+    def replayed(self, seq: int, data: bytes) -> None:
         """An event read from the table by this sink's replay (always older than live ones)."""
         if seq > self.floor:
             self.floor = seq
-            self.outbox.put(text)
+            self.outbox.put(data)
 
     def go_live(self) -> None:
         """The replay is done: send what was buffered, then stream directly."""
         self.live = True
         pending, self._pending = self._pending, []
-        for seq, text in pending:
-            self.offer(seq, text)
+        for seq, data in pending:
+            self.offer(seq, data)
 
 
 @attrs.define(eq=False)
@@ -142,9 +142,9 @@ class StreamRouter:
             self.mark_dirty(stream)
             return Delivery.GAP
         tracked.cursor = seq
-        text = frame(stream, seq, payload)
+        data = ws_text(frame(stream, seq, payload))  # framed once for every subscriber
         for sink in list(tracked.sinks):
-            sink.offer(seq, text)
+            sink.offer(seq, data)
         return Delivery.DELIVERED
 
     def fail(self, stream: str, reason: str) -> None:
@@ -185,7 +185,7 @@ class StreamRouter:
         subscribers = self._public.get(stream)
         if not subscribers:
             return 0
-        text = public_frame(stream, data)
+        framed = ws_text(public_frame(stream, data))
         for outbox, keep in list(subscribers.items()):
-            outbox.put_latest(stream, text, keep)
+            outbox.put_latest(stream, framed, keep)
         return len(subscribers)
