@@ -3,7 +3,8 @@
 :class:`MarketDataFeed` polls the exchange through its own ccxt client (sync API, every call in
 ``trio.to_thread.run_sync``) for the kinds that have subscribers on this node (ticker, order
 book, public trades) and publishes straight to this node's router, which conflates per
-connection. Exchange errors are logged once and retried with backoff; they never crash it.
+connection. Errors (exchange, network, unexpected data) are logged once and retried with
+backoff; they never crash it, so one bad symbol cannot exhaust its supervisors' restarts.
 
 :class:`FeedManager` starts a feed on the first subscriber (:class:`Want`) and reconciles on a
 timer (:class:`Sweep`): a feed whose streams have no subscriber left is stopped, and a
@@ -96,31 +97,35 @@ class MarketDataFeed(Actor[Any]):
 
     async def _run(self) -> None:
         info = catalog.BY_ID[self.exchange]
-        client = await self._call(lambda: self._clients.create(info))
         unified = to_ccxt(info, self.symbol)
+        client: Any = None
+        while True:
+            began = trio.current_time()
+            try:
+                if client is None:
+                    client = await self._call(lambda: self._clients.create(info))
+                await self._poll(client, unified)
+                self._failures = 0
+            except Exception as exc:  # exchange or data problems must not crash the node
+                self._failed(exc)
+            delay = self._settings.market_data_interval
+            if self._failures:
+                delay = min(MAX_BACKOFF, delay * 2**self._failures)
+            await trio.sleep_until(began + delay)
+
+    async def _poll(self, client: Any, unified: str) -> None:
+        """One round: fetch and publish every kind that has a subscriber on this node."""
         fetchers: dict[str, Callable[[], Any]] = {
             "ticker": lambda: client.fetch_ticker(unified),
             "depth": lambda: client.fetch_order_book(unified, market.DEPTH_LEVELS),
             "trade": lambda: client.fetch_trades(unified),
         }
-        while True:
-            began = trio.current_time()
-            for kind, streams in self._streams.items():
-                if not self._router.has_public(*streams):
-                    if kind == "trade":
-                        self._trades = market.TradeWatermark()  # re-prime on the next subscriber
-                    continue
-                try:
-                    result = await self._call(fetchers[kind])
-                except ccxt.BaseError as exc:
-                    self._failed(kind, exc)
-                    break
-                self._publish(kind, streams, result)
-                self._failures = 0
-            delay = self._settings.market_data_interval
-            if self._failures:
-                delay = min(MAX_BACKOFF, delay * 2**self._failures)
-            await trio.sleep_until(began + delay)
+        for kind, streams in self._streams.items():
+            if not self._router.has_public(*streams):
+                if kind == "trade":
+                    self._trades = market.TradeWatermark()  # re-prime on the next subscriber
+                continue
+            self._publish(kind, streams, await self._call(fetchers[kind]))
 
     async def _call(self, fn: Callable[[], Any]) -> Any:
         # Abandoned on cancel: a read-only HTTP call may finish in the background.
@@ -142,18 +147,18 @@ class MarketDataFeed(Actor[Any]):
         for stream in streams:
             self._router.publish_public(stream, message)
 
-    def _failed(self, kind: str, exc: Exception) -> None:
+    def _failed(self, exc: Exception) -> None:
         self._failures += 1
         error = f"{type(exc).__name__}: {str(exc)[:200]}"
-        if error != self._last_error:
+        if error != self._last_error:  # once per distinct error, not once per poll
             log.warning(
                 "market data poll failed",
+                exc_info=not isinstance(exc, ccxt.BaseError),
                 extra={
                     "json_fields": {
                         "event": "market_data_failed",
                         "exchange": self.exchange,
                         "symbol": self.symbol,
-                        "kind": kind,
                         "error": error,
                     }
                 },

@@ -86,24 +86,31 @@ class StreamHub(Actor[Any]):
     ) -> None:
         router = self._router
         while True:
-            async for item in receive:
-                if isinstance(item, Notification):
-                    hint = events.parse_notification(item.payload)
-                    if hint is None:
-                        continue
-                    if hint.complete:
-                        router.deliver(hint.stream, hint.seq, hint.payload)
-                    elif router.cursor(hint.stream) is not None:
-                        router.mark_dirty(hint.stream)
-                elif isinstance(item, Reconnected):
-                    router.mark_all_dirty()
-                    if self._on_reconnected is not None:
-                        nursery.start_soon(self._on_reconnected)
+            with receive:
+                await self._route(receive, nursery)
             # The listener cut us off (we fell behind) or stopped: subscribe again, catch up.
             log.warning("stream hub resubscribing", extra={"json_fields": {"event": "cut_off"}})
             send, receive = trio.open_memory_channel[ListenerDelivery](LISTENER_BUFFER)
             await self._listener.ask(Subscribe(events.NOTIFY_CHANNEL, send))
             router.mark_all_dirty()
+
+    async def _route(
+        self, receive: trio.MemoryReceiveChannel[ListenerDelivery], nursery: trio.Nursery
+    ) -> None:
+        router = self._router
+        async for item in receive:
+            if isinstance(item, Notification):
+                hint = events.parse_notification(item.payload)
+                if hint is None:
+                    continue
+                if hint.complete:
+                    router.deliver(hint.stream, hint.seq, hint.payload)
+                elif router.cursor(hint.stream) is not None:
+                    router.mark_dirty(hint.stream)
+            elif isinstance(item, Reconnected):
+                router.mark_all_dirty()
+                if self._on_reconnected is not None:
+                    nursery.start_soon(self._on_reconnected)
 
     # -- catch-up from the table ------------------------------------------------------------
 

@@ -9,6 +9,7 @@ unavailable (resume from your last seq), 4401 session revoked.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import deque
 from typing import Any
@@ -18,6 +19,7 @@ import attrs
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, WebSocketServer
 
+from actors import ActorError
 from api.http_metrics import WS_CONNECTIONS, WS_MESSAGES_SENT
 from testudo.auth import store
 from testudo.auth.service import AuthFailure, Principal
@@ -138,7 +140,8 @@ class Connection:
     def _arm_close_watchdog(self) -> None:
         """A closing connection gets ``close_timeout`` to flush; then its send is abandoned."""
         if self._nursery is not None:
-            self._nursery.start_soon(self._close_watchdog)
+            with contextlib.suppress(RuntimeError):  # the connection has already ended
+                self._nursery.start_soon(self._close_watchdog)
 
     async def _close_watchdog(self) -> None:
         await trio.sleep(self.settings.close_timeout)
@@ -188,7 +191,14 @@ class Connection:
             subs.unsubscribe(request)
 
     async def _authenticate(self, request: Request) -> dict[str, Any]:
-        outcome = await self.service.system.auth.authenticate(request.params[0], self.ip)
+        try:
+            outcome = await self.service.system.auth.authenticate(request.params[0], self.ip)
+        except ActorError:
+            return ProtocolError(
+                ErrorCode.INTERNAL_ERROR,
+                "Internal error: authentication is unavailable; try again",
+                request.id,
+            ).to_json()
         if isinstance(outcome, AuthFailure):
             return ProtocolError(
                 ErrorCode.UNAUTHORIZED, f"Unauthorized: {outcome.detail}", request.id
@@ -221,6 +231,13 @@ class WsService:
         self.realtime.on_reconnected(self.recheck_sessions)
 
     async def handle(self, request: WebSocketRequest) -> None:
+        """Serve one connection; nothing that goes wrong in it reaches the server."""
+        try:
+            await self._handle(request)
+        except Exception:
+            log.exception("websocket connection failed")
+
+    async def _handle(self, request: WebSocketRequest) -> None:
         ip = _address(request)
         principal, problem = await self._upgrade_principal(credentials(request.headers), ip)
         ws = await request.accept()
@@ -248,7 +265,10 @@ class WsService:
             return None, None
         if creds.from_cookie and not cookie_allowed(creds, self._allowed_origins()):
             return None, f"the access_token cookie is not accepted from origin {creds.origin}"
-        outcome = await self.system.auth.authenticate(creds.token, ip)
+        try:
+            outcome = await self.system.auth.authenticate(creds.token, ip)
+        except ActorError:
+            return None, "authentication is unavailable right now; send AUTH to retry"
         if isinstance(outcome, AuthFailure):
             return None, outcome.detail
         return outcome, None
