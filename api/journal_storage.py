@@ -42,8 +42,11 @@ def images() -> ImageService:
     return journal.images
 
 
-def _too_large() -> ApiError:
-    return ApiError(413, "too_large", "File exceeds 5MB limit.")
+def _too_large(*, unread_body: bool = False) -> ApiError:
+    # Answering before the body was read leaves the rest of it on the connection: close it,
+    # or the client's next request on that connection would stall behind the unread bytes.
+    headers = {"Connection": "close"} if unread_body else {}
+    return ApiError(413, "too_large", "File exceeds 5MB limit.", headers=headers)
 
 
 @storage_blueprint.post("/upload")
@@ -54,7 +57,7 @@ async def upload() -> tuple[dict[str, Any], int, dict[str, str]]:
     try:
         files = await request.files
     except RequestEntityTooLarge:
-        raise _too_large() from None
+        raise _too_large(unread_body=True) from None
     if not files:
         raise ApiError(400, "no_file", "No file provided: send one image as multipart/form-data.")
     first = next(iter(files.values()))
