@@ -87,6 +87,14 @@ class OrdersSnapshot:
 
 
 @attrs.frozen
+class EnsureLeverage:
+    """Set the symbol's leverage on the exchange unless it is already set (cached)."""
+
+    symbol: str
+    leverage: Decimal
+
+
+@attrs.frozen
 class AccountIdentity:
     """What the actor needs to know about its account (loaded by the accounts service)."""
 
@@ -120,6 +128,7 @@ class ExchangeAccountActor(Actor[Any]):
         self._last_balances: list[dict[str, str]] | None = None
         self._poll_interval = poll_interval
         self._watchers: dict[str, tuple[Any, str]] = {}
+        self._leverage: dict[str, Decimal] = {}
 
     async def started(self, ctx: ActorContext) -> None:
         identity: AccountIdentity = await self._load()
@@ -153,6 +162,22 @@ class ExchangeAccountActor(Actor[Any]):
                 return True
             case Poll():
                 await self._poll()
+                return None
+            case EnsureLeverage(symbol, leverage):
+                if self._leverage.get(symbol) == leverage:
+                    return None
+                assert self.identity is not None
+                info = self.identity.info
+                result = await self._call(
+                    functools.partial(
+                        venue.set_leverage, info=info, symbol=symbol, leverage=leverage
+                    ),
+                    False,
+                    "set_leverage",
+                )
+                if isinstance(result, ExchangeFailure):
+                    return result
+                self._leverage[symbol] = leverage
                 return None
         return await super().handle(message)
 

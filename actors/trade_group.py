@@ -27,7 +27,8 @@ from testudo.trading import store, venue
 from testudo.trading.model import TERMINAL, Group, NewOrder, Order, Target, entry_order, plan
 
 from .actor import Actor, ActorContext
-from .exchange_account import FetchBalance, OrdersSnapshot, Unwatch, Watch
+from .errors import ActorError
+from .exchange_account import EnsureLeverage, FetchBalance, OrdersSnapshot, Unwatch, Watch
 
 if TYPE_CHECKING:
     from testudo.exchanges.accounts import AccountsService
@@ -100,6 +101,7 @@ class TradeGroupActor(Actor[Any]):
         self._lookups: dict[str, int] = {}
         self._last_snapshot = 0.0
         self._filled_seen = Decimal(0)
+        self._account: Any = None
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -146,16 +148,24 @@ class TradeGroupActor(Actor[Any]):
             await trio.sleep(self.s.poll_interval)
 
     async def _refresh_balance(self) -> None:
-        """A fill moved money: have the account actor fetch (and publish) its balance."""
+        """A fill moved money: have the account actor fetch (and publish) its balance.
+
+        Sent, not asked: the group's reply does not wait for the balance.
+        """
         account = await self._account_view()
         if account is None:
             return
-        with contextlib.suppress(ExchangeFailure):
-            await self.s.accounts.ask(account, FetchBalance(), timeout=30)
+        ref = self.s.accounts.registry.lookup(("exchange_account", account.id))
+        if ref is not None:
+            with contextlib.suppress(ActorError):
+                ref.send_nowait(FetchBalance())
 
     async def _account_view(self) -> Any:
+        """The group's account (looked up once per incarnation)."""
         assert self.group is not None
-        return await self.s.accounts.get(self.group.user_id, self.group.account_id)
+        if self._account is None:
+            self._account = await self.s.accounts.get(self.group.user_id, self.group.account_id)
+        return self._account
 
     # -- messages -------------------------------------------------------------------------
 
@@ -165,8 +175,20 @@ class TradeGroupActor(Actor[Any]):
         match message:
             case Start():
                 if not group.orders:
-                    await self._place(entry_order(group))
-                await self._advance([("trade_created", {"status": group.status})])
+                    account = await self._account_view()
+                    failure = await self.s.accounts.ask(
+                        account, EnsureLeverage(group.symbol, group.leverage)
+                    )
+                    if isinstance(failure, ExchangeFailure):
+                        group.status = "failed"
+                        group.error = f"leverage could not be set: {failure.detail}"
+                    else:
+                        await self._place(entry_order(group))
+                # Reply once the entry is acknowledged; protective orders follow at once
+                # (the next message in this mailbox), not after the reply.
+                await self._advance([("trade_created", {"status": group.status})], protect=False)
+                if self._ctx is not None and group.status not in TERMINAL:
+                    self._ctx.ref.send_nowait(Reconcile())
                 return self.describe()
             case Reconcile():
                 await self._refresh({})
@@ -354,13 +376,21 @@ class TradeGroupActor(Actor[Any]):
         if order.live:
             order.status = "cancelled"
 
-    async def _advance(self, events: list[tuple[str, dict[str, Any]]]) -> None:
-        """Act on the plan until nothing is left to do; save; stop when terminal."""
+    async def _advance(
+        self, events: list[tuple[str, dict[str, Any]]], protect: bool = True
+    ) -> None:
+        """Act on the plan until nothing is left to do; save; stop when terminal.
+
+        With ``protect=False`` only the status is updated (no orders placed or cancelled).
+        """
         group = self.group
         assert group is not None
         before = group.status
-        for _ in range(MAX_PLAN_ROUNDS):
+        for _ in range(MAX_PLAN_ROUNDS if protect else 1):
             step = plan(group)
+            if not protect:
+                group.status = step.status
+                break
             events += list(step.events)
             if group.closing:
                 for order in step.cancel:

@@ -175,8 +175,16 @@ class TradesService:
         )
         quantity = group.position if group.status == "active" else group.quantity
         entry = group.average_entry_price or group.entry_price
-        check = stop_change_allowed(config, state, group.side, entry, quantity, price,
-                                    current_stop=group.stop_price_now, mark_price=mark)
+        check = stop_change_allowed(
+            config,
+            state,
+            group.side,
+            entry,
+            quantity,
+            price,
+            current_stop=group.stop_price_now,
+            mark_price=mark,
+        )
         if not check.passed:
             raise ApiError(
                 422,

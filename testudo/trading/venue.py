@@ -201,9 +201,12 @@ class MarketRules:
     last_price: Decimal
 
 
-def market_rules(client: Any, info: ExchangeInfo, symbol: str) -> MarketRules:
+def market_rules(
+    client: Any, info: ExchangeInfo, symbol: str, need_price: bool = True
+) -> MarketRules:
+    """Tick, lot and minimums from the loaded markets; the last price only when asked."""
     market = client.market(to_ccxt(info, symbol))
-    ticker = client.fetch_ticker(market["symbol"])
+    ticker = client.fetch_ticker(market["symbol"]) if need_price else {}
     precision = market.get("precision") or {}
     limits = market.get("limits") or {}
     return MarketRules(
@@ -231,10 +234,12 @@ class AccountSnapshot:
     unrealized_pnl: Decimal
 
 
-def account_snapshot(client: Any, info: ExchangeInfo, symbol: str) -> AccountSnapshot:
+def account_snapshot(
+    client: Any, info: ExchangeInfo, symbol: str, need_price: bool = True
+) -> AccountSnapshot:
     from testudo.exchanges.symbols import from_ccxt
 
-    rules = market_rules(client, info, symbol)
+    rules = market_rules(client, info, symbol, need_price)
     balance = client.fetch_balance()
     settle = info.settle
     equity = to_decimal((balance.get("total") or {}).get(settle)) or Decimal(0)
