@@ -62,10 +62,16 @@ async def test_actor_ask_overhead() -> None:
     bare = min([await bare_round_trips(ROUNDS) for _ in range(3)])
     actor = min([await actor_round_trips(ROUNDS) for _ in range(3)])
     rows = [
-        {"path": "bare memory channel", "us_per_round_trip": round(bare / ROUNDS * 1e6, 2),
-         "round_trips_per_s": round(ROUNDS / bare)},
-        {"path": "actor ask", "us_per_round_trip": round(actor / ROUNDS * 1e6, 2),
-         "round_trips_per_s": round(ROUNDS / actor)},
+        {
+            "path": "bare memory channel",
+            "us_per_round_trip": round(bare / ROUNDS * 1e6, 2),
+            "round_trips_per_s": round(ROUNDS / bare),
+        },
+        {
+            "path": "actor ask",
+            "us_per_round_trip": round(actor / ROUNDS * 1e6, 2),
+            "round_trips_per_s": round(ROUNDS / actor),
+        },
     ]
     rows[1]["ratio_to_bare"] = round(actor / bare, 2)
     rows[0]["ratio_to_bare"] = 1.0

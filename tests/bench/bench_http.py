@@ -21,10 +21,23 @@ DURATION = float(os.environ.get("BENCH_DURATION", "5"))
 @pytest.mark.bench
 def test_http_health_throughput(db_url: str, tmp_path: Path) -> None:
     servers = {
-        "bare QuartTrio (hypercorn-trio)": [sys.executable,
-                                            str(HERE / "apps" / "bare_quart_trio.py")],
-        "Testudo": [sys.executable, "-m", "testudo.cli", "serve", "--database-url", db_url,
-                    "--data-dir", str(tmp_path), "--ws-port", "0", "--http-port"],
+        "bare QuartTrio (hypercorn-trio)": [
+            sys.executable,
+            str(HERE / "apps" / "bare_quart_trio.py"),
+        ],
+        "Testudo": [
+            sys.executable,
+            "-m",
+            "testudo.cli",
+            "serve",
+            "--database-url",
+            db_url,
+            "--data-dir",
+            str(tmp_path),
+            "--ws-port",
+            "0",
+            "--http-port",
+        ],
         "FastAPI (uvicorn)": [sys.executable, str(HERE / "apps" / "fastapi_uvicorn.py")],
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith("TESTUDO_")}

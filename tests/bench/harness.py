@@ -36,8 +36,9 @@ def pin(pid: int, cpu: int) -> None:
 
 
 @contextlib.contextmanager
-def server(cmd: list[str], ready_url: str, env: dict[str, str] | None = None,
-           timeout: float = 60) -> Iterator[subprocess.Popen[bytes]]:
+def server(
+    cmd: list[str], ready_url: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``cmd`` until the block ends; wait until ``ready_url`` answers 200."""
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     pin(proc.pid, 0)
@@ -64,9 +65,17 @@ def server(cmd: list[str], ready_url: str, env: dict[str, str] | None = None,
 def load(url: str, connections: int = 32, duration: float = 5.0) -> dict[str, Any]:
     """Run the load generator in its own process (pinned to CPU 1); return its JSON result."""
     proc = subprocess.Popen(
-        [sys.executable, str(HERE / "loadgen.py"), url, "-c", str(connections), "-d",
-         str(duration)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            str(HERE / "loadgen.py"),
+            url,
+            "-c",
+            str(connections),
+            "-d",
+            str(duration),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     pin(proc.pid, 1)
     out, _ = proc.communicate(timeout=duration + 60)

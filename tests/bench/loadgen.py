@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 import trio
 
 
-async def one_connection(host: str, port: int, request: bytes, stop_at: float,
-                         latencies: list[float], errors: list[int]) -> None:
+async def one_connection(
+    host: str, port: int, request: bytes, stop_at: float, latencies: list[float], errors: list[int]
+) -> None:
     stream = await trio.open_tcp_stream(host, port)
     buffer = b""
     async with stream:
@@ -52,8 +53,9 @@ async def one_connection(host: str, port: int, request: bytes, stop_at: float,
 async def run(url: str, connections: int, duration: float) -> dict[str, float]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    request = (f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-               "Connection: keep-alive\r\n\r\n").encode()
+    request = (
+        f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: keep-alive\r\n\r\n"
+    ).encode()
     latencies: list[float] = []
     errors: list[int] = []
     began = time.perf_counter()
