@@ -80,3 +80,13 @@ async def test_ladder_of_take_profits_then_the_stop(
     assert "trade_created" in kinds and "group_status_changed" in kinds
     listed = (await xhttp.get("/api/v1/trades", headers=trader.session.bearer())).json()
     assert listed == {"trades": []}
+    # The closed group is one journal trade with its planned risk, so R is exact.
+    journal = await exchange_service.system.db.fetch_all(
+        "SELECT trade_group_id::text AS g, risk_amount, r_multiple, net_pnl, source"
+        " FROM journal_trades"
+    )
+    assert len(journal) == 1 and journal[0]["g"] == group_id
+    assert journal[0]["risk_amount"] == D("200") and journal[0]["source"] == "testudo"
+    assert journal[0]["r_multiple"] == (journal[0]["net_pnl"] / D("200")).quantize(
+        journal[0]["r_multiple"]
+    )

@@ -192,6 +192,52 @@ def save_group_tx(
         },
     )
     append_events_tx(conn, group, now, events)
+    if group.status in TERMINAL and group.entry_filled > 0 and group.position == 0:
+        record_in_journal_tx(conn, group, now)
+
+
+def record_in_journal_tx(conn: Conn, group: Group, now: dt.datetime) -> None:
+    """A group closed flat becomes one journal trade with its stop and planned risk (exact R)."""
+    from testudo.journal.linking import GroupClose, record_closed_group
+
+    exits = [
+        o
+        for o in group.orders
+        if o.role != "entry" and o.filled > 0 and o.average_price is not None
+    ]
+    quantity = sum((o.filled for o in exits), Decimal(0))
+    entry = group.average_entry_price
+    if not exits or quantity == 0 or entry is None:
+        return
+    exit_price = (
+        sum((o.filled * (o.average_price or Decimal(0)) for o in exits), Decimal(0)) / quantity
+    )
+    entries = group.orders_of("entry")
+    opened = min((o.created_at for o in entries if o.created_at is not None), default=now)
+    record_closed_group(
+        conn,
+        GroupClose(
+            user_id=group.user_id,
+            trade_group_id=group.id,
+            exchange_account_id=group.account_id,
+            exchange=group.exchange,
+            symbol=group.symbol,
+            side=group.side,
+            entry_price=entry,
+            exit_price=exit_price,
+            quantity=quantity,
+            fees=Decimal(0),
+            opened_at=opened,
+            closed_at=now,
+            stop_price=group.stop_loss_price,
+            risk_amount=group.risk_amount,
+            target_price=group.targets[0].price if group.targets else None,
+            leverage=group.leverage,
+            close_reason=group.status,
+            order_ids=[o.exchange_order_id for o in group.orders if o.exchange_order_id],
+            client_order_ids=[o.client_order_id for o in group.orders],
+        ),
+    )
 
 
 def append_events_tx(
