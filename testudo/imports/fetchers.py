@@ -81,8 +81,12 @@ def binance_advance(
 ) -> BinanceCursor:
     """The state after a page: fromId paging once a fill was seen, else the next window."""
     if rows:
+        # Found fills: continue with fromId (every later fill of the symbol); only a short
+        # fromId page ends the symbol, since a window page ends at its window.
         last = max(int(r["id"]) for r in rows)
-        return BinanceCursor(last_id=last, done=len(rows) < BINANCE_PAGE)
+        return BinanceCursor(
+            last_id=last, done=cursor.last_id is not None and len(rows) < BINANCE_PAGE
+        )
     if cursor.last_id is not None:
         return attrs.evolve(cursor, done=True)
     following = int(request["endTime"]) + 1

@@ -34,9 +34,8 @@ j.state, j.reason, j.attempts, j.run_after, j.locked_by, j.heartbeat_at, j.progr
 j.counters, j.error, j.created_at, j.started_at, j.finished_at, j.updated_at
 """
 ENQUEUE = f"""
-INSERT INTO import_jobs AS j (user_id, exchange_account_id, reason, run_after, created_at,
-                              updated_at)
-VALUES (%(user)s, %(account)s, %(reason)s, %(now)s, %(now)s, %(now)s)
+INSERT INTO import_jobs AS j (user_id, exchange_account_id, reason, run_after)
+VALUES (%(user)s, %(account)s, %(reason)s, %(now)s)
 ON CONFLICT (exchange_account_id) WHERE state IN ('queued', 'running') DO NOTHING
 RETURNING {JOB_COLUMNS}
 """
