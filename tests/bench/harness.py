@@ -62,7 +62,9 @@ def server(
             proc.kill()
 
 
-def load(url: str, connections: int = 32, duration: float = 5.0) -> dict[str, Any]:
+def load(
+    url: str, connections: int = 32, duration: float = 5.0, headers: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Run the load generator in its own process (pinned to CPU 1); return its JSON result."""
     proc = subprocess.Popen(
         [
@@ -73,6 +75,7 @@ def load(url: str, connections: int = 32, duration: float = 5.0) -> dict[str, An
             str(connections),
             "-d",
             str(duration),
+            *[arg for header in headers for arg in ("-H", header)],
         ],
         stdout=subprocess.PIPE,
         text=True,

@@ -50,11 +50,15 @@ async def one_connection(
             latencies.append(time.perf_counter() - began)
 
 
-async def run(url: str, connections: int, duration: float) -> dict[str, float]:
+async def run(
+    url: str, connections: int, duration: float, headers: tuple[str, ...] = ()
+) -> dict[str, float]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    extra = "".join(f"{header}\r\n" for header in headers)
     request = (
-        f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: keep-alive\r\n\r\n"
+        f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}"
+        "Connection: keep-alive\r\n\r\n"
     ).encode()
     latencies: list[float] = []
     errors: list[int] = []
@@ -80,8 +84,9 @@ def main() -> None:
     parser.add_argument("url")
     parser.add_argument("-c", "--connections", type=int, default=32)
     parser.add_argument("-d", "--duration", type=float, default=5.0)
+    parser.add_argument("-H", "--header", action="append", default=[])
     args = parser.parse_args()
-    print(json.dumps(trio.run(run, args.url, args.connections, args.duration)))
+    print(json.dumps(trio.run(run, args.url, args.connections, args.duration, tuple(args.header))))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 import trio
 
 CONNECT_CONCURRENCY = 200
-WAIT = 120.0
+WAIT = float(os.environ.get("WSLOAD_WAIT", "120"))
 
 
 def raise_fd_limit(needed: int) -> None:
@@ -197,8 +197,10 @@ async def run(args: argparse.Namespace) -> None:
         limiter = trio.CapacityLimiter(CONNECT_CONCURRENCY)
         for i in range(args.connections):
             nursery.start_soon(one_client, i, args.url, args.header, args.stream, load, limiter)
-        with trio.fail_after(WAIT):
+        with trio.move_on_after(WAIT):
             await load.all_ready.wait()
+        if load.ready < load.n:
+            raise RuntimeError(f"only {load.ready} of {load.n} connections subscribed")
         emit({"ready": load.ready, "seconds": round(time.monotonic() - began, 2)})
         while True:
             line = await trio.to_thread.run_sync(sys.stdin.readline)
