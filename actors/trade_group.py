@@ -121,10 +121,9 @@ class TradeGroupActor(Actor[Any]):
         if self.group is not None:
             account = await self._account_view()
             if account is not None:
-                try:
+                # The account actor may be gone already: then there is nothing to undo.
+                with contextlib.suppress(Exception):
                     await self.s.accounts.ask(account, Unwatch(self.group_id), timeout=2)
-                except Exception:  # the account actor may be gone; nothing to undo then
-                    pass
 
     async def _watchdog(self) -> None:
         """(Re)register with the account's poller; reconcile directly if snapshots stop."""
@@ -132,7 +131,7 @@ class TradeGroupActor(Actor[Any]):
             if trio.current_time() - self._last_snapshot > 3 * self.s.poll_interval:
                 account = await self._account_view()
                 if account is not None and self._ctx is not None:
-                    try:
+                    with contextlib.suppress(ExchangeFailure):
                         await self.s.accounts.ask(
                             account,
                             Watch(
@@ -141,8 +140,6 @@ class TradeGroupActor(Actor[Any]):
                                 self.group.symbol if self.group is not None else "",
                             ),
                         )
-                    except ExchangeFailure:
-                        pass
                     self._ctx.ref.send_nowait(Reconcile())
                     self._last_snapshot = trio.current_time()
             await trio.sleep(self.s.poll_interval)

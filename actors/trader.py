@@ -34,10 +34,13 @@ IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 CLAIM_KEY = """
 INSERT INTO idempotency_keys (user_id, key, fingerprint, state, created_at)
 VALUES (%s, %s, %s, 'running', %s) ON CONFLICT DO NOTHING RETURNING key"""
-SELECT_KEY = "SELECT fingerprint, state, status, body, created_at FROM idempotency_keys WHERE user_id = %s AND key = %s"
+SELECT_KEY = """
+SELECT fingerprint, state, status, body, created_at FROM idempotency_keys
+WHERE user_id = %s AND key = %s"""
 EXPIRE_KEY = "DELETE FROM idempotency_keys WHERE user_id = %s AND key = %s AND created_at < %s"
 FINISH_KEY = """
-UPDATE idempotency_keys SET state = 'done', status = %s, body = %s WHERE user_id = %s AND key = %s"""
+UPDATE idempotency_keys SET state = 'done', status = %s, body = %s
+WHERE user_id = %s AND key = %s"""
 RELEASE_KEY = "DELETE FROM idempotency_keys WHERE user_id = %s AND key = %s AND state = 'running'"
 INSERT_DECISION = """
 INSERT INTO risk_decisions (id, user_id, exchange_account_id, trade_group_id, symbol, side,

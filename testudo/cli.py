@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_database_arguments(migrate)
 
     rotate = commands.add_parser(
-        "rotate-key", help="new master key; re-encrypt every exchange secret (restartable)")
+        "rotate-key", help="new master key; re-encrypt every exchange secret (restartable)"
+    )
     add_database_arguments(rotate)
 
     sim = commands.add_parser("sim", help="run the exchange simulator on loopback")
@@ -102,13 +103,17 @@ def _rotate_key(args: argparse.Namespace) -> int:
         url, embedded = await start_database(settings)
         try:
             report = await trio.to_thread.run_sync(
-                lambda: rotate(settings.data_dir, url, after_batch=_progress))
+                lambda: rotate(settings.data_dir, url, after_batch=_progress)
+            )
         finally:
             if embedded is not None:
                 await embedded.stop()
         verb = "rotated to" if report.started_new else "finished rotating to"
-        print(f"testudo: {verb} key {report.active_key}: {report.rows_rewritten} account(s) "
-              f"re-encrypted, {len(report.keys_pruned)} old key(s) pruned", file=sys.stderr)
+        print(
+            f"testudo: {verb} key {report.active_key}: {report.rows_rewritten} account(s) "
+            f"re-encrypted, {len(report.keys_pruned)} old key(s) pruned",
+            file=sys.stderr,
+        )
 
     trio.run(_unwrap_config_errors, run)
     return 0

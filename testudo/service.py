@@ -35,7 +35,6 @@ from testudo.auth.settings import AuthSettings
 from testudo.auth.siwe_check import preload as preload_siwe
 from testudo.clock import Clock, SystemClock
 from testudo.config import ConfigError, Settings, ensure_data_dir
-from testudo.logs import quiet_libraries
 from testudo.db import Database, DatabaseUnavailable
 from testudo.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from testudo.db.migrations import MigrationError, apply_migrations
@@ -44,10 +43,11 @@ from testudo.exchanges.agent_wallets import AgentWallets, Network
 from testudo.exchanges.clients import ClientFactory
 from testudo.exchanges.health import HealthBoard
 from testudo.exchanges.vault import Vault, VaultError, load_vault
-from testudo.trading.service import TradesService
 from testudo.journal.wiring import start_journal
+from testudo.logs import quiet_libraries
 from testudo.realtime.wiring import start_realtime
 from testudo.system import System
+from testudo.trading.service import TradesService
 
 log = logging.getLogger("testudo.service")
 

@@ -39,8 +39,9 @@ async def test_sidecar_health_is_healthy_and_empty_without_exchanges(
     assert response.status_code == 200
     assert response.json() == {"status": "healthy", "running": True, "exchanges": []}
     # One unreachable exchange shows up here without making the node unready.
-    service.system.health.record("acct-1", "binanceusdm", ok=False, latency_ms=3.0,
-                                 error="ExchangeNotAvailable: outage")
+    service.system.health.record(
+        "acct-1", "binanceusdm", ok=False, latency_ms=3.0, error="ExchangeNotAvailable: outage"
+    )
     body = (await http.get("/api/v1/health/sidecar")).json()
     assert body["status"] == "degraded"
     assert body["exchanges"][0]["exchange"] == "binanceusdm"
@@ -80,7 +81,8 @@ async def test_metrics_in_prometheus_text_on_both_paths(http: httpx.AsyncClient)
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/plain")
         text = response.text
-        assert 'testudo_http_requests_total{method="GET",route="/api/v1/health",status="200"}' in text
+        counter = 'testudo_http_requests_total{method="GET",route="/api/v1/health",status="200"}'
+        assert counter in text
         assert "testudo_http_request_duration_seconds_bucket" in text
         assert 'testudo_actors_alive{kind="pg_listener"}' in text
         assert "testudo_actor_ask_duration_seconds" in text

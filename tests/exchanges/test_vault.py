@@ -51,8 +51,9 @@ def seed_accounts(db_url: str, tmp_path: Path, count: int) -> dict[str, str]:
     vault = load_vault(tmp_path)
     secrets: dict[str, str] = {}
     with psycopg.connect(db_url) as conn:
-        user = conn.execute("INSERT INTO users (wallet_address) VALUES (%s) RETURNING id::text",
-                            ("0x" + "c" * 40,)).fetchone()
+        user = conn.execute(
+            "INSERT INTO users (wallet_address) VALUES (%s) RETURNING id::text", ("0x" + "c" * 40,)
+        ).fetchone()
         assert user is not None
         for i in range(count):
             account_id = conn.execute("SELECT gen_random_uuid()::text").fetchone()[0]  # type: ignore[index]
@@ -63,8 +64,13 @@ def seed_accounts(db_url: str, tmp_path: Path, count: int) -> dict[str, str]:
                 "INSERT INTO exchange_accounts (id, user_id, exchange, account_name, auth_mode,"
                 " api_key_enc, secret_enc, key_id, status) VALUES"
                 " (%s, %s, 'binance', 'x', 'api_key', %s, %s, %s, 'active')",
-                (account_id, user[0], vault.seal(f"key-{i}", key_context),
-                 vault.seal(secret, context), vault.active),
+                (
+                    account_id,
+                    user[0],
+                    vault.seal(f"key-{i}", key_context),
+                    vault.seal(secret, context),
+                    vault.active,
+                ),
             )
             secrets[account_id] = secret
     return secrets
@@ -74,11 +80,13 @@ def read_all(db_url: str, tmp_path: Path) -> dict[str, str]:
     vault = load_vault(tmp_path)
     out = {}
     with psycopg.connect(db_url) as conn:
-        rows = conn.execute("SELECT id::text, user_id::text, secret_enc, key_id"
-                            " FROM exchange_accounts").fetchall()
+        rows = conn.execute(
+            "SELECT id::text, user_id::text, secret_enc, key_id FROM exchange_accounts"
+        ).fetchall()
     for account_id, user_id, blob, key_id in rows:
-        out[account_id] = vault.open(bytes(blob), key_id,
-                                     SealContext("secret", user_id, account_id, "binance"))
+        out[account_id] = vault.open(
+            bytes(blob), key_id, SealContext("secret", user_id, account_id, "binance")
+        )
     return out
 
 
@@ -98,8 +106,11 @@ def test_rotation_interrupted_then_resumed_converges(db_url: str, tmp_path: Path
     assert new_key != old_key
     assert read_all(db_url, tmp_path) == secrets  # half-rotated: everything still readable
     with psycopg.connect(db_url) as conn:
-        keys = dict(conn.execute("SELECT key_id, count(*) FROM exchange_accounts"
-                                 " GROUP BY key_id").fetchall())
+        keys = dict(
+            conn.execute(
+                "SELECT key_id, count(*) FROM exchange_accounts GROUP BY key_id"
+            ).fetchall()
+        )
     assert keys == {new_key: 100, old_key: 150}
 
     report = rotate(tmp_path, db_url)  # resumes; does not start another rotation

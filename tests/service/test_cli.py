@@ -1,4 +1,4 @@
-"""``testudo serve`` / ``testudo migrate`` as an operator runs them: real processes, real signals."""
+"""``testudo serve`` / ``migrate`` / ``rotate-key`` as an operator runs them: real processes."""
 
 from __future__ import annotations
 
@@ -26,12 +26,17 @@ def env(**extra: str) -> dict[str, str]:
 
 def start(args: list[str], **extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        TESTUDO + args, env=env(**extra), stderr=subprocess.PIPE, stdout=subprocess.PIPE,
+        TESTUDO + args,
+        env=env(**extra),
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         text=True,
     )
 
 
-def wait_listening(proc: subprocess.Popen[str], timeout: float = 60) -> tuple[dict[str, Any], list[str]]:
+def wait_listening(
+    proc: subprocess.Popen[str], timeout: float = 60
+) -> tuple[dict[str, Any], list[str]]:
     """Read JSON log lines until the 'listening' one; return it and the lines so far."""
     assert proc.stderr is not None
     lines = []
@@ -48,15 +53,17 @@ def wait_listening(proc: subprocess.Popen[str], timeout: float = 60) -> tuple[di
 
 
 def test_serve_answers_then_stops_gracefully_on_sigterm(db_url: str, tmp_path: Path) -> None:
-    proc = start(["serve", "--http-port", "0", "--ws-port", "0", "--data-dir", str(tmp_path)],
-                 TESTUDO_DATABASE_URL=db_url)
+    proc = start(
+        ["serve", "--http-port", "0", "--ws-port", "0", "--data-dir", str(tmp_path)],
+        TESTUDO_DATABASE_URL=db_url,
+    )
     try:
         listening, _ = wait_listening(proc)
         assert listening["embedded_database"] is False
         ready = httpx.get(listening["http"] + "/api/v1/health/ready", timeout=10)
         assert ready.status_code == 200, ready.text
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
     assert proc.returncode == 0, err
@@ -71,8 +78,7 @@ def test_serve_answers_then_stops_gracefully_on_sigterm(db_url: str, tmp_path: P
 def test_serve_on_the_embedded_database_becomes_ready(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     began = time.monotonic()
-    proc = start(["serve", "--http-port", "0", "--ws-port", "0"],
-                 TESTUDO_DATA_DIR=str(data_dir))
+    proc = start(["serve", "--http-port", "0", "--ws-port", "0"], TESTUDO_DATA_DIR=str(data_dir))
     try:
         listening, _ = wait_listening(proc, timeout=120)
         assert listening["embedded_database"] is True
@@ -104,17 +110,33 @@ def test_port_in_use_is_one_clear_line(db_url: str, tmp_path: Path) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         result = subprocess.run(
-            TESTUDO + ["serve", "--http-port", str(port), "--data-dir", str(tmp_path)],
-            env=env(TESTUDO_DATABASE_URL=db_url), capture_output=True, text=True, timeout=60,
+            [*TESTUDO, "serve", "--http-port", str(port), "--data-dir", str(tmp_path)],
+            env=env(TESTUDO_DATABASE_URL=db_url),
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert one_error_line(result) == f"testudo: error: HTTP port 127.0.0.1:{port} is already in use"
 
 
 def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     result = subprocess.run(
-        TESTUDO + ["serve", "--http-port", "0", "--ws-port", "0", "--data-dir", str(tmp_path),
-                   "--database-url", "postgresql://x:pw@127.0.0.1:1/none?connect_timeout=2"],
-        env=env(), capture_output=True, text=True, timeout=60,
+        [
+            *TESTUDO,
+            "serve",
+            "--http-port",
+            "0",
+            "--ws-port",
+            "0",
+            "--data-dir",
+            str(tmp_path),
+            "--database-url",
+            "postgresql://x:pw@127.0.0.1:1/none?connect_timeout=2",
+        ],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     line = one_error_line(result)
     assert line.startswith("testudo: error: cannot migrate the database")
@@ -125,38 +147,58 @@ def test_unwritable_data_dir_is_one_clear_line(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     result = subprocess.run(
-        TESTUDO + ["migrate", "--data-dir", str(blocker / "sub")],
-        env=env(), capture_output=True, text=True, timeout=60,
+        [*TESTUDO, "migrate", "--data-dir", str(blocker / "sub")],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert "is not writable" in one_error_line(result)
 
 
 def test_migrate_command_is_idempotent(empty_db_url: str) -> None:
-    first = subprocess.run(TESTUDO + ["migrate", "--database-url", empty_db_url],
-                           env=env(), capture_output=True, text=True, timeout=60)
+    first = subprocess.run(
+        [*TESTUDO, "migrate", "--database-url", empty_db_url],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert first.returncode == 0, first.stderr
     assert "migration(s) applied" in first.stderr and "testudo: 0 " not in first.stderr
-    second = subprocess.run(TESTUDO + ["migrate", "--database-url", empty_db_url],
-                            env=env(), capture_output=True, text=True, timeout=60)
+    second = subprocess.run(
+        [*TESTUDO, "migrate", "--database-url", empty_db_url],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert second.returncode == 0 and "testudo: 0 migration(s) applied" in second.stderr
 
 
 @pytest.mark.parametrize("flag", ["--http-port", "--ws-port"])
 def test_bad_port_is_a_usage_error(flag: str) -> None:
-    result = subprocess.run(TESTUDO + ["serve", flag, "70000"], env=env(),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [*TESTUDO, "serve", flag, "70000"], env=env(), capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2 and "port out of range" in result.stderr
 
 
 def test_rotate_key_command(db_url: str, tmp_path: Path) -> None:
     first = subprocess.run(
-        TESTUDO + ["rotate-key", "--database-url", db_url, "--data-dir", str(tmp_path)],
-        env=env(), capture_output=True, text=True, timeout=60,
+        [*TESTUDO, "rotate-key", "--database-url", db_url, "--data-dir", str(tmp_path)],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert first.returncode == 0, first.stderr
     assert "rotated to key" in first.stderr and "0 account(s) re-encrypted" in first.stderr
     refused = subprocess.run(
-        TESTUDO + ["rotate-key", "--database-url", db_url, "--data-dir", str(tmp_path)],
-        env=env(TESTUDO_MASTER_KEY="ab" * 32), capture_output=True, text=True, timeout=60,
+        [*TESTUDO, "rotate-key", "--database-url", db_url, "--data-dir", str(tmp_path)],
+        env=env(TESTUDO_MASTER_KEY="ab" * 32),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert refused.returncode == 2 and "TESTUDO_MASTER_KEY is set" in refused.stderr

@@ -11,10 +11,10 @@ import attrs
 import httpx
 import trio
 
+from tests.conftest import make_settings
 from testudo.clock import ManualClock
 from testudo.service import Running, run_service
 from testudo.sim.client import SimClient
-from tests.conftest import make_settings
 
 from .helpers import Trader, binance_trader, live_orders
 

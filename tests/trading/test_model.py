@@ -111,7 +111,7 @@ def test_pending_until_the_entry_fills_then_stop_and_targets() -> None:
     entry = submit(g, "entry", D("0.2"), price=D("50000"))
     assert apply(g) == ([], [], "pending")
     entry.filled, entry.status, entry.average_price = D("0.2"), "filled", D("50000")
-    placed, cancelled, status = apply(g)
+    _placed, cancelled, status = apply(g)
     assert status == "active" and cancelled == []
     stop = live(g, "stop_loss")
     assert len(stop) == 1 and stop[0].trigger_price == D("49000") and stop[0].quantity == D("0.2")
@@ -130,7 +130,7 @@ def test_partial_entry_fill_protects_the_filled_part_and_grows_the_stop() -> Non
     assert live(g, "take_profit") == []  # targets wait for the entry to finish
     entry.filled = D("0.2")
     entry.status = "filled"
-    placed, cancelled, _ = apply(g)
+    _placed, cancelled, _ = apply(g)
     assert [o.quantity for o in live(g, "stop_loss")] == [D("0.2")]
     assert [o.role for o in cancelled] == ["stop_loss"]  # the smaller stop, after the new one
     assert len(live(g, "take_profit")) == 2
@@ -154,13 +154,13 @@ def test_ladder_first_target_shrinks_the_stop_and_keeps_the_others() -> None:
     apply(g)
     tp1 = live(g, "take_profit")[0]
     tp1.status, tp1.filled, tp1.average_price = "filled", D("0.1"), D("51500")
-    placed, cancelled, status = apply(g)
+    _, _, status = apply(g)
     assert status == "active"
     assert [o.quantity for o in live(g, "stop_loss")] == [D("0.1")]
     assert [(o.price, o.quantity) for o in live(g, "take_profit")] == [(D("53000"), D("0.1"))]
     stop = live(g, "stop_loss")[0]
     stop.status, stop.filled, stop.average_price = "filled", D("0.1"), D("49000")
-    placed, cancelled, status = apply(g)
+    _placed, cancelled, status = apply(g)
     assert status == "stopped_out" and [o.role for o in cancelled] == ["take_profit"]
     assert g.realized_pnl == D("0.1") * 1500 - D("0.1") * 1000
 
@@ -205,7 +205,7 @@ def test_cancel_while_pending_and_while_active() -> None:
     submit(g, "entry", D("0.2"), status="filled", filled=D("0.2"), average=D("50000"))
     apply(g)
     g.closing = True
-    placed, cancelled, status = apply(g)
+    placed, cancelled, _status = apply(g)
     assert [n.role for n in placed] == ["close"] and placed[0].spec.reduce_only
     assert sorted(o.role for o in cancelled) == ["stop_loss", "take_profit", "take_profit"]
     close = live(g, "close")[0]

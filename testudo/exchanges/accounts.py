@@ -1,10 +1,11 @@
 """Exchange accounts: add (validated live), list, test, balance, positions, delete.
 
-Every call to an account's exchange goes to its :class:`~actors.exchange_account.ExchangeAccountActor`
-(spawned on demand under the ``exchanges`` supervisor, passivated when idle). Adding an account
-validates the credentials with a throwaway client in a worker thread (the account has no actor
-yet), refuses keys that can withdraw, then stores the secrets sealed by the vault and queues the
-90-day history import in the same transaction.
+Every call to an account's exchange goes to its
+:class:`~actors.exchange_account.ExchangeAccountActor` (spawned on demand under the
+``exchanges`` supervisor, passivated when idle). Adding an account validates the credentials
+with a throwaway client in a worker thread (the account has no actor yet), refuses keys that
+can withdraw, then stores the secrets sealed by the vault and queues the 90-day history import
+in the same transaction.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ ACCOUNT_COLUMNS = """
     id::text AS id, user_id::text AS user_id, exchange, account_name, auth_mode,
     api_key_masked, wallet_address, agent_address, status, permissions, agent_approved_at,
     created_at, last_used_at"""
-SELECT_ACCOUNT = f"SELECT {ACCOUNT_COLUMNS} FROM exchange_accounts WHERE id = %s AND user_id = %s AND status <> 'deleted'"
+SELECT_ACCOUNT = f"""SELECT {ACCOUNT_COLUMNS} FROM exchange_accounts
+WHERE id = %s AND user_id = %s AND status <> 'deleted'"""
 LIST_ACCOUNTS = f"""SELECT {ACCOUNT_COLUMNS} FROM exchange_accounts
 WHERE user_id = %s AND status <> 'deleted' ORDER BY created_at DESC"""
 SELECT_SECRETS = """

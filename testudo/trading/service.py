@@ -265,8 +265,7 @@ class TradesService:
         owned = {
             r["client_order_id"]
             for r in await self.db.fetch_all(
-                "SELECT o.client_order_id FROM trade_orders o JOIN trade_groups g ON g.id = o.group_id "
-                "WHERE g.user_id = %s AND g.status IN ('pending', 'active', 'awaiting_reconciliation')",
+                store.USER_LIVE_CLIENT_IDS,
                 (user_id,),
             )
         }

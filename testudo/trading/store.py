@@ -42,7 +42,11 @@ VALUES (%(id)s, %(user_id)s, %(account_id)s, %(exchange)s, %(symbol)s, %(side)s,
     %(lot_size)s, %(risk_amount)s, 'pending', %(decision_id)s, %(idempotency_key)s,
     %(setup_tag)s, %(break_even_enabled)s, %(now)s, %(now)s)"""
 INSERT_TARGET = """
-INSERT INTO trade_targets (group_id, idx, price, quantity, order_type) VALUES (%s, %s, %s, %s, %s)"""
+INSERT INTO trade_targets (group_id, idx, price, quantity, order_type)
+VALUES (%s, %s, %s, %s, %s)"""
+USER_LIVE_CLIENT_IDS = """
+SELECT o.client_order_id FROM trade_orders o JOIN trade_groups g ON g.id = o.group_id
+WHERE g.user_id = %s AND g.status IN ('pending', 'active', 'awaiting_reconciliation')"""
 DELETE_TARGETS = "DELETE FROM trade_targets WHERE group_id = %s"
 INSERT_ORDER = """
 INSERT INTO trade_orders (id, group_id, role, target_idx, seq, client_order_id, side,
