@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from testudo.exchanges.errors import ExchangeFailure
-from testudo.risk.config import load_risk_config
+from testudo.risk.config import read_risk_config
 from testudo.risk.decision import AccountState, Market, TradeRequest, evaluate
 from testudo.trading import store as group_store, venue
 from testudo.trading.model import Target
@@ -184,11 +184,18 @@ class TraderActor(Actor[Any]):
             )
         except ExchangeFailure as failure:
             return problem(failure.status, failure.error, failure.detail)
-        config = await load_risk_config(service.db, self.user_id)
         now = service.clock.now()
         day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        live = await service.db.fetch_all(LIVE_GROUPS, (self.user_id,))
-        realized = await service.db.fetch_one(REALIZED_TODAY, (self.user_id, day_start))
+
+        def read_inputs(conn: Any) -> tuple[Any, list[dict[str, Any]], Any]:
+            """Configuration, live groups and today's realised P&L: one database hop."""
+            return (
+                read_risk_config(conn, self.user_id),
+                conn.execute(LIVE_GROUPS, (self.user_id,)).fetchall(),
+                conn.execute(REALIZED_TODAY, (self.user_id, day_start)).fetchone(),
+            )
+
+        config, live, realized = await service.db.run(read_inputs)
         grouped = {_base(r["symbol"]) for r in live}
         foreign = {s for s in snapshot.position_symbols if _base(s) not in grouped}
         open_losses = min(snapshot.unrealized_pnl, Decimal(0))

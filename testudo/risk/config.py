@@ -259,7 +259,12 @@ def _params(user_id: str, config: RiskConfig) -> tuple[Any, ...]:
 
 async def load_risk_config(db: Database, user_id: str) -> RiskConfig:
     """The user's saved configuration, or the defaults when they never saved one."""
-    row = await db.fetch_one(SELECT_CONFIG, (user_id,))
+    return await db.run(lambda conn: read_risk_config(conn, user_id))
+
+
+def read_risk_config(conn: Any, user_id: str) -> RiskConfig:
+    """:func:`load_risk_config` inside the caller's transaction."""
+    row = conn.execute(SELECT_CONFIG, (user_id,)).fetchone()
     return DEFAULT_CONFIG if row is None else _from_row(row)
 
 
