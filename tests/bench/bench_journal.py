@@ -33,8 +33,9 @@ from tests.auth.helpers import Wallet, sign_in
 from tests.conftest import make_settings
 from testudo.clock import ManualClock
 from testudo.imports import fetchers
-from testudo.journal import analytics
+from testudo.journal import analytics, trades
 from testudo.journal.filters import TradeFilter, build_filter
+from testudo.journal.trades import Sort
 from testudo.service import Running, run_service
 from testudo.sim.client import SimClient
 
@@ -80,9 +81,14 @@ FROM (
 SECONDARY = {
     "journal_trades_user_symbol_idx": "(user_id, symbol, closed_at)",
     "journal_trades_user_net_idx": "(user_id, net_pnl, id)",
-    "journal_trades_user_r_idx": "(user_id, r_multiple, id)",
+    "journal_trades_user_r_desc_idx": "(user_id, (coalesce(r_multiple, '-Infinity'::numeric)), id)",
+    "journal_trades_user_r_asc_idx": "(user_id, (coalesce(r_multiple, 'Infinity'::numeric)), id)",
     "journal_trades_user_duration_idx": "(user_id, duration_secs, id)",
 }
+
+
+def first_page(conn: Any, user: str, flt: TradeFilter, sort: Sort | None = None) -> Any:
+    return trades.list_trades(conn, user, flt, sort or Sort(), limit=50)
 
 
 def p50(values: list[float]) -> float:
@@ -194,6 +200,13 @@ async def test_analytics_latency_on_a_million_trades(
                 {"symbol": "BTC_USDT"},
                 analytics.time_distribution,
             ),
+            ("trades list, first page of 50 (+ total)", "/trades", {}, first_page),
+            (
+                "trades list by r_multiple, first page",
+                "/trades",
+                {"sort": "r_multiple"},
+                functools.partial(first_page, sort=Sort("r_multiple")),
+            ),
         ]
         rows = []
         for name, path, params, compute in cases:
@@ -208,7 +221,7 @@ async def test_analytics_latency_on_a_million_trades(
                 assert response.status_code == 200, response.text
                 if i >= WARM_UP:
                     latencies.append(elapsed)
-            flt = build_filter(**params)
+            flt = build_filter(**{k: v for k, v in params.items() if k != "sort"})
             statements = await trio.to_thread.run_sync(capture, db_url, user, compute, flt)
             direct = await trio.to_thread.run_sync(psql_p50, db_url, statements, rounds)
             api = p50(latencies)

@@ -19,7 +19,7 @@ from psycopg import sql
 
 from testudo.db.database import Conn
 
-from .filters import TradeFilter, where_clause
+from .filters import TradeFilter, rollup_compatible, rollup_where, where_clause
 
 SORTS = {
     "closed_at": "timestamptz",
@@ -27,6 +27,7 @@ SORTS = {
     "r_multiple": "numeric",
     "duration_secs": "integer",
 }
+NULLABLE = frozenset({"r_multiple"})
 MAX_LIMIT = 100
 
 TRADE_COLUMNS = sql.SQL(
@@ -37,10 +38,14 @@ TRADE_COLUMNS = sql.SQL(
     " t.setup_tag, t.close_reason, t.fill_count, t.created_at, t.updated_at"
 )
 LIST_TRADES = sql.SQL(
-    "SELECT {columns} FROM journal_trades t WHERE {where} ORDER BY {order} LIMIT %(limit)s"
-    " OFFSET %(offset)s"
+    "SELECT {columns}, {key} AS sort_key FROM journal_trades t WHERE {where}"
+    " ORDER BY {key} {direction}, t.id {direction} LIMIT %(limit)s OFFSET %(offset)s"
 )
 COUNT_TRADES = sql.SQL("SELECT count(*) AS n FROM journal_trades t WHERE {where}")
+# The same count from the per-day rollups when the filter allows (a million trades: ms, not s).
+COUNT_ROLLUPS = sql.SQL(
+    "SELECT coalesce(sum(r.trade_count), 0) AS n FROM journal_day_rollups r WHERE {where}"
+)
 TAGS_OF_TRADES = """
 SELECT tt.trade_id, g.id, g.user_id, g.name, g.color
 FROM journal_trade_tags tt JOIN journal_tags g ON g.id = tt.tag_id
@@ -88,7 +93,7 @@ class Cursor:
     """Where the next keyset page starts: the last row's sort value and id."""
 
     sort: Sort
-    value: str | None
+    value: str
     last_id: str
 
     def encode(self) -> str:
@@ -110,10 +115,9 @@ class Cursor:
             raise CursorError("malformed cursor") from exc
         if cursor.sort != sort:
             raise CursorError("the cursor belongs to another sort order")
-        if cursor.value is not None and not isinstance(cursor.value, str):
+        if not isinstance(cursor.value, str):
             raise CursorError("malformed cursor")
-        if cursor.value is not None:
-            _check_value(sort.column, cursor.value)
+        _check_value(sort.column, cursor.value)
         return cursor
 
 
@@ -129,33 +133,30 @@ def _check_value(column: str, value: str) -> None:
         raise CursorError("malformed cursor") from exc
 
 
-def _cursor_value(row: dict[str, Any], column: str) -> str | None:
-    value = row[column]
-    if value is None:
-        return None
+def _cursor_value(row: dict[str, Any]) -> str:
+    value = row["sort_key"]
     if isinstance(value, dt.datetime):
         return value.isoformat()
     return str(value)
 
 
-def _order_by(sort: Sort) -> sql.Composable:
-    direction = sql.SQL("DESC" if sort.descending else "ASC")
-    return sql.SQL("t.{c} {d} NULLS LAST, t.id {d}").format(
-        c=sql.Identifier(sort.column), d=direction
-    )
+def _sort_key(sort: Sort) -> sql.Composable:
+    """The expression trades are ordered by. ``r_multiple`` has nulls: they sort last both
+    ways through ``±Infinity`` (indexed as such, migration 0009), so the key is never null."""
+    column = sql.SQL("t.{c}").format(c=sql.Identifier(sort.column))
+    if sort.column not in NULLABLE:
+        return column
+    last = "-Infinity" if sort.descending else "Infinity"
+    return sql.SQL("coalesce({c}, {last}::numeric)").format(c=column, last=sql.Literal(last))
 
 
 def _after(cursor: Cursor) -> sql.Composable:
-    """Rows strictly after ``cursor`` in the sort order (NULLS LAST, id as tie-breaker)."""
-    col = sql.Identifier(cursor.sort.column)
+    """Rows strictly after ``cursor``: a row comparison the (user, key, id) indexes serve."""
     op = sql.SQL("<" if cursor.sort.descending else ">")
-    if cursor.value is None:
-        return sql.SQL("(t.{c} IS NULL AND t.id {op} %(c_id)s)").format(c=col, op=op)
     cast = sql.SQL(SORTS[cursor.sort.column])
-    return sql.SQL(
-        "(t.{c} {op} %(c_value)s::{cast} OR (t.{c} = %(c_value)s::{cast} AND t.id {op} %(c_id)s)"
-        " OR t.{c} IS NULL)"
-    ).format(c=col, op=op, cast=cast)
+    return sql.SQL("({key}, t.id) {op} (%(c_value)s::{cast}, %(c_id)s::uuid)").format(
+        key=_sort_key(cursor.sort), op=op, cast=cast
+    )
 
 
 @attrs.frozen
@@ -189,7 +190,11 @@ def list_trades(
     where, params = where_clause(user_id, flt)
     total = 0
     if with_total:
-        total_row = conn.execute(COUNT_TRADES.format(where=where), params).fetchone()
+        if rollup_compatible(flt):
+            rwhere, rparams = rollup_where(user_id, flt)
+            total_row = conn.execute(COUNT_ROLLUPS.format(where=rwhere), rparams).fetchone()
+        else:
+            total_row = conn.execute(COUNT_TRADES.format(where=where), params).fetchone()
         total = int(total_row["n"]) if total_row else 0
     condition = where
     if cursor is not None:
@@ -200,14 +205,19 @@ def list_trades(
         "limit": limit + 1,
         "offset": 0 if cursor is not None else (page - 1) * limit,
     }
-    query = LIST_TRADES.format(columns=TRADE_COLUMNS, where=condition, order=_order_by(sort))
+    query = LIST_TRADES.format(
+        columns=TRADE_COLUMNS,
+        key=_sort_key(sort),
+        where=condition,
+        direction=sql.SQL("DESC" if sort.descending else "ASC"),
+    )
     rows = conn.execute(query, params).fetchall()
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
     if more and rows:
         last = rows[-1]
-        next_cursor = Cursor(sort, _cursor_value(last, sort.column), str(last["id"])).encode()
+        next_cursor = Cursor(sort, _cursor_value(last), str(last["id"])).encode()
     return TradePage(rows, tags_of(conn, [r["id"] for r in rows]), total, next_cursor)
 
 
