@@ -8,6 +8,8 @@ import uuid
 from decimal import Decimal as D
 from typing import Any
 
+import attrs
+
 from testudo.db import Database
 from testudo.db.database import Conn
 from testudo.imports.store import store_trades
@@ -26,6 +28,8 @@ def insert_group(
     stop: D = D(95),
     risk: D | None = D(10),
     setup: str | None = "Breakout",
+    exchange: str = "binance",
+    symbol: str = "BTC_USDT",
 ) -> str:
     group = str(uuid.uuid4())
     now = at(1, 12)
@@ -33,9 +37,9 @@ def insert_group(
         "INSERT INTO trade_groups (id, user_id, exchange_account_id, exchange, symbol, side,"
         " entry_type, entry_price, quantity, stop_loss_price, tick_size, lot_size, risk_amount,"
         " status, setup_tag, close_reason, created_at, updated_at) VALUES (%s, %s, %s,"
-        " 'binance', 'BTC_USDT', 'buy', 'limit', 100, 2, %s, 0.1, 0.001, %s, 'closed', %s,"
+        " %s, %s, 'buy', 'limit', 100, 2, %s, 0.1, 0.001, %s, 'closed', %s,"
         " 'take_profit', %s, %s)",
-        (group, user, account, stop, risk, setup, now, now),
+        (group, user, account, exchange, symbol, stop, risk, setup, now, now),
     )
     for seq, (role, client, exchange_id) in enumerate(orders):
         conn.execute(
@@ -199,6 +203,25 @@ async def test_imported_trades_link_to_their_groups_and_never_duplicate(db: Data
         assert conn.execute(TRADES, (other,)).fetchall() == []
         rows = conn.execute(TRADES, (user,)).fetchall()
         assert rows[-1]["grp"] is None and rows[-1]["r_multiple"] is None
+
+        # 5. Hyperliquid: a group asked for ETH_USDT fills as ETH_USDC; it still links
+        hl = insert_account(conn, user, "hyperliquid")
+        g5 = insert_group(
+            conn, user, hl, [("entry", "0xe5", "77")], exchange="hyperliquid", symbol="ETH_USDT"
+        )
+        eth = [
+            attrs.evolve(f, exchange="hyperliquid", symbol="ETH_USDC")
+            for f in (
+                fill(
+                    "h1", "BTC_USDT", "buy", "2", "100", "0.2", at(6, 9), order="77", client="0xe5"
+                ),
+                fill("h2", "BTC_USDT", "sell", "2", "110", "0.2", at(6, 10), order="78"),
+            )
+        ]
+        store_trades(conn, user, hl, "import_hl", reconstruct(eth).trips)
+        assert link_trades_to_groups(conn, user).linked == 1
+        rows = conn.execute(TRADES, (user,)).fetchall()
+        assert rows[-1]["grp"] == g5
 
     await db.run(scenario)
 

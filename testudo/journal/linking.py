@@ -14,7 +14,8 @@ Two ways in, both idempotent and both callable in the caller's transaction:
   (its fill hash moves to the recorded trade, so later imports recognise it).
 
 Matching needs the trade's ``order_ids``/``client_order_ids`` (kept from the fills) and the
-group's rows in ``trade_orders`` (``client_order_id``, ``exchange_order_id``).
+group's rows in ``trade_orders`` (``client_order_id``, ``exchange_order_id``), on the same
+exchange and base coin (a Hyperliquid group asked for ``BTC_USDT`` fills as ``BTC_USDC``).
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ CROSS JOIN LATERAL (
     SELECT o.group_id, o.role FROM trade_orders o
     WHERE o.exchange_order_id = ANY(t.order_ids)
 ) o
-JOIN trade_groups g ON g.id = o.group_id AND g.user_id = t.user_id AND g.symbol = t.symbol
+JOIN trade_groups g ON g.id = o.group_id AND g.user_id = t.user_id
+    AND g.exchange = t.exchange
+    AND split_part(g.symbol, '_', 1) = split_part(t.symbol, '_', 1)
 WHERE t.user_id = %(user)s AND t.trade_group_id IS NULL
   AND (%(trade)s::uuid IS NULL OR t.id = %(trade)s::uuid)
   AND (%(group)s::uuid IS NULL OR g.id = %(group)s::uuid)
@@ -82,7 +85,8 @@ WHERE id = %(id)s
 """
 MATCH_UNLINKED = """
 SELECT id::text AS id, entry_price, quantity, net_pnl FROM journal_trades
-WHERE user_id = %(user)s AND trade_group_id IS NULL AND symbol = %(symbol)s
+WHERE user_id = %(user)s AND trade_group_id IS NULL AND exchange = %(exchange)s
+  AND split_part(symbol, '_', 1) = split_part(%(symbol)s, '_', 1)
   AND (client_order_ids && %(clients)s::text[] OR order_ids && %(orders)s::text[])
 ORDER BY opened_at LIMIT 1
 """
@@ -226,6 +230,7 @@ def record_closed_group(conn: Conn, close: GroupClose) -> RecordedTrade:
         MATCH_UNLINKED,
         {
             "user": close.user_id,
+            "exchange": close.exchange.strip().lower(),
             "symbol": close.symbol,
             "clients": list(close.client_order_ids),
             "orders": list(close.order_ids),
