@@ -10,10 +10,13 @@ own sends take, so frames never interleave with pings and closes) of the pinned 
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
+
+from api.http_metrics import WS_MESSAGES_SENT
 
 
 class FrameWriter:
@@ -26,6 +29,25 @@ class FrameWriter:
         except AttributeError:  # pragma: no cover - guards a trio-websocket upgrade
             raise RuntimeError("api.ws.frames needs trio-websocket 0.12.x") from None
         self._ws = ws
+        stream: Any = self._stream
+        self._fd: int = stream.socket.fileno()
+
+    def try_now(self, data: bytes) -> int | None:
+        """Write without blocking when no send is in progress: bytes written (None: not now).
+
+        Only called when the connection's own queue is empty and its writer idle; the lock
+        tells whether trio-websocket is sending a ping, pong or close frame right now.
+        """
+        if self._ws.closed is not None or self._lock.locked():
+            return None
+        try:
+            written = os.write(self._fd, data)
+        except BlockingIOError:
+            return 0
+        except OSError:
+            return None  # the writer will meet the error and end the connection
+        WS_MESSAGES_SENT.inc()
+        return written
 
     async def send(self, frames: list[bytes]) -> None:
         """Write ``frames`` in order; raises ``ConnectionClosed`` once the socket is closing."""

@@ -124,10 +124,15 @@ class Connection:
     async def _writer(self) -> None:
         outbox = self.outbox
         writer = FrameWriter(self.ws)
-        with self._send_scope:
-            while (frames := await outbox.take()) is not None:
-                await writer.send(frames)
-                WS_MESSAGES_SENT.inc(len(frames))
+        outbox.direct = writer.try_now
+        try:
+            with self._send_scope:
+                while (frames := await outbox.take()) is not None:
+                    await writer.send(frames)
+                    outbox.sent()
+                    WS_MESSAGES_SENT.inc(len(frames))
+        finally:
+            outbox.direct = None
         closing = outbox.closing
         if closing is not None:
             WS_CLOSES.labels(str(closing.code)).inc()

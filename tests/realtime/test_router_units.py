@@ -159,3 +159,31 @@ def test_market_messages() -> None:
     later = [*first, {"id": "3", "timestamp": 2}, {"id": "4", "timestamp": 3}]
     assert [t["id"] for t in marks.fresh(later)] == ["3", "4"]
     assert marks.fresh(later) == []
+
+
+async def test_direct_writes_never_overtake_queued_or_in_flight_frames() -> None:
+    written: list[bytes] = []
+    accept = [100]  # bytes the "socket" takes per write
+
+    def direct(data: bytes) -> int:
+        n = min(accept[0], len(data))
+        written.append(data[:n])
+        return n
+
+    outbox = Outbox(10)
+    outbox.direct = direct
+    assert outbox.put(b"aaaa") and len(outbox) == 0 and written == [b"aaaa"]
+    accept[0] = 2
+    outbox.put_latest("ticker.X", b"bbbb")  # partial: the rest is queued, strictly next
+    accept[0] = 100
+    outbox.put(b"cccc")  # something is queued: no direct write
+    assert written == [b"aaaa", b"bb"]
+    batch = await outbox.take()
+    assert batch == [b"bb", b"cccc"]
+    outbox.put(b"dddd")  # the writer has a batch in flight: queued behind it
+    assert written == [b"aaaa", b"bb"] and len(outbox) == 1
+    outbox.sent()
+    assert await outbox.take() == [b"dddd"]
+    outbox.sent()
+    outbox.put(b"eeee")
+    assert written[-1] == b"eeee" and len(outbox) == 0
