@@ -87,6 +87,10 @@ def install(app: Quart) -> None:
         code = HTTP_CODES.get(status, "http_error")
         detail = error.description or code.replace("_", " ")
         headers = {}
+        if status == 413:
+            # The unread body is still on the wire: end the connection so it cannot stall the
+            # next request on this keep-alive connection.
+            headers["Connection"] = "close"
         if status == 405 and getattr(error, "valid_methods", None):
             headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
         if status == 400 and type(error).__name__ == "InvalidJson":

@@ -122,6 +122,7 @@ class Group:
     break_even_triggered: bool = False
     close_reason: str | None = None
     error: str | None = None
+    setup_tag: str | None = None
 
     @property
     def exit_side(self) -> str:

@@ -21,7 +21,7 @@ GROUP_COLUMNS = """
 id::text AS id, user_id::text AS user_id, exchange_account_id::text AS account_id, exchange,
 symbol, side, entry_type, entry_price, quantity, stop_loss_price, leverage, tick_size, lot_size,
 risk_amount, status, closing, break_even_enabled, break_even_trigger, break_even_price,
-break_even_triggered, close_reason, error"""
+break_even_triggered, close_reason, error, setup_tag"""
 SELECT_GROUP = f"SELECT {GROUP_COLUMNS} FROM trade_groups WHERE id = %s"
 SELECT_TARGETS = """
 SELECT idx, price, quantity, order_type, filled_quantity AS filled FROM trade_targets
@@ -237,11 +237,19 @@ def record_in_journal_tx(conn: Conn, group: Group, now: dt.datetime) -> None:
             risk_amount=group.risk_amount,
             target_price=group.targets[0].price if group.targets else None,
             leverage=group.leverage,
-            close_reason=group.status,
+            setup_tag=group.setup_tag,
+            close_reason=_close_reason(group),
             order_ids=[o.exchange_order_id for o in group.orders if o.exchange_order_id],
             client_order_ids=[o.client_order_id for o in group.orders],
         ),
     )
+
+
+def _close_reason(group: Group) -> str:
+    """The journal's close reason: a stop hit after break-even is a break-even exit."""
+    if group.status == "stopped_out" and group.break_even_triggered:
+        return "break_even_stop"
+    return group.close_reason or group.status
 
 
 def append_events_tx(
