@@ -53,6 +53,12 @@ def rss_bytes(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used by process ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -152,12 +158,14 @@ def measure(
         assert done["received"] == events * n and latency["closed"] == 0, (done, latency)
         # (b) saturation
         k = min(500, max(10, BURST_DELIVERIES // n))  # within both servers' queues
-        rates = []
+        rates, costs = [], []
         for _ in range(BURSTS):
             time.sleep(0.5)
             assert client.send({"cmd": "expect", "count": k}) == {"ok": True}
+            cpu_before = cpu_seconds(pid)
             committed = burst(k)
             done = client.read()
+            costs.append((cpu_seconds(pid) - cpu_before) / (k * n))
             assert done["received"] == k * n and done["closed"] == 0, done
             rates.append(k * n / (done["last"] - committed))
     finally:
@@ -169,6 +177,7 @@ def measure(
         "p99_ms": latency["p99_ms"],
         "max_ms": latency["max_ms"],
         "deliveries_per_s": round(statistics.median(rates)),
+        "server_us_per_delivery": round(statistics.median(costs) * 1e6, 1),
         "kib_per_idle_conn": round(per_connection / 1024, 1),
     }
 
@@ -286,6 +295,9 @@ def test_ws_fanout(db_url: str, tmp_path: Path) -> None:
         ours = run_testudo(n, db_url, tmp_path / f"data-{n}")
         ours["p99_vs_bare"] = round(ours["p99_ms"] / max(bare["p99_ms"], 0.01), 2)
         ours["throughput_vs_bare"] = round(ours["deliveries_per_s"] / bare["deliveries_per_s"], 2)
+        ours["cpu_vs_bare"] = round(
+            ours["server_us_per_delivery"] / max(bare["server_us_per_delivery"], 0.1), 2
+        )
         ours["memory_vs_bare"] = round(
             ours["kib_per_idle_conn"] / max(bare["kib_per_idle_conn"], 0.1), 2
         )
@@ -300,9 +312,11 @@ def test_ws_fanout(db_url: str, tmp_path: Path) -> None:
             "p99_ms",
             "max_ms",
             "deliveries_per_s",
+            "server_us_per_delivery",
             "kib_per_idle_conn",
             "p99_vs_bare",
             "throughput_vs_bare",
+            "cpu_vs_bare",
             "memory_vs_bare",
         ],
     )

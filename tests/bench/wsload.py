@@ -3,10 +3,10 @@
     python tests/bench/wsload.py ws://127.0.0.1:4000/ws -n 1000 --stream order.<uid> \
         --header "Authorization: Bearer <token>"
 
-A minimal client (raw sockets, our own frame parser, like ``loadgen.py`` for HTTP) so that
-the client side costs as little CPU as possible. It opens the connections, subscribes each
-one and prints ``{"ready": n}``; then it reads one JSON command per stdin line and answers
-with one JSON line:
+Written to cost as little CPU per received message as possible, so that the server is what is
+measured: one thread, one ``epoll`` over non-blocking sockets, our own frame parser (like
+``loadgen.py`` for HTTP). It opens the connections, subscribes each one and prints
+``{"ready": n}``; then it reads one JSON command per stdin line and answers with JSON lines:
 
 * ``{"cmd": "latency"}``: from now on, record each event's latency (``now - data.t``;
   ``t`` is the publisher's ``time.monotonic()``, system-wide on Linux) → ``{"ok": true}``;
@@ -15,7 +15,7 @@ with one JSON line:
   once every connection has received ``k`` more events (``t``: monotonic time of the last);
 * ``{"cmd": "quit"}``.
 
-Every wait is bounded, so a lost event turns into an error line, never a hang.
+Every wait is bounded (``WSLOAD_WAIT`` seconds), so a lost event shows as a short count.
 """
 
 from __future__ import annotations
@@ -25,16 +25,16 @@ import base64
 import json
 import os
 import resource
+import select
+import socket
 import statistics
 import sys
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
-import trio
-
-CONNECT_CONCURRENCY = 200
 WAIT = float(os.environ.get("WSLOAD_WAIT", "120"))
+HANDSHAKE_BATCH = 200
 
 
 def raise_fd_limit(needed: int) -> None:
@@ -57,18 +57,99 @@ def client_frame(opcode: int, payload: bytes) -> bytes:
     return header + mask + masked
 
 
-class FrameParser:
-    """Server frames (unmasked) out of a byte stream."""
+class Connection:
+    """One client socket and its unparsed bytes."""
 
-    def __init__(self, initial: bytes = b"") -> None:
-        self.buffer = bytearray(initial)
+    __slots__ = ("acked", "buffer", "count", "sock")
 
-    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
-        buf = self.buffer
-        buf += data
-        frames = []
-        pos = 0
-        end = len(buf)
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = b""
+        self.acked = False
+        self.count = 0
+
+
+class Load:
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.ready = 0
+        self.recording = False
+        self.latencies: list[float] = []
+        self.received = 0
+        self.closed = 0
+        self.expect = 0
+        self.done = 0
+        self.last = 0.0
+        self.conns: dict[int, Connection] = {}
+        self.poll = select.epoll()
+
+    # -- connecting -------------------------------------------------------------------------
+
+    def connect(self, url: str, headers: list[str], stream: str) -> None:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "127.0.0.1", parts.port or 80
+        subscribe = client_frame(
+            1, json.dumps({"method": "SUBSCRIBE", "params": [stream], "id": 1}).encode()
+        )
+        extra = "".join(f"{h}\r\n" for h in headers)
+        for start in range(0, self.n, HANDSHAKE_BATCH):
+            batch = []
+            for _ in range(min(HANDSHAKE_BATCH, self.n - start)):
+                sock = socket.create_connection((host, port), timeout=WAIT)
+                key = base64.b64encode(os.urandom(16)).decode()
+                sock.sendall(
+                    (
+                        f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n"
+                    ).encode()
+                )
+                batch.append(sock)
+            for sock in batch:
+                response = b""
+                while b"\r\n\r\n" not in response:
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        raise RuntimeError("connection closed during the handshake")
+                    response += chunk
+                head, _, rest = response.partition(b"\r\n\r\n")
+                if b" 101 " not in head.split(b"\r\n", 1)[0]:
+                    raise RuntimeError(f"handshake refused: {head[:80]!r}")
+                sock.sendall(subscribe)
+                sock.setblocking(False)
+                conn = Connection(sock)
+                conn.buffer = rest
+                self.conns[sock.fileno()] = conn
+                self.poll.register(sock.fileno(), select.EPOLLIN)
+        deadline = time.monotonic() + WAIT
+        while self.ready < self.n and time.monotonic() < deadline:
+            self.pump(0.5)
+        if self.ready < self.n:
+            raise RuntimeError(f"only {self.ready} of {self.n} connections subscribed")
+
+    # -- receiving --------------------------------------------------------------------------
+
+    def pump(self, timeout: float) -> None:
+        """Wait up to ``timeout`` for data and process everything that arrived."""
+        for fd, _ in self.poll.poll(timeout):
+            conn = self.conns.get(fd)
+            if conn is None:
+                continue
+            try:
+                data = conn.sock.recv(262144)
+            except BlockingIOError:
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                self.poll.unregister(fd)
+                del self.conns[fd]
+                self.closed += 1
+                continue
+            self.frames(conn, conn.buffer + data if conn.buffer else data)
+
+    def frames(self, conn: Connection, buf: bytes) -> None:
+        pos, end = 0, len(buf)
         while end - pos >= 2:
             opcode = buf[pos] & 0x0F
             length = buf[pos + 1] & 0x7F
@@ -83,100 +164,49 @@ class FrameParser:
                     break
                 length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
                 head = 10
-            if end - pos < head + length:
+            stop = pos + head + length
+            if stop > end:
                 break
-            frames.append((opcode, bytes(buf[pos + head : pos + head + length])))
-            pos += head + length
-        del buf[:pos]
-        return frames
+            if opcode == 1:
+                if conn.acked:
+                    self.event(conn, buf[pos + head : stop])
+                else:
+                    if b'"result"' not in buf[pos + head : stop]:
+                        raise RuntimeError(f"subscribe refused: {buf[pos + head : stop]!r}")
+                    conn.acked = True
+                    self.ready += 1
+            elif opcode == 9:
+                conn.sock.sendall(client_frame(10, buf[pos + head : stop]))
+            elif opcode == 8:
+                self.closed += 1
+            pos = stop
+        conn.buffer = buf[pos:]
 
-
-class Load:
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self.ready = 0
-        self.all_ready = trio.Event()
-        self.recording = False
-        self.latencies: list[float] = []
-        self.received = 0
-        self.closed = 0
-        self.expect = 0
-        self.counts = [0] * n
-        self.done = 0
-        self.all_done = trio.Event()
-        self.last = 0.0
-
-    def on_event(self, index: int, payload: bytes) -> None:
-        now = time.monotonic()
+    def event(self, conn: Connection, payload: bytes) -> None:
         self.received += 1
         if self.recording:
-            data = json.loads(payload)["data"]
-            self.latencies.append(now - data["t"])
+            now = time.monotonic()
+            self.latencies.append(now - json.loads(payload)["data"]["t"])
         if self.expect:
-            self.counts[index] += 1
-            if self.counts[index] == self.expect:
+            conn.count += 1
+            if conn.count == self.expect:
                 self.done += 1
-                self.last = now
-                if self.done == self.n:
-                    self.all_done.set()
+                self.last = time.monotonic()
 
+    # -- commands ---------------------------------------------------------------------------
 
-async def one_client(
-    index: int,
-    url: str,
-    headers: list[str],
-    stream_name: str,
-    load: Load,
-    limiter: trio.CapacityLimiter,
-) -> None:
-    parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    async with limiter:  # connect and handshake a bounded number at a time
-        stream = await trio.open_tcp_stream(host, port)
-        key = base64.b64encode(os.urandom(16)).decode()
-        request = (
-            f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-            + "".join(f"{h}\r\n" for h in headers)
-            + "\r\n"
-        )
-        await stream.send_all(request.encode())
-        buffer = b""
-        while b"\r\n\r\n" not in buffer:
-            chunk = await stream.receive_some(4096)
-            if not chunk:
-                raise RuntimeError("connection closed during the handshake")
-            buffer += chunk
-    head, _, rest = buffer.partition(b"\r\n\r\n")
-    if b" 101 " not in head.split(b"\r\n", 1)[0]:
-        raise RuntimeError(f"handshake refused: {head[:80]!r}")
-    subscribe = {"method": "SUBSCRIBE", "params": [stream_name], "id": 1}
-    await stream.send_all(client_frame(1, json.dumps(subscribe).encode()))
-    parser = FrameParser()
-    acked = False
-    pending = parser.feed(rest)
-    while True:
-        for opcode, payload in pending:
-            if opcode == 1:
-                if not acked:
-                    if b'"result"' not in payload:
-                        raise RuntimeError(f"subscribe refused: {payload[:200]!r}")
-                    acked = True
-                    load.ready += 1
-                    if load.ready == load.n:
-                        load.all_ready.set()
-                else:
-                    load.on_event(index, payload)
-            elif opcode == 9:
-                await stream.send_all(client_frame(10, payload))
-            elif opcode == 8:
-                load.closed += 1
-                return
-        data = await stream.receive_some(65536)
-        if not data:
-            load.closed += 1
-            return
-        pending = parser.feed(data)
+    def wait_all(self, count: int) -> None:
+        for conn in self.conns.values():
+            conn.count = 0
+        self.done = 0
+        self.received = 0
+        self.expect = count
+        emit({"ok": True})
+        deadline = time.monotonic() + WAIT
+        while self.done < self.n and time.monotonic() < deadline:
+            self.pump(0.5)
+        self.expect = 0
+        emit({"last": self.last, "received": self.received, "closed": self.closed})
 
 
 def emit(message: dict[str, Any]) -> None:
@@ -189,55 +219,44 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
-async def run(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace) -> None:
     raise_fd_limit(args.connections + 256)
     load = Load(args.connections)
     began = time.monotonic()
-    async with trio.open_nursery() as nursery:
-        limiter = trio.CapacityLimiter(CONNECT_CONCURRENCY)
-        for i in range(args.connections):
-            nursery.start_soon(one_client, i, args.url, args.header, args.stream, load, limiter)
-        with trio.move_on_after(WAIT):
-            await load.all_ready.wait()
-        if load.ready < load.n:
-            raise RuntimeError(f"only {load.ready} of {load.n} connections subscribed")
-        emit({"ready": load.ready, "seconds": round(time.monotonic() - began, 2)})
-        while True:
-            line = await trio.to_thread.run_sync(sys.stdin.readline)
-            if not line:
-                break
-            command = json.loads(line)
-            if command["cmd"] == "latency":
-                load.latencies.clear()
-                load.received = 0
-                load.recording = True
-                emit({"ok": True})
-            elif command["cmd"] == "report":
-                load.recording = False
-                lat = load.latencies or [0.0]
-                emit(
-                    {
-                        "received": load.received,
-                        "p50_ms": round(statistics.median(lat) * 1000, 2),
-                        "p99_ms": round(percentile(lat, 0.99) * 1000, 2),
-                        "max_ms": round(max(lat) * 1000, 2),
-                        "closed": load.closed,
-                    }
-                )
-            elif command["cmd"] == "expect":
-                load.counts = [0] * load.n
-                load.done = 0
-                load.all_done = trio.Event()
-                load.received = 0
-                load.expect = int(command["count"])
-                emit({"ok": True})
-                with trio.move_on_after(WAIT):
-                    await load.all_done.wait()
-                load.expect = 0
-                emit({"last": load.last, "received": load.received, "closed": load.closed})
-            elif command["cmd"] == "quit":
-                break
-        nursery.cancel_scope.cancel()
+    load.connect(args.url, args.header, args.stream)
+    emit({"ready": load.ready, "seconds": round(time.monotonic() - began, 2)})
+    stdin = sys.stdin.fileno()
+    while True:
+        # Serve the sockets (pings, stray frames) until a command line is available.
+        readable, _, _ = select.select([stdin], [], [], 0)
+        if not readable:
+            load.pump(0.05)
+            continue
+        line = sys.stdin.readline()
+        if not line:
+            break
+        command = json.loads(line)
+        if command["cmd"] == "latency":
+            load.latencies.clear()
+            load.received = 0
+            load.recording = True
+            emit({"ok": True})
+        elif command["cmd"] == "report":
+            load.recording = False
+            lat = load.latencies or [0.0]
+            emit(
+                {
+                    "received": load.received,
+                    "p50_ms": round(statistics.median(lat) * 1000, 2),
+                    "p99_ms": round(percentile(lat, 0.99) * 1000, 2),
+                    "max_ms": round(max(lat) * 1000, 2),
+                    "closed": load.closed,
+                }
+            )
+        elif command["cmd"] == "expect":
+            load.wait_all(int(command["count"]))
+        elif command["cmd"] == "quit":
+            break
 
 
 def main() -> None:
@@ -246,7 +265,7 @@ def main() -> None:
     parser.add_argument("-n", "--connections", type=int, default=1000)
     parser.add_argument("--stream", required=True)
     parser.add_argument("--header", action="append", default=[])
-    trio.run(run, parser.parse_args())
+    run(parser.parse_args())
 
 
 if __name__ == "__main__":
