@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import psycopg
 import pytest
 import trio
 
@@ -20,6 +21,7 @@ from .support import (
     connect,
     publish,
     publish_sync,
+    realtime_of,
     receive,
     request,
     seqs,
@@ -149,3 +151,25 @@ def test_event_frames_are_compact_json_with_seq_in_data() -> None:
     text = events.frame("order.x", 3, {"e": "a"})
     assert json.loads(text) == {"stream": "order.x", "data": {"e": "a", "seq": 3}}
     assert events.frame("order.x", 4, [1]) == '{"stream":"order.x","data":{"value":[1],"seq":4}}'
+
+
+class _DatabaseDown:
+    async def run(self, work: object) -> object:
+        raise psycopg.OperationalError("connection refused")
+
+
+async def test_an_unavailable_event_log_is_an_internal_error_not_a_silent_gap(
+    service: Running, http: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    realtime = realtime_of(service)
+    session = await sign_in(http, Wallet(), clock.now())
+    stream = user_channel(session)
+    async with connect(service.ws_url, session.bearer()) as ws:
+        realtime.db, working = _DatabaseDown(), realtime.db  # type: ignore[assignment]
+        try:
+            resumed = await subscribe(ws, stream, since={stream: 0})
+            fresh = await subscribe(ws, stream, id=2)
+        finally:
+            realtime.db = working
+        assert resumed["error"]["code"] == 10 and fresh["error"]["code"] == 10
+        assert await subscribe(ws, stream, id=3) == {"result": None, "id": 3}
