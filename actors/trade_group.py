@@ -25,6 +25,7 @@ import trio
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.trading import store, venue
 from testudo.trading.model import TERMINAL, Group, NewOrder, Order, Target, entry_order, plan
+from testudo.trading.views import group_json
 
 from .actor import Actor, ActorContext
 from .errors import ActorError
@@ -214,8 +215,6 @@ class TradeGroupActor(Actor[Any]):
         return await super().handle(message)
 
     def describe(self) -> dict[str, Any]:
-        from testudo.trading.views import group_json
-
         assert self.group is not None
         return group_json(self.group)
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from testudo.exchanges.errors import ExchangeFailure
+from testudo.problems import problem_body
 from testudo.risk.config import read_risk_config
 from testudo.risk.decision import AccountState, Market, TradeRequest, evaluate
 from testudo.trading import store as group_store, venue
@@ -93,8 +94,6 @@ def fingerprint(body: dict[str, Any]) -> str:
 
 
 def problem(status: int, error: str, detail: str, **extra: Any) -> Answer:
-    from api.problems import problem_body
-
     return Answer(status, problem_body(status, error, detail, **extra))
 
 

@@ -8,50 +8,13 @@ the app's error handlers turn it, and every other exception, into a problem resp
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Any
 
 from quart import Response, json
 
-PROBLEM_JSON = "application/problem+json"
-TYPE_BASE = "https://testudo.dev/problems/"
+from testudo.problems import PROBLEM_JSON, TYPE_BASE, ApiError, problem_body
 
-
-class ApiError(Exception):
-    """An expected failure with its HTTP status and machine code (never a 500)."""
-
-    def __init__(
-        self,
-        status: int,
-        error: str,
-        detail: str,
-        *,
-        headers: dict[str, str] | None = None,
-        **extra: Any,
-    ) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.error = error
-        self.detail = detail
-        self.headers = headers or {}
-        self.extra = extra
-
-
-def problem_body(status: int, error: str, detail: str, **extra: Any) -> dict[str, Any]:
-    """The JSON members of a problem response."""
-    try:
-        title = HTTPStatus(status).phrase
-    except ValueError:
-        title = "Error"
-    body: dict[str, Any] = {
-        "type": TYPE_BASE + error.replace("_", "-"),
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "error": error,
-    }
-    body.update(extra)
-    return body
+__all__ = ["PROBLEM_JSON", "TYPE_BASE", "ApiError", "problem_body", "problem_response"]
 
 
 def problem_response(

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import Any
 
 import attrs
 import psycopg
+import trio
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
@@ -155,8 +157,6 @@ class AgentWallets:
         existing = await self.accounts.db.fetch_one(FIND_AGENT_ACCOUNT, (user_id, wallet))
         if existing is not None:
             return await self.accounts.require(user_id, existing["id"]), False
-        import uuid
-
         account_id = str(uuid.uuid4())
         agent = Account.create()
         vault = self.accounts.vault
@@ -236,8 +236,6 @@ class AgentWallets:
         }
 
     async def _submit(self, typed: dict[str, Any], signature: str, nonce: int) -> None:
-        import trio
-
         info = catalog.get("hyperliquid")
         assert info is not None
         client = self.accounts.clients.create(info)

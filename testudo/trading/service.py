@@ -24,6 +24,7 @@ from actors.trader import Answer, CreateTrade, TradeInput, TraderActor
 from testudo.db import Database
 from testudo.exchanges.accounts import AccountsService
 from testudo.exchanges.errors import ExchangeFailure
+from testudo.problems import ApiError
 
 from . import store, venue
 from .client_ids import is_testudo_order
@@ -120,8 +121,6 @@ class TradesService:
         return await self.ask_group(user_id, group_id, message)
 
     async def _live_group(self, user_id: str, group_id: str) -> Group:
-        from api.problems import ApiError
-
         if not await self.owned(user_id, group_id):
             raise ApiError(404, "not_found", "No such trade group.")
         group: Group | None = await self.db.run(
@@ -132,8 +131,6 @@ class TradesService:
         return group
 
     async def _mark_and_equity(self, user_id: str, group: Group) -> venue.AccountSnapshot:
-        from api.problems import ApiError
-
         account = await self.accounts.get(user_id, group.account_id)
         if account is None:
             raise ApiError(409, "account_gone", "The group's exchange account was removed.")
@@ -148,7 +145,6 @@ class TradesService:
 
     async def check_stop_change(self, user_id: str, group_id: str, price: Decimal) -> None:
         """Refuse a stop on the wrong side of the market or one that raises risk past limits."""
-        from api.problems import ApiError
         from testudo.risk.config import load_risk_config
         from testudo.risk.decision import AccountState, stop_change_allowed
 
@@ -207,8 +203,6 @@ class TradesService:
         targets: list[tuple[Decimal, Decimal | None, str]],
     ) -> tuple[tuple[Decimal, Decimal, str], ...]:
         """Side-checked targets with quantities (missing ones split the rest), lot-rounded."""
-        from api.problems import ApiError
-
         group = await self._live_group(user_id, group_id)
         entry = group.average_entry_price or group.entry_price
         for price, _, _ in targets:
