@@ -49,19 +49,24 @@ def validation_errors(error: Exception) -> list[dict[str, Any]]:
     return [{"field": "body", "message": str(error) or "invalid body"}]
 
 
+def render(error: ApiError) -> Response:
+    """The problem+json response of an :class:`ApiError` (with the request id)."""
+    return problem_response(
+        error.status,
+        error.error,
+        error.detail,
+        headers=error.headers,
+        request_id=current_request_id(),
+        **error.extra,
+    )
+
+
 def install(app: Quart) -> None:
     """Register the problem+json handlers on ``app``."""
 
     @app.errorhandler(ApiError)
     async def _api_error(error: ApiError) -> Response:
-        return problem_response(
-            error.status,
-            error.error,
-            error.detail,
-            headers=error.headers,
-            request_id=current_request_id(),
-            **error.extra,
-        )
+        return render(error)
 
     @app.errorhandler(RequestSchemaValidationError)
     async def _schema_error(error: RequestSchemaValidationError) -> Response:

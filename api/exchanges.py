@@ -15,6 +15,7 @@ from testudo.exchanges.errors import ExchangeFailure
 
 from .auth_guard import authenticated, principal
 from .context import system
+from .errors import render
 from .problems import ApiError
 
 exchanges_blueprint = Blueprint("exchanges", __name__, url_prefix="/api/v1/exchanges")
@@ -54,6 +55,21 @@ def agent_problem(error: AgentWalletError) -> ApiError:
 
 def not_found() -> ApiError:
     return ApiError(404, "not_found", "No such exchange account.")
+
+
+@exchanges_blueprint.app_errorhandler(ExchangeFailure)
+async def _exchange_failure(failure: ExchangeFailure) -> Response:
+    return render(exchange_problem(failure))
+
+
+@exchanges_blueprint.app_errorhandler(AccountNotFound)
+async def _account_not_found(_: AccountNotFound) -> Response:
+    return render(not_found())
+
+
+@exchanges_blueprint.app_errorhandler(AgentWalletError)
+async def _agent_wallet_error(error: AgentWalletError) -> Response:
+    return render(agent_problem(error))
 
 
 @exchanges_blueprint.get("")
@@ -122,10 +138,7 @@ async def add_account(data: AddAccount) -> tuple[dict[str, Any], int]:
     new = NewAccount(
         info.id, data.api_key.strip(), data.secret.strip(), data.passphrase, data.account_name
     )
-    try:
-        account, job_id = await system().accounts.add(principal().user_id, new)
-    except ExchangeFailure as failure:
-        raise exchange_problem(failure) from None
+    account, job_id = await system().accounts.add(principal().user_id, new)
     body = account.to_json(system().clock.now())
     body["import_job_id"] = job_id
     return body, 201
@@ -146,10 +159,7 @@ async def delete_account(account_id: str) -> Response:
 @authenticated
 async def test_account(account_id: str) -> dict[str, Any]:
     """Test the connection: status, message, latency_ms, tested_at."""
-    try:
-        return await system().accounts.test(principal().user_id, account_id)
-    except AccountNotFound:
-        raise not_found() from None
+    return await system().accounts.test(principal().user_id, account_id)
 
 
 @exchanges_blueprint.get("/accounts/<account_id>/balance")
@@ -157,12 +167,7 @@ async def test_account(account_id: str) -> dict[str, Any]:
 @authenticated
 async def balance(account_id: str) -> dict[str, Any]:
     """Live balances: ``[{asset, total, free, used}]`` as strings."""
-    try:
-        balances = await system().accounts.balances(principal().user_id, account_id)
-    except AccountNotFound:
-        raise not_found() from None
-    except ExchangeFailure as failure:
-        raise exchange_problem(failure) from None
+    balances = await system().accounts.balances(principal().user_id, account_id)
     return {
         "account_id": account_id,
         "balances": [b.to_json() for b in balances],
@@ -175,12 +180,7 @@ async def balance(account_id: str) -> dict[str, Any]:
 @authenticated
 async def positions(account_id: str) -> dict[str, Any]:
     """Open positions and open orders."""
-    try:
-        data = await system().accounts.positions(principal().user_id, account_id)
-    except AccountNotFound:
-        raise not_found() from None
-    except ExchangeFailure as failure:
-        raise exchange_problem(failure) from None
+    data = await system().accounts.positions(principal().user_id, account_id)
     return {
         "account_id": account_id,
         **data,
@@ -194,12 +194,7 @@ async def positions(account_id: str) -> dict[str, Any]:
 @validate_request(AgentInit)
 async def agent_init(data: AgentInit) -> tuple[dict[str, Any], int]:
     """A fresh agent key for this wallet (idempotent: the existing one is returned)."""
-    try:
-        account, created = await system().agent_wallets.init(
-            principal().user_id, data.wallet_address
-        )
-    except AgentWalletError as error:
-        raise agent_problem(error) from None
+    account, created = await system().agent_wallets.init(principal().user_id, data.wallet_address)
     return {
         "account_id": account.id,
         "agent_address": account.agent_address,
@@ -213,10 +208,7 @@ async def agent_init(data: AgentInit) -> tuple[dict[str, Any], int]:
 @validate_request(AgentAccount)
 async def agent_approve_data(data: AgentAccount) -> dict[str, Any]:
     """The EIP-712 ApproveAgent typed data for the user's wallet to sign."""
-    try:
-        return await system().agent_wallets.approve_data(principal().user_id, data.account_id)
-    except AgentWalletError as error:
-        raise agent_problem(error) from None
+    return await system().agent_wallets.approve_data(principal().user_id, data.account_id)
 
 
 @exchanges_blueprint.post("/agent-wallet/approve")
@@ -225,14 +217,9 @@ async def agent_approve_data(data: AgentAccount) -> dict[str, Any]:
 @validate_request(AgentApprove)
 async def agent_approve(data: AgentApprove) -> dict[str, Any]:
     """Submit the signed approval to Hyperliquid and activate the account."""
-    try:
-        return await system().agent_wallets.approve(
-            principal().user_id, data.account_id, data.signature, data.nonce
-        )
-    except AgentWalletError as error:
-        raise agent_problem(error) from None
-    except ExchangeFailure as failure:
-        raise exchange_problem(failure) from None
+    return await system().agent_wallets.approve(
+        principal().user_id, data.account_id, data.signature, data.nonce
+    )
 
 
 @exchanges_blueprint.delete("/agent-wallet/<account_id>/revoke")
@@ -240,7 +227,4 @@ async def agent_approve(data: AgentApprove) -> dict[str, Any]:
 @authenticated
 async def agent_revoke(account_id: str) -> dict[str, Any]:
     """Destroy the agent key now; approve the replacement to remove it from Hyperliquid."""
-    try:
-        return await system().agent_wallets.revoke(principal().user_id, account_id)
-    except AgentWalletError as error:
-        raise agent_problem(error) from None
+    return await system().agent_wallets.revoke(principal().user_id, account_id)
