@@ -64,6 +64,10 @@ def create_app(system: System, extra_blueprints: Iterable[Blueprint] = ()) -> Qu
         redoc_ui_path="/redocs",
         scalar_ui_path=None,
         info={"title": "Testudo API", "version": __version__},
+        # Responses are plain JSON-ready dicts; without this quart-schema builds a pydantic
+        # TypeAdapter for every dict it sees (measurable on every request). Request models
+        # are pydantic BaseModels and are still validated by pydantic.
+        conversion_preference="msgspec",
         security_schemes={
             "bearer": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"},
             "cookie": {"type": "apiKey", "in_": "cookie", "name": "access_token"},
