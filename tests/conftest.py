@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import attrs
@@ -133,14 +134,13 @@ def make_settings(db_url: str, data_dir: Path) -> Settings:
     )
 
 
-@pytest.fixture
-async def service(
-    nursery: trio.Nursery, db_url: str, tmp_path: Path, clock: ManualClock
+@asynccontextmanager
+async def running_service(
+    nursery: trio.Nursery, settings: Settings, clock: ManualClock
 ) -> AsyncIterator[Running]:
-    """The whole service in-process on ephemeral ports, on this test's database."""
+    """Run the whole service in ``nursery`` for the duration of the block."""
     from testudo.service import run_service
 
-    settings = make_settings(db_url, tmp_path / "data")
     running: Running = await nursery.start(
         functools.partial(run_service, settings, handle_signals=False, clock=clock)
     )
@@ -148,6 +148,15 @@ async def service(
         yield running
     finally:
         running.shutdown()
+
+
+@pytest.fixture
+async def service(
+    nursery: trio.Nursery, db_url: str, tmp_path: Path, clock: ManualClock
+) -> AsyncIterator[Running]:
+    """The whole service in-process on ephemeral ports, on this test's database."""
+    async with running_service(nursery, make_settings(db_url, tmp_path / "data"), clock) as svc:
+        yield svc
 
 
 @pytest.fixture
@@ -161,8 +170,6 @@ async def exchange_service(
     nursery: trio.Nursery, db_url: str, tmp_path: Path, clock: ManualClock, sim: SimClient
 ) -> AsyncIterator[Running]:
     """The whole service with every exchange request sent to this test's simulator."""
-    from testudo.service import run_service
-
     settings = attrs.evolve(
         make_settings(db_url, tmp_path / "data"),
         exchange_base_url=sim.base_url,
@@ -170,13 +177,8 @@ async def exchange_service(
         trade_poll_interval=0.25,
         exchange_rate_limit=False,
     )
-    running: Running = await nursery.start(
-        functools.partial(run_service, settings, handle_signals=False, clock=clock)
-    )
-    try:
-        yield running
-    finally:
-        running.shutdown()
+    async with running_service(nursery, settings, clock) as svc:
+        yield svc
 
 
 @pytest.fixture
