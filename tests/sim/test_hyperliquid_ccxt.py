@@ -10,6 +10,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
+from testudo.exchanges.agent_wallets import Network, approve_agent_typed_data
 from testudo.sim.client import SimAccount, SimClient
 
 from .support import call
@@ -22,35 +23,7 @@ def approve_agent_request(
     user_key: str, agent: str, nonce: int, name: str | None = None
 ) -> dict[str, Any]:
     """The ``approveAgent`` body a wallet produces from Testudo's typed data (spec §3.4)."""
-    typed: dict[str, Any] = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "HyperliquidTransaction:ApproveAgent": [
-                {"name": "hyperliquidChain", "type": "string"},
-                {"name": "agentAddress", "type": "address"},
-                {"name": "agentName", "type": "string"},
-                {"name": "nonce", "type": "uint64"},
-            ],
-        },
-        "primaryType": "HyperliquidTransaction:ApproveAgent",
-        "domain": {
-            "name": "HyperliquidSignTransaction",
-            "version": "1",
-            "chainId": 42161,
-            "verifyingContract": "0x0000000000000000000000000000000000000000",
-        },
-        "message": {
-            "hyperliquidChain": "Mainnet",
-            "agentAddress": agent,
-            "agentName": name,
-            "nonce": nonce,
-        },
-    }
+    typed = approve_agent_typed_data(Network(), agent, nonce, name)
     signed = Account.sign_message(encode_typed_data(full_message=typed), user_key)
     return {
         "action": {"type": "approveAgent", "signatureChainId": "0xa4b1", **typed["message"]},

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import ccxt
 from ccxt.static_dependencies.msgpack import packb as reference_packb
 from eth_account import Account
@@ -11,6 +9,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 from hypothesis import given, strategies as st
 
+from testudo.exchanges.agent_wallets import Network, approve_agent_typed_data
 from testudo.sim.accounts import NonceWindow, Registry
 from testudo.sim.dialects.hyperliquid.signing import (
     ZERO_ADDRESS,
@@ -118,35 +117,7 @@ def test_approve_agent_signature_with_null_or_empty_name() -> None:
     wallet = Account.create()
     agent = Account.create()
     for name in (None, "", "bot"):
-        typed: dict[str, Any] = {
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
-                "HyperliquidTransaction:ApproveAgent": [
-                    {"name": "hyperliquidChain", "type": "string"},
-                    {"name": "agentAddress", "type": "address"},
-                    {"name": "agentName", "type": "string"},
-                    {"name": "nonce", "type": "uint64"},
-                ],
-            },
-            "primaryType": "HyperliquidTransaction:ApproveAgent",
-            "domain": {
-                "name": "HyperliquidSignTransaction",
-                "version": "1",
-                "chainId": 42161,
-                "verifyingContract": ZERO_ADDRESS,
-            },
-            "message": {
-                "hyperliquidChain": "Mainnet",
-                "agentAddress": agent.address,
-                "agentName": name,
-                "nonce": 1_717_000_000_000,
-            },
-        }
+        typed = approve_agent_typed_data(Network(), agent.address, 1_717_000_000_000, name)
         signed = Account.sign_message(encode_typed_data(full_message=typed), wallet.key)
         action = {"type": "approveAgent", "signatureChainId": "0xa4b1", **typed["message"]}
         signature = {"r": hex(signed.r), "s": hex(signed.s), "v": signed.v}

@@ -85,7 +85,10 @@ class Network:
         return "Testnet" if self.testnet else "Mainnet"
 
 
-def approve_agent_typed_data(network: Network, agent: str, nonce: int) -> dict[str, Any]:
+def approve_agent_typed_data(
+    network: Network, agent: str, nonce: int, name: str | None = AGENT_NAME
+) -> dict[str, Any]:
+    """EIP-712 ``HyperliquidTransaction:ApproveAgent`` for the user's wallet to sign."""
     return {
         "types": {
             "EIP712Domain": [
@@ -111,7 +114,7 @@ def approve_agent_typed_data(network: Network, agent: str, nonce: int) -> dict[s
         "message": {
             "hyperliquidChain": network.name,
             "agentAddress": agent,
-            "agentName": AGENT_NAME,
+            "agentName": name,
             "nonce": nonce,
         },
     }
