@@ -24,7 +24,17 @@ import trio
 
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.trading import store, venue
-from testudo.trading.model import TERMINAL, Group, NewOrder, Order, Target, entry_order, plan
+from testudo.trading.model import (
+    TERMINAL,
+    Group,
+    NewOrder,
+    Order,
+    Target,
+    entry_order,
+    pending_order,
+    plan,
+    spec_of,
+)
 from testudo.trading.views import group_json
 
 from .actor import Actor, ActorContext
@@ -40,7 +50,8 @@ MAX_PLAN_ROUNDS = 6
 
 @attrs.frozen
 class Start:
-    """Place the entry of a new group; replies the group's JSON once the entry is acknowledged."""
+    """Send the entry of a new group (recorded as ``pending_submit`` with the group, or
+    recorded now for a group without orders); reply the group's JSON once it is acknowledged."""
 
 
 @attrs.frozen
@@ -94,31 +105,52 @@ class GroupServices:
 class TradeGroupActor(Actor[Any]):
     kind = "trade_group"
 
-    def __init__(self, group_id: str, services: GroupServices) -> None:
+    def __init__(
+        self,
+        group_id: str,
+        services: GroupServices,
+        *,
+        group: Group | None = None,
+        account: Any = None,
+    ) -> None:
+        """``group`` and ``account`` are given for a group just recorded by the trader (no
+        need to read them back); otherwise both are loaded when the actor starts."""
         self.group_id = group_id
         self.s = services
-        self.group: Group | None = None
+        self.group: Group | None = group
+        self._fresh = group is not None
         self._ctx: ActorContext | None = None
         self._lookups: dict[str, int] = {}
         self._last_snapshot = 0.0
         self._filled_seen = Decimal(0)
-        self._account: Any = None
+        self._account: Any = account
+        self._unsaved: list[tuple[str, dict[str, Any]]] = []  # events not yet saved
 
     # -- lifecycle ----------------------------------------------------------------------
 
     async def started(self, ctx: ActorContext) -> None:
         self._ctx = ctx
-        self.group = await self.s.db.run(lambda c: store.load_group_tx(c, self.group_id))
+        if self.group is None:
+            self.group = await self.s.db.run(lambda c: store.load_group_tx(c, self.group_id))
         if self.group is None:
             raise LookupError(f"trade group {self.group_id} does not exist")
         if self.group.status in TERMINAL:
             ctx.stop("terminal")
             return
+        if self._fresh:
+            # Watched from its first moment; Start reconciles it after the entry's answer.
+            self._last_snapshot = trio.current_time()
+            ctx.nursery.start_soon(self._watch)
         ctx.nursery.start_soon(self._watchdog)
-        if self.group.orders:  # rehydrated: reconcile with the exchange at once
+        if self.group.orders and not self._fresh:  # rehydrated: reconcile at once
             ctx.ref.send_nowait(Reconcile())
 
     async def stopping(self) -> None:
+        if self.group is not None and self._unsaved:
+            events = list(self._unsaved)
+            group, now = self.group, self.s.clock.now()
+            with contextlib.suppress(Exception):  # the restarted actor reconciles anyway
+                await self.s.db.run(lambda c: store.save_group_tx(c, group, now, events))
         if self.group is not None:
             account = await self._account_view()
             if account is not None:
@@ -130,20 +162,21 @@ class TradeGroupActor(Actor[Any]):
         """(Re)register with the account's poller; reconcile directly if snapshots stop."""
         while True:
             if trio.current_time() - self._last_snapshot > 3 * self.s.poll_interval:
-                account = await self._account_view()
-                if account is not None and self._ctx is not None:
-                    with contextlib.suppress(ExchangeFailure):
-                        await self.s.accounts.ask(
-                            account,
-                            Watch(
-                                self.group_id,
-                                self._ctx.ref,
-                                self.group.symbol if self.group is not None else "",
-                            ),
-                        )
+                await self._watch()
+                if self._ctx is not None:
                     self._ctx.ref.send_nowait(Reconcile())
-                    self._last_snapshot = trio.current_time()
+                self._last_snapshot = trio.current_time()
             await trio.sleep(self.s.poll_interval)
+
+    async def _watch(self) -> None:
+        """Ask the account's actor to send this group every snapshot of its open orders."""
+        account = await self._account_view()
+        if account is None or self._ctx is None or self.group is None:
+            return
+        with contextlib.suppress(ExchangeFailure):
+            await self.s.accounts.ask(
+                account, Watch(self.group_id, self._ctx.ref, self.group.symbol)
+            )
 
     async def _refresh_balance(self) -> None:
         """A fill moved money: have the account actor fetch (and publish) its balance.
@@ -172,7 +205,10 @@ class TradeGroupActor(Actor[Any]):
         assert group is not None
         match message:
             case Start():
-                if not group.orders:
+                unsent = [
+                    o for o in group.orders if o.role == "entry" and o.status == "pending_submit"
+                ]
+                if not group.orders or (unsent and self._fresh):
                     account = await self._account_view()
                     failure = await self.s.accounts.ask(
                         account, EnsureLeverage(group.symbol, group.leverage)
@@ -180,14 +216,15 @@ class TradeGroupActor(Actor[Any]):
                     if isinstance(failure, ExchangeFailure):
                         group.status = "failed"
                         group.error = f"leverage could not be set: {failure.detail}"
+                        for order in unsent:
+                            order.status = "cancelled"  # never sent
+                            order.error = group.error
+                    elif unsent:
+                        await self._submit(unsent[0])
                     else:
                         await self._place(entry_order(group))
-                # Reply once the entry is acknowledged; protective orders follow at once
-                # (the next message in this mailbox), not after the reply.
-                await self._advance([("trade_created", {"status": group.status})], protect=False)
-                if self._ctx is not None and group.status not in TERMINAL:
-                    self._ctx.ref.send_nowait(Reconcile())
-                return self.describe()
+                    self._fresh = False
+                return await self._started_reply()
             case Reconcile():
                 await self._refresh({})
                 await self._advance([])
@@ -214,6 +251,30 @@ class TradeGroupActor(Actor[Any]):
                 return self.describe()
         return await super().handle(message)
 
+    async def _started_reply(self) -> dict[str, Any]:
+        """Reply as soon as the entry is acknowledged.
+
+        The entry's intent is already durable (recorded with the group); what the exchange
+        answered is saved by the Reconcile this sends itself, the next message in this
+        mailbox, together with the protective orders it places. A crash before that save
+        loses nothing: the restarted actor finds the entry by its client order id. A group
+        that ended here (entry refused) is saved before the reply, since the actor stops.
+        """
+        group = self.group
+        assert group is not None
+        events: list[tuple[str, dict[str, Any]]] = [("trade_created", {"status": group.status})]
+        status = plan(group).status
+        if status in TERMINAL or self._ctx is None:
+            await self._advance(events, protect=False)
+            return self.describe()
+        before = group.status
+        group.status = status
+        if group.status != before:
+            events.append(("group_status_changed", {"from": before, "status": group.status}))
+        self._unsaved.extend(events)
+        self._ctx.ref.send_nowait(Reconcile())
+        return self.describe()
+
     def describe(self) -> dict[str, Any]:
         assert self.group is not None
         return group_json(self.group)
@@ -221,35 +282,27 @@ class TradeGroupActor(Actor[Any]):
     # -- exchange I/O ---------------------------------------------------------------------
 
     async def _with_client(self, fn: Any, *, read_only: bool) -> Any:
-        group = self.group
-        assert group is not None
-        return await self.s.accounts.with_client(
-            group.user_id, group.account_id, fn, read_only=read_only
-        )
+        """Run ``fn(client)`` on the group's account (raises ExchangeFailure)."""
+        account = await self._account_view()
+        if account is None:
+            raise ExchangeFailure(409, "account_gone", "The group's exchange account was removed.")
+        return await self.s.accounts.call(account, fn, read_only=read_only)
 
     async def _place(self, new: NewOrder) -> Order:
+        """Record ``new`` as ``pending_submit``, then send it."""
         group = self.group
         assert group is not None
-        spec = new.spec
-        order = Order(
-            "",
-            new.role,
-            new.target_idx,
-            new.seq,
-            spec.client_order_id,
-            None,
-            spec.side,
-            spec.order_type,
-            spec.price,
-            spec.trigger_price,
-            spec.quantity,
-            spec.reduce_only,
-            "pending_submit",
-            created_at=self.s.clock.now(),
-        )
         now = self.s.clock.now()
+        order = pending_order(new, now)
         order.id = await self.s.db.run(lambda c: store.record_intent_tx(c, group.id, order, now))
         group.orders.append(order)
+        return await self._submit(order)
+
+    async def _submit(self, order: Order) -> Order:
+        """Send a recorded order; an ambiguous failure is resolved by client order id."""
+        group = self.group
+        assert group is not None
+        spec = spec_of(group, order)
         info = (await self._account_view()).info
         reference = group.entry_price
         try:
@@ -412,7 +465,9 @@ class TradeGroupActor(Actor[Any]):
         if group.status != before:
             events.append(("group_status_changed", {"from": before, "status": group.status}))
         now = self.s.clock.now()
+        events = [*self._unsaved, *events]
         await self.s.db.run(lambda c: store.save_group_tx(c, group, now, events))
+        self._unsaved.clear()
         filled = sum((o.filled for o in group.orders), Decimal(0))
         if filled != self._filled_seen:
             self._filled_seen = filled

@@ -10,8 +10,9 @@ from quart import Blueprint, Response, jsonify, request
 from quart_schema import tag, validate_request
 
 from actors.trade_group import CancelGroup, Refusal, SetBreakEven, UpdateStop, UpdateTargets
-from actors.trader import TradeInput, fingerprint
+from actors.trader import fingerprint
 from testudo.exchanges.symbols import SYMBOL
+from testudo.trading.opening import TradeInput
 
 from .auth_guard import authenticated, principal
 from .context import system

@@ -56,6 +56,8 @@ class Settings:
     hyperliquid_testnet: bool = False
     exchange_timeout_ms: int = 10_000
     trade_poll_interval: float = 2.0
+    account_state_max_age: float = 5.0  # seconds a decision may use kept balance/positions
+    price_max_age: float = 2.0  # seconds a decision may use a kept last price
     exchange_rate_limit: bool = True
     realtime: RealtimeSettings = attrs.Factory(RealtimeSettings)
 
@@ -201,7 +203,9 @@ def from_args(args: argparse.Namespace) -> Settings:
     values["jwt_secret"] = _env("JWT_SECRET")
     values["master_key"] = _env("MASTER_KEY")
     values["hyperliquid_testnet"] = _env("HYPERLIQUID_TESTNET", "") in ("1", "true", "yes")
-    values["trade_poll_interval"] = float(_env("TRADE_POLL_INTERVAL", "2") or 2)
+    values["trade_poll_interval"] = _seconds_env("TRADE_POLL_INTERVAL", 2.0)
+    values["account_state_max_age"] = _seconds_env("ACCOUNT_STATE_MAX_AGE", 5.0)
+    values["price_max_age"] = _seconds_env("PRICE_MAX_AGE", 2.0)
     values["exchange_rate_limit"] = _env("EXCHANGE_RATE_LIMIT", "true") not in ("0", "false", "no")
     if getattr(args, "exchange_base_url", None):
         values["exchange_base_url"] = args.exchange_base_url
@@ -225,3 +229,17 @@ def ensure_data_dir(path: Path) -> Path:
     except OSError as exc:
         raise ConfigError(f"data dir {path} is not writable: {exc.strerror or exc}") from None
     return path
+
+
+def _seconds_env(name: str, default: float) -> float:
+    """A non-negative number of seconds from ``TESTUDO_<name>``."""
+    raw = _env(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"TESTUDO_{name} must be a number of seconds, not {raw!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(f"TESTUDO_{name} must be a finite number of seconds >= 0")
+    return value

@@ -249,6 +249,8 @@ async def _serve(
             clock,
             offline_only=settings.simulated_exchanges,
             poll_interval=settings.trade_poll_interval,
+            state_max_age=settings.account_state_max_age,
+            price_max_age=settings.price_max_age,
         )
         system = System(
             settings=settings,

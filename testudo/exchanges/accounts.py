@@ -28,11 +28,13 @@ from actors.exchange_account import (
     Done,
     ExchangeAccountActor,
     FetchBalance,
+    Snapshot,
 )
 from testudo.clock import Clock
 from testudo.db import Database
 from testudo.db.database import Conn
 from testudo.money import text, to_decimal, wire
+from testudo.trading.venue import AccountSnapshot
 
 from . import catalog
 from .catalog import ExchangeInfo
@@ -164,6 +166,8 @@ class AccountsService:
         offline_only: bool = False,
         idle_timeout: float = 900.0,
         poll_interval: float = 2.0,
+        state_max_age: float = 5.0,
+        price_max_age: float = 2.0,
     ) -> None:
         self.db = db
         self.registry = registry
@@ -175,6 +179,8 @@ class AccountsService:
         self.offline_only = offline_only
         self.idle_timeout = idle_timeout
         self.poll_interval = poll_interval
+        self.state_max_age = state_max_age
+        self.price_max_age = price_max_age
 
     # -- the catalog ------------------------------------------------------------------
 
@@ -306,7 +312,13 @@ class AccountsService:
             return await self.db.run(lambda c: self._identity(c, account_id))
 
         return lambda: ExchangeAccountActor(
-            load, self.clients, self.health, self.db, poll_interval=self.poll_interval
+            load,
+            self.clients,
+            self.health,
+            self.db,
+            poll_interval=self.poll_interval,
+            state_max_age=self.state_max_age,
+            price_max_age=self.price_max_age,
         )
 
     def _identity(self, conn: Conn, account_id: str) -> AccountIdentity:
@@ -349,6 +361,10 @@ class AccountsService:
             raise ExchangeFailure(
                 503, "account_unavailable", "The account's connection is restarting; retry."
             ) from None
+        except AccountNotFound:  # deleted since the caller looked it up
+            raise ExchangeFailure(
+                409, "account_gone", "The exchange account was removed."
+            ) from None
 
     async def with_client(
         self,
@@ -361,12 +377,34 @@ class AccountsService:
     ) -> T:
         """Run ``fn(client)`` in the account actor's worker thread; raise ExchangeFailure."""
         account = await self.require_active(user_id, account_id)
+        return await self.call(account, fn, read_only=read_only, timeout=timeout)
+
+    async def call(
+        self,
+        account: AccountView,
+        fn: Callable[[Any], T],
+        *,
+        read_only: bool = True,
+        timeout: float = 120.0,
+    ) -> T:
+        """:meth:`with_client` for an account the caller has already looked up."""
         result = await self.ask(account, Call(fn, read_only), timeout=timeout)
         if isinstance(result, ExchangeFailure):
             raise result
         assert isinstance(result, Done)
         value: T = result.value
         return value
+
+    async def snapshot(
+        self, account: AccountView, symbol: str, *, need_price: bool = True
+    ) -> AccountSnapshot:
+        """What a decision on ``symbol`` needs from the exchange (the actor's kept funds when
+        fresh, see :class:`~actors.exchange_account.Snapshot`); raise ExchangeFailure."""
+        result = await self.ask(account, Snapshot(symbol, need_price))
+        if isinstance(result, ExchangeFailure):
+            raise result
+        assert isinstance(result, AccountSnapshot)
+        return result
 
     async def test(self, user_id: str, account_id: str) -> dict[str, Any]:
         account = await self.require(user_id, account_id)

@@ -264,7 +264,11 @@ async def load_risk_config(db: Database, user_id: str) -> RiskConfig:
 
 def read_risk_config(conn: Any, user_id: str) -> RiskConfig:
     """:func:`load_risk_config` inside the caller's transaction."""
-    row = conn.execute(SELECT_CONFIG, (user_id,)).fetchone()
+    return config_of(conn.execute(SELECT_CONFIG, (user_id,)).fetchone())
+
+
+def config_of(row: dict[str, Any] | None) -> RiskConfig:
+    """The configuration a ``SELECT_CONFIG`` row stands for (the defaults for no row)."""
     return DEFAULT_CONFIG if row is None else _from_row(row)
 
 

@@ -246,6 +246,43 @@ def entry_order(group: Group) -> NewOrder:
     return NewOrder("entry", None, seq, spec)
 
 
+def pending_order(new: NewOrder, now: dt.datetime) -> Order:
+    """The order row for ``new`` before it is sent: ``pending_submit``, no exchange id yet."""
+    spec = new.spec
+    return Order(
+        "",
+        new.role,
+        new.target_idx,
+        new.seq,
+        spec.client_order_id,
+        None,
+        spec.side,
+        spec.order_type,
+        spec.price,
+        spec.trigger_price,
+        spec.quantity,
+        spec.reduce_only,
+        "pending_submit",
+        created_at=now,
+    )
+
+
+def spec_of(group: Group, order: Order) -> OrderSpec:
+    """The exchange order an already recorded order stands for (inverse of pending_order)."""
+    kind = {"stop_loss": "stop_loss", "take_profit": "take_profit"}.get(order.role)
+    return OrderSpec(
+        order.client_order_id,
+        group.symbol,
+        order.side,
+        order.order_type,
+        order.quantity,
+        price=order.price,
+        trigger_price=order.trigger_price,
+        trigger_kind=kind if order.trigger_price is not None else None,
+        reduce_only=order.reduce_only,
+    )
+
+
 def target_quantities(group: Group) -> dict[int, Decimal]:
     """Each target's quantity, scaled down when the entry filled only partly and ended."""
     filled = group.entry_filled

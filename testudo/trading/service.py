@@ -12,26 +12,33 @@ import logging
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
+import trio
+
 from actors import Registry, SupervisorRef
+from actors.errors import ActorError
 from actors.trade_group import (
     CancelGroup,
+    Describe,
     GroupServices,
     Reconcile,
     Refusal,
+    Start,
     TradeGroupActor,
 )
-from actors.trader import Answer, CreateTrade, TradeInput, TraderActor
+from actors.trader import Answer, CreateTrade, TraderActor
 from testudo.db import Database
-from testudo.exchanges.accounts import AccountsService
+from testudo.exchanges.accounts import AccountsService, AccountView
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.problems import ApiError
 
 from . import store, venue
 from .client_ids import is_testudo_order
 from .model import TERMINAL, Group
+from .opening import TradeInput
 from .views import group_json
 
 log = logging.getLogger("testudo.trading")
+DESCRIBE_TIMEOUT = 1.0  # seconds GET /trades/{id} waits for a busy group actor
 
 
 class TradesService:
@@ -64,6 +71,20 @@ class TradesService:
         )
         return answer
 
+    async def start_group(self, group: Group, account: AccountView) -> Any:
+        """Spawn the actor of a group just recorded (from ``group`` in memory, not the
+        database) and ask it to send the entry; reply what :class:`Start` replies."""
+        first: list[Group] = [group]
+
+        def factory() -> TradeGroupActor:
+            # A restart after a crash reads the group back from the database.
+            preloaded = first.pop() if first else None
+            return TradeGroupActor(group.id, self.group_services, group=preloaded, account=account)
+
+        return await self.registry.ask(
+            ("trade_group", group.id), self.supervisor, factory, Start(), timeout=180
+        )
+
     async def ask_group(self, user_id: str, group_id: str, message: Any) -> Any:
         del user_id
         return await self.registry.ask(
@@ -87,17 +108,35 @@ class TradesService:
         if not await self.owned(user_id, group_id):
             return None
 
+        live = await self._describe_live(group_id)
+
         def read(conn: Any) -> dict[str, Any] | None:
-            group = store.load_group_tx(conn, group_id)
-            if group is None:
-                return None
-            body = group_json(group)
+            body = live
+            if body is None:
+                group = store.load_group_tx(conn, group_id)
+                if group is None:
+                    return None
+                body = group_json(group)
             decision = conn.execute(store.SELECT_DECISION, (group_id,)).fetchone()
             body["decision"] = _decision_json(decision)
             body["events"] = [_event_json(e) for e in store.events_tx(conn, group_id)]
             return body
 
         return await self.db.run(read)
+
+    async def _describe_live(self, group_id: str) -> dict[str, Any] | None:
+        """The group as its running actor knows it (newer than the database for the few
+        milliseconds between an acknowledgement and its save), or None."""
+        ref = self.registry.lookup(("trade_group", group_id))
+        if ref is None:
+            return None
+        with trio.move_on_after(DESCRIBE_TIMEOUT):
+            try:
+                reply = await ref.ask(Describe())
+            except ActorError:
+                return None
+            return reply if isinstance(reply, dict) else None
+        return None  # busy with a slow exchange call: the database's view will do
 
     async def list_live(self, user_id: str) -> list[dict[str, Any]]:
         rows = await self.db.fetch_all(store.USER_LIVE_GROUPS, (user_id,))
@@ -134,12 +173,8 @@ class TradesService:
         account = await self.accounts.get(user_id, group.account_id)
         if account is None:
             raise ApiError(409, "account_gone", "The group's exchange account was removed.")
-        fetch = functools.partial(venue.account_snapshot, info=account.info, symbol=group.symbol)
         try:
-            snapshot: venue.AccountSnapshot = await self.accounts.with_client(
-                user_id, account.id, fetch
-            )
-            return snapshot
+            return await self.accounts.snapshot(account, group.symbol, need_price=True)
         except ExchangeFailure as failure:
             raise ApiError(failure.status, failure.error, failure.detail) from None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -51,8 +52,7 @@ DELETE_TARGETS = "DELETE FROM trade_targets WHERE group_id = %s"
 INSERT_ORDER = """
 INSERT INTO trade_orders (id, group_id, role, target_idx, seq, client_order_id, side,
     order_type, price, trigger_price, quantity, reduce_only, status, created_at, updated_at)
-VALUES (gen_random_uuid(), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending_submit', %s, %s)
-RETURNING id::text AS id"""
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending_submit', %s, %s)"""
 UPDATE_ORDER = """
 UPDATE trade_orders SET exchange_order_id = %s, status = %s, filled_quantity = %s,
     average_price = %s, error = %s, updated_at = %s
@@ -127,10 +127,15 @@ def replace_targets_tx(conn: Conn, group_id: str, targets: list[Target]) -> None
 
 
 def record_intent_tx(conn: Conn, group_id: str, order: Order, now: dt.datetime) -> str:
-    """Write the order with status ``pending_submit`` before it is sent; return its row id."""
-    row = conn.execute(
+    """Write the order with status ``pending_submit`` before it is sent; return its row id.
+
+    The id is made here, so nothing is read back (the insert can be pipelined).
+    """
+    order_id = str(uuid.uuid4())
+    conn.execute(
         INSERT_ORDER,
         (
+            order_id,
             group_id,
             order.role,
             order.target_idx,
@@ -145,9 +150,8 @@ def record_intent_tx(conn: Conn, group_id: str, order: Order, now: dt.datetime) 
             now,
             now,
         ),
-    ).fetchone()
-    assert row is not None
-    return str(row["id"])
+    )
+    return order_id
 
 
 def save_group_tx(

@@ -225,31 +225,11 @@ def set_leverage(client: Any, info: ExchangeInfo, symbol: str, leverage: Decimal
 
 @attrs.frozen
 class AccountSnapshot:
-    """What the Decision Loop needs from the exchange, fetched in one worker-thread hop."""
+    """What the Decision Loop needs from the exchange: market rules (with the last price),
+    equity and available margin in the settlement asset, and the open positions."""
 
     rules: MarketRules
     equity: Decimal
     available: Decimal
     position_symbols: frozenset[str]
     unrealized_pnl: Decimal
-
-
-def account_snapshot(
-    client: Any, info: ExchangeInfo, symbol: str, need_price: bool = True
-) -> AccountSnapshot:
-    from testudo.exchanges.symbols import from_ccxt
-
-    rules = market_rules(client, info, symbol, need_price)
-    balance = client.fetch_balance()
-    settle = info.settle
-    equity = to_decimal((balance.get("total") or {}).get(settle)) or Decimal(0)
-    available = to_decimal((balance.get("free") or {}).get(settle)) or Decimal(0)
-    symbols = set()
-    unrealized = Decimal(0)
-    for position in client.fetch_positions():
-        contracts = to_decimal(position.get("contracts")) or Decimal(0)
-        if contracts == 0:
-            continue
-        symbols.add(from_ccxt(position["symbol"]))
-        unrealized += to_decimal(position.get("unrealizedPnl")) or Decimal(0)
-    return AccountSnapshot(rules, equity, available, frozenset(symbols), unrealized)
