@@ -1,8 +1,11 @@
-"""The exchange-account actor: one per active account, owning its ccxt client.
+"""The exchange-account actor: one per active account, owning its ccxt clients.
 
-Every call to the account's exchange goes through this actor, one at a time, in a worker
-thread (``trio.to_thread``; ccxt's sync API with its rate limiter), so calls to one account are
-serialised and rate-limited in one place. Markets are loaded on first use and refreshed hourly.
+Every call to the account's exchange goes through this actor, in a worker thread
+(``trio.to_thread``; ccxt's sync API with its rate limiter), on one of two :class:`Lane` s (a
+ccxt client each, one call at a time): the *trading* lane serves the mailbox (orders, leverage,
+snapshots for decisions, anything a caller waits for); the *background* lane serves the
+open-orders poller and the refresh of the kept funds, so a trade never queues behind them.
+Markets are loaded on first use and refreshed hourly.
 Read calls are retried with backoff on transient failures (timeouts, 429, 5xx, outages);
 writes (order creation) are never retried here: the caller looks the order up by its client
 order id instead. Each call's outcome is recorded on the gateway health board, and balance
@@ -19,7 +22,6 @@ state").
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import time
@@ -84,7 +86,7 @@ class Snapshot:
 
 @attrs.frozen
 class Refresh:
-    """Fetch the funds again (queued by the actor itself behind every write)."""
+    """Fetch the funds again soon, in the background lane (a group sends it after a fill)."""
 
 
 @attrs.frozen
@@ -103,7 +105,7 @@ class Unwatch:
 
 @attrs.frozen
 class Poll:
-    """Fetch the account's open orders and tell every watcher (sent by the poller task)."""
+    """Fetch the account's open orders now and tell every watcher (background lane)."""
 
 
 @attrs.frozen
@@ -132,6 +134,31 @@ class AccountIdentity:
     credentials: Credentials
 
 
+@attrs.define
+class Lane:
+    """One ccxt client of the account and its loaded markets; calls on it run one at a time.
+
+    The actor has two: the *trading* lane serves the mailbox (orders, decisions' snapshots,
+    everything a caller waits for), the *background* lane the poller and the funds refresh,
+    so a trade never waits behind a poll.
+    """
+
+    name: str
+    client: Any
+    lock: trio.Lock = attrs.Factory(trio.Lock)
+    markets_at: float | None = None
+
+    def markets_fresh(self) -> bool:
+        return self.markets_at is not None and time.monotonic() - self.markets_at <= MARKETS_TTL
+
+    def run(self, fn: Callable[[Any], Any]) -> Any:
+        """In the worker thread: make sure markets are fresh, then call ``fn(client)``."""
+        if not self.markets_fresh():
+            self.client.load_markets(reload=self.markets_at is not None)
+            self.markets_at = time.monotonic()
+        return fn(self.client)
+
+
 class ExchangeAccountActor(Actor[Any]):
     kind = "exchange_account"
 
@@ -153,8 +180,8 @@ class ExchangeAccountActor(Actor[Any]):
         self._db = db
         self._retry_delay = retry_delay
         self.identity: AccountIdentity | None = None
-        self._client: Any = None
-        self._markets_at: float | None = None
+        self._trading: Lane | None = None
+        self._background: Lane | None = None
         self._poll_interval = poll_interval
         self._watchers: dict[str, tuple[Any, str]] = {}
         self._leverage: dict[str, Decimal] = {}
@@ -167,23 +194,26 @@ class ExchangeAccountActor(Actor[Any]):
         self._funds_writes = -1  # self._writes when they were fetched
         self._prices: dict[str, tuple[Decimal, float]] = {}  # symbol -> (price, fetched at)
         self._price_wanted: dict[str, float] = {}  # symbol -> last Snapshot asking for it
-        self._refresh_queued = False  # a Refresh is scheduled or in the mailbox
+        self._refresh_queued = False  # a background refresh is scheduled
         self._refresh_at = 0.0
+        self._polling = False
 
     async def started(self, ctx: ActorContext) -> None:
         identity: AccountIdentity = await self._load()
         self.identity = identity
         self._ctx = ctx
-        self._client = self._clients.create(identity.info, identity.credentials)
-        ctx.nursery.start_soon(self._poller, ctx)
+        self._trading = Lane("trading", self._clients.create(identity.info, identity.credentials))
+        self._background = Lane(
+            "background", self._clients.create(identity.info, identity.credentials)
+        )
+        ctx.nursery.start_soon(self._poller)
 
-    async def _poller(self, ctx: ActorContext) -> None:
+    async def _poller(self) -> None:
         """While trade groups watch this account, poll its open orders every interval."""
         while True:
             await trio.sleep(self._poll_interval)
             if self._watchers:
-                with contextlib.suppress(MailboxFull):
-                    ctx.ref.send_nowait(Poll())
+                await self._poll()
 
     async def stopping(self) -> None:
         if self.identity is not None:
@@ -194,7 +224,7 @@ class ExchangeAccountActor(Actor[Any]):
             case Call(fn, read_only, name):
                 return await self._call(fn, read_only, name)
             case FetchBalance():
-                latency = await self._refresh(funds=True)
+                latency = await self._refresh(funds=True, lane=self._trading)
                 if isinstance(latency, ExchangeFailure):
                     return latency
                 assert self._funds is not None
@@ -202,9 +232,7 @@ class ExchangeAccountActor(Actor[Any]):
             case Snapshot(symbol, need_price):
                 return await self._snapshot(symbol, need_price)
             case Refresh():
-                self._refresh_queued = False
-                if self._funds_writes != self._writes:
-                    await self._refresh(funds=True)
+                self._queue_refresh(quiet=0.0)
                 return None
             case Watch(key, ref, symbol):
                 self._watchers[key] = (ref, symbol)
@@ -213,7 +241,8 @@ class ExchangeAccountActor(Actor[Any]):
                 self._watchers.pop(key, None)
                 return True
             case Poll():
-                await self._poll()
+                if self._ctx is not None and not self._polling:
+                    self._ctx.nursery.start_soon(self._poll)
                 return None
             case EnsureLeverage(symbol, leverage):
                 if self._leverage.get(symbol) == leverage:
@@ -234,53 +263,67 @@ class ExchangeAccountActor(Actor[Any]):
         return await super().handle(message)
 
     async def _poll(self) -> None:
-        """One open-orders request per watched symbol (cheap on every venue's rate limits)."""
+        """One open-orders request per watched symbol (cheap on every venue's rate limits),
+        in the background lane."""
         assert self.identity is not None
-        info = self.identity.info
-        for symbol in sorted({symbol for _, symbol in self._watchers.values()}):
-            fetch = functools.partial(venue.open_orders, info=info, symbol=symbol)
-            result = await self._call(fetch, True, "poll")
-            if isinstance(result, ExchangeFailure):
-                continue
-            orders = {state.exchange_order_id: state for _, state in result.value}
-            snapshot = OrdersSnapshot(trio.current_time(), orders)
-            for key, (ref, watched) in list(self._watchers.items()):
-                if watched != symbol:
+        if self._polling:
+            return
+        self._polling = True
+        try:
+            info = self.identity.info
+            for symbol in sorted({symbol for _, symbol in self._watchers.values()}):
+                fetch = functools.partial(venue.open_orders, info=info, symbol=symbol)
+                result = await self._call(fetch, True, "poll", lane=self._background)
+                if isinstance(result, ExchangeFailure):
                     continue
-                try:
-                    ref.send_nowait(snapshot)
-                except MailboxFull:
-                    continue  # a busy group catches up on the next snapshot
-                except ActorStopped:
-                    self._watchers.pop(key, None)
+                self._tell_watchers(symbol, result.value)
+        finally:
+            self._polling = False
+
+    def _tell_watchers(self, symbol: str, open_orders: list[tuple[str, Any]]) -> None:
+        orders = {state.exchange_order_id: state for _, state in open_orders}
+        snapshot = OrdersSnapshot(trio.current_time(), orders)
+        for key, (ref, watched) in list(self._watchers.items()):
+            if watched != symbol:
+                continue
+            try:
+                ref.send_nowait(snapshot)
+            except MailboxFull:
+                continue  # a busy group catches up on the next snapshot
+            except ActorStopped:
+                self._watchers.pop(key, None)
 
     async def _call(
-        self, fn: Callable[[Any], Any], read_only: bool, name: str
+        self, fn: Callable[[Any], Any], read_only: bool, name: str, lane: Lane | None = None
     ) -> Done | ExchangeFailure:
-        """Run ``fn(client)`` in the worker thread, retrying reads on transient failures.
+        """Run ``fn(client)`` in a worker thread on ``lane`` (default: trading), retrying reads
+        on transient failures.
 
         A write, whatever its outcome, makes the kept funds stale and queues their refresh.
         """
+        lane = lane or self._trading
+        assert lane is not None
         try:
-            return await self._attempts(fn, read_only)
+            async with lane.lock:
+                return await self._attempts(fn, read_only, lane)
         finally:
             if not read_only:
                 self._writes += 1
-                self._queue_refresh()
+                self._queue_refresh(quiet=REFRESH_QUIET)
 
-    async def _attempts(self, fn: Callable[[Any], Any], read_only: bool) -> Done | ExchangeFailure:
+    async def _attempts(
+        self, fn: Callable[[Any], Any], read_only: bool, lane: Lane
+    ) -> Done | ExchangeFailure:
         assert self.identity is not None
         attempt = 0
         while True:
             attempt += 1
             started = time.perf_counter()
             try:
-                value = await trio.to_thread.run_sync(
-                    self._run, fn, read_only, abandon_on_cancel=False
-                )
+                value = await trio.to_thread.run_sync(lane.run, fn, abandon_on_cancel=False)
             except Exception as exc:
                 latency = (time.perf_counter() - started) * 1000
-                failure = failure_from(exc, self.identity.info.id, retry_after_of(self._client))
+                failure = failure_from(exc, self.identity.info.id, retry_after_of(lane.client))
                 self._health.record(
                     self.identity.account_id,
                     self.identity.info.id,
@@ -298,16 +341,6 @@ class ExchangeAccountActor(Actor[Any]):
             )
             return Done(value, latency)
 
-    def _run(self, fn: Callable[[Any], Any], read_only: bool) -> Any:
-        """In the worker thread: make sure markets are fresh, then call ``fn``."""
-        if not self._markets_fresh():
-            self._client.load_markets(reload=self._markets_at is not None)
-            self._markets_at = time.monotonic()
-        return fn(self._client)
-
-    def _markets_fresh(self) -> bool:
-        return self._markets_at is not None and time.monotonic() - self._markets_at <= MARKETS_TTL
-
     # -- the kept funds ---------------------------------------------------------------
 
     async def _snapshot(self, symbol: str, need_price: bool) -> Any:
@@ -323,14 +356,15 @@ class ExchangeAccountActor(Actor[Any]):
         kept = self._prices.get(symbol)
         price_fresh = not need_price or (kept is not None and now - kept[1] <= self._price_max_age)
         if not funds_fresh or not price_fresh:
-            failure = await self._refresh(funds=not funds_fresh)
+            failure = await self._refresh(funds=not funds_fresh, lane=self._trading)
             if isinstance(failure, ExchangeFailure):
                 return failure
         info = self.identity.info
         rules_of = functools.partial(venue.market_rules, info=info, symbol=symbol, need_price=False)
-        if self._markets_fresh():  # a lookup in the loaded markets: no I/O, no thread
+        assert self._trading is not None
+        if self._trading.markets_fresh():  # a lookup in the loaded markets: no I/O, no thread
             try:
-                rules = rules_of(self._client)
+                rules = rules_of(self._trading.client)
             except Exception as exc:
                 return failure_from(exc, info.id, None)
         else:
@@ -349,8 +383,9 @@ class ExchangeAccountActor(Actor[Any]):
             funds.unrealized_pnl,
         )
 
-    async def _refresh(self, *, funds: bool) -> float | ExchangeFailure:
-        """Fetch the funds (or only the wanted prices); reply the latency in ms or a failure."""
+    async def _refresh(self, *, funds: bool, lane: Lane | None) -> float | ExchangeFailure:
+        """Fetch the funds (or only the wanted prices) on ``lane``; return the latency in ms
+        or a failure. Kept values are replaced only by newer ones (the lanes may overlap)."""
         assert self.identity is not None
         started = trio.current_time()
         writes = self._writes
@@ -365,13 +400,14 @@ class ExchangeAccountActor(Actor[Any]):
             )
         else:
             fn = functools.partial(fetch_prices, info=info, symbols=wanted)
-        result = await self._call(fn, True, "refresh")
+        result = await self._call(fn, True, "refresh", lane=lane)
         if isinstance(result, ExchangeFailure):
             return result
         prices = result.value.prices if funds else result.value
         for symbol, price in prices.items():
-            self._prices[symbol] = (price, started)
-        if funds:
+            if started >= self._prices.get(symbol, (None, -1.0))[1]:
+                self._prices[symbol] = (price, started)
+        if funds and started >= self._funds_at:
             fetched: Funds = result.value
             changed = self._funds is None or fetched.balances != self._funds.balances
             self._funds, self._funds_at, self._funds_writes = fetched, started, writes
@@ -379,13 +415,13 @@ class ExchangeAccountActor(Actor[Any]):
                 await self._publish_balance([b.to_json() for b in fetched.balances])
         return result.latency_ms
 
-    def _queue_refresh(self) -> None:
-        """After a write: fetch the funds again once writes pause for ``REFRESH_QUIET``.
+    def _queue_refresh(self, quiet: float = 0.0) -> None:
+        """Fetch the funds in the background lane once writes pause for ``quiet`` seconds.
 
         One trade's writes come in a burst (entry, then its stop and targets); refreshing
-        once after the burst saves requests and keeps the refresh off the burst's path.
+        once after the burst saves requests.
         """
-        self._refresh_at = trio.current_time() + REFRESH_QUIET
+        self._refresh_at = max(self._refresh_at, trio.current_time() + quiet)
         if self._refresh_queued or self._ctx is None:
             return
         self._refresh_queued = True
@@ -394,11 +430,8 @@ class ExchangeAccountActor(Actor[Any]):
     async def _refresh_when_quiet(self) -> None:
         while trio.current_time() < self._refresh_at:  # noqa: ASYNC110 (a movable deadline)
             await trio.sleep_until(self._refresh_at)
-        assert self._ctx is not None
-        try:
-            self._ctx.ref.send_nowait(Refresh())
-        except (MailboxFull, ActorStopped):
-            self._refresh_queued = False  # the next Snapshot fetches stale funds itself
+        self._refresh_queued = False
+        await self._refresh(funds=True, lane=self._background)
 
     async def _publish_balance(self, balances: list[dict[str, str]]) -> None:
         assert self.identity is not None

@@ -39,7 +39,7 @@ from testudo.trading.views import group_json
 
 from .actor import Actor, ActorContext
 from .errors import ActorError
-from .exchange_account import EnsureLeverage, FetchBalance, OrdersSnapshot, Unwatch, Watch
+from .exchange_account import EnsureLeverage, OrdersSnapshot, Refresh, Unwatch, Watch
 
 if TYPE_CHECKING:
     from testudo.exchanges.accounts import AccountsService
@@ -179,7 +179,7 @@ class TradeGroupActor(Actor[Any]):
             )
 
     async def _refresh_balance(self) -> None:
-        """A fill moved money: have the account actor fetch (and publish) its balance.
+        """A fill moved money: have the account actor refresh (and publish) its funds.
 
         Sent, not asked: the group's reply does not wait for the balance.
         """
@@ -189,7 +189,7 @@ class TradeGroupActor(Actor[Any]):
         ref = self.s.accounts.registry.lookup(("exchange_account", account.id))
         if ref is not None:
             with contextlib.suppress(ActorError):
-                ref.send_nowait(FetchBalance())
+                ref.send_nowait(Refresh())
 
     async def _account_view(self) -> Any:
         """The group's account (looked up once per incarnation)."""
