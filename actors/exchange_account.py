@@ -91,11 +91,13 @@ class Refresh:
 
 @attrs.frozen
 class Watch:
-    """Deliver :class:`OrdersSnapshot` of ``symbol`` to ``ref`` after every poll."""
+    """Deliver :class:`OrdersSnapshot` of ``symbol`` to ``ref`` after every poll (with the
+    symbol's last price when ``wants_price``; sending it again replaces the registration)."""
 
     key: str
     ref: Any
     symbol: str
+    wants_price: bool = False
 
 
 @attrs.frozen
@@ -110,10 +112,12 @@ class Poll:
 
 @attrs.frozen
 class OrdersSnapshot:
-    """The account's open orders at ``at`` (monotonic seconds), by exchange order id."""
+    """The account's open orders at ``at`` (monotonic seconds), by exchange order id, and
+    the symbol's last price when a watcher asked for it."""
 
     at: float
     orders: dict[str, Any]
+    price: Decimal | None = None
 
 
 @attrs.frozen
@@ -183,7 +187,7 @@ class ExchangeAccountActor(Actor[Any]):
         self._trading: Lane | None = None
         self._background: Lane | None = None
         self._poll_interval = poll_interval
-        self._watchers: dict[str, tuple[Any, str]] = {}
+        self._watchers: dict[str, tuple[Any, str, bool]] = {}  # key -> (ref, symbol, price?)
         self._leverage: dict[str, Decimal] = {}
         self._ctx: ActorContext | None = None
         self._state_max_age = state_max_age
@@ -234,8 +238,8 @@ class ExchangeAccountActor(Actor[Any]):
             case Refresh():
                 self._queue_refresh(quiet=0.0)
                 return None
-            case Watch(key, ref, symbol):
-                self._watchers[key] = (ref, symbol)
+            case Watch(key, ref, symbol, wants_price):
+                self._watchers[key] = (ref, symbol, wants_price)
                 return True
             case Unwatch(key):
                 self._watchers.pop(key, None)
@@ -271,19 +275,31 @@ class ExchangeAccountActor(Actor[Any]):
         self._polling = True
         try:
             info = self.identity.info
-            for symbol in sorted({symbol for _, symbol in self._watchers.values()}):
+            for symbol in sorted({symbol for _, symbol, _ in self._watchers.values()}):
                 fetch = functools.partial(venue.open_orders, info=info, symbol=symbol)
                 result = await self._call(fetch, True, "poll", lane=self._background)
                 if isinstance(result, ExchangeFailure):
                     continue
-                self._tell_watchers(symbol, result.value)
+                price = None
+                if any(s == symbol and w for _, s, w in self._watchers.values()):
+                    priced = await self._call(
+                        functools.partial(fetch_prices, info=info, symbols=[symbol]),
+                        True,
+                        "poll_price",
+                        lane=self._background,
+                    )
+                    if not isinstance(priced, ExchangeFailure):
+                        price = priced.value[symbol]
+                self._tell_watchers(symbol, result.value, price)
         finally:
             self._polling = False
 
-    def _tell_watchers(self, symbol: str, open_orders: list[tuple[str, Any]]) -> None:
+    def _tell_watchers(
+        self, symbol: str, open_orders: list[tuple[str, Any]], price: Decimal | None
+    ) -> None:
         orders = {state.exchange_order_id: state for _, state in open_orders}
-        snapshot = OrdersSnapshot(trio.current_time(), orders)
-        for key, (ref, watched) in list(self._watchers.items()):
+        snapshot = OrdersSnapshot(trio.current_time(), orders, price)
+        for key, (ref, watched, _) in list(self._watchers.items()):
             if watched != symbol:
                 continue
             try:

@@ -25,15 +25,18 @@ import trio
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.trading import store, venue
 from testudo.trading.model import (
+    BREAK_EVEN_FEE_OFFSET,
     TERMINAL,
     Group,
     NewOrder,
     Order,
     Target,
+    break_even_level,
     entry_order,
     pending_order,
     plan,
     spec_of,
+    wants_price,
 )
 from testudo.trading.views import group_json
 
@@ -175,7 +178,8 @@ class TradeGroupActor(Actor[Any]):
             return
         with contextlib.suppress(ExchangeFailure):
             await self.s.accounts.ask(
-                account, Watch(self.group_id, self._ctx.ref, self.group.symbol)
+                account,
+                Watch(self.group_id, self._ctx.ref, self.group.symbol, wants_price(self.group)),
             )
 
     async def _refresh_balance(self) -> None:
@@ -229,11 +233,14 @@ class TradeGroupActor(Actor[Any]):
                 await self._refresh({})
                 await self._advance([])
                 return self.describe()
-            case OrdersSnapshot(_, orders):
+            case OrdersSnapshot(_, orders, price):
                 self._last_snapshot = trio.current_time()
                 if group.status in TERMINAL:
                     return None
-                if await self._refresh(orders):
+                if price is not None:
+                    group.mark_price = price
+                changed = await self._refresh(orders)
+                if changed or (group.status == "active" and wants_price(group)):
                     await self._advance([])
                 return None
             case Describe():
@@ -245,10 +252,7 @@ class TradeGroupActor(Actor[Any]):
             case UpdateTargets(targets):
                 return await self._update_targets(targets)
             case SetBreakEven(enabled, trigger):
-                group.break_even_enabled = enabled
-                group.break_even_trigger = trigger
-                await self._advance([("break_even_set", {"enabled": enabled, "trigger": trigger})])
-                return self.describe()
+                return await self._set_break_even(enabled, trigger)
         return await super().handle(message)
 
     async def _started_reply(self) -> dict[str, Any]:
@@ -485,6 +489,30 @@ class TradeGroupActor(Actor[Any]):
         group.closing = True
         group.close_reason = "cancelled_by_user"
         await self._advance([("cancel_requested", {"status": group.status})])
+        return self.describe()
+
+    async def _set_break_even(self, enabled: bool, trigger: str) -> Any:
+        """Toggle break-even; a price trigger must lie beyond the break-even stop, on the
+        profit side, and makes the poller send the market's price."""
+        group = self.group
+        assert group is not None
+        if group.status in TERMINAL or group.closing:
+            return Refusal(409, "group_closed", f"The group is {group.status}.")
+        level = break_even_level(trigger)
+        if enabled and level is not None:
+            entry = group.average_entry_price or group.entry_price
+            floor = entry + entry * BREAK_EVEN_FEE_OFFSET * group.direction
+            if (level <= floor) if group.side == "buy" else (level >= floor):
+                where = "above" if group.side == "buy" else "below"
+                return Refusal(
+                    422,
+                    "trigger_wrong_side",
+                    f"A {group.side} group's break-even trigger must be {where} {floor}.",
+                )
+        group.break_even_enabled = enabled
+        group.break_even_trigger = trigger
+        await self._advance([("break_even_set", {"enabled": enabled, "trigger": trigger})])
+        await self._watch()  # ask for (or stop asking for) the market's price
         return self.describe()
 
     async def _update_stop(self, price: Decimal) -> Any:

@@ -12,6 +12,7 @@ from quart_schema import tag, validate_request
 from actors.trade_group import CancelGroup, Refusal, SetBreakEven, UpdateStop, UpdateTargets
 from actors.trader import fingerprint
 from testudo.exchanges.symbols import SYMBOL
+from testudo.trading.model import break_even_level
 from testudo.trading.opening import TradeInput
 
 from .auth_guard import authenticated, principal
@@ -237,15 +238,20 @@ async def update_targets(group_id: str, data: TargetsBody) -> dict[str, Any]:
 @authenticated
 @validate_request(BreakEvenBody)
 async def break_even(group_id: str, data: BreakEvenBody) -> dict[str, Any]:
-    """Toggle break-even: the stop moves to entry (plus fees) after the first take-profit."""
-    trigger = data.trigger or "first_take_profit"
+    """Toggle break-even: the stop moves to entry (plus fees) after the first take-profit
+    (``trigger`` omitted or ``first_take_profit``) or once the market trades at the trigger
+    price (``"52000"``: above it for a long, below for a short)."""
+    trigger = (data.trigger or "first_take_profit").strip()
     if trigger != "first_take_profit":
-        raise ApiError(
-            422,
-            "validation_error",
-            "trigger must be first_take_profit.",
-            errors=[{"field": "trigger", "message": "unsupported trigger"}],
-        )
+        level = break_even_level(trigger)
+        if level is None:
+            raise ApiError(
+                422,
+                "validation_error",
+                "trigger must be first_take_profit or a positive price.",
+                errors=[{"field": "trigger", "message": "not first_take_profit or a price"}],
+            )
+        trigger = str(level)
     result: dict[str, Any] = _reply(
         await system().trades.command(
             principal().user_id, group_id, SetBreakEven(data.enabled, trigger)

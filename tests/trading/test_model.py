@@ -7,7 +7,15 @@ from decimal import Decimal as D
 
 from hypothesis import given, settings, strategies as st
 
-from testudo.trading.model import Group, Order, Target, entry_order, plan
+from testudo.trading.model import (
+    Group,
+    Order,
+    Target,
+    break_even_level,
+    entry_order,
+    plan,
+    wants_price,
+)
 
 
 def group(
@@ -191,6 +199,35 @@ def test_break_even_moves_the_stop_after_the_first_target_side_aware() -> None:
         apply(g)
         assert g.break_even_triggered
         assert [o.trigger_price for o in live(g, "stop_loss")] == [D(expected)]
+
+
+def test_break_even_at_a_price_trigger_side_aware() -> None:
+    for side, trigger, below, at, expected in (
+        ("buy", "51000", "50990", "51000", "50050"),
+        ("sell", "49000", "49010", "49000", "49950"),
+    ):
+        stop = "49000" if side == "buy" else "51000"
+        far = "60000" if side == "buy" else "40000"
+        g = group(side=side, stop=stop, targets=((far, "0.2"),), break_even=True)
+        g.break_even_trigger = trigger
+        submit(g, "entry", D("0.2"), status="filled", filled=D("0.2"), average=D("50000"))
+        assert wants_price(g)
+        apply(g)
+        g.mark_price = D(below)
+        assert not plan(g).events and not g.break_even_triggered  # not there yet
+        g.mark_price = D(at)
+        step = plan(g)
+        assert ("break_even_triggered", {"stop_price": expected}) in step.events
+        apply(g)
+        assert [o.trigger_price for o in live(g, "stop_loss")] == [D(expected)]
+        assert not wants_price(g)  # done: the price is no longer needed
+
+
+def test_break_even_level_parses_prices_only() -> None:
+    assert break_even_level("first_take_profit") is None
+    assert break_even_level("52000.5") == D("52000.5")
+    for bad in ("", "abc", "-1", "0", "NaN", "Infinity"):
+        assert break_even_level(bad) is None
 
 
 def test_cancel_while_pending_and_while_active() -> None:

@@ -120,6 +120,7 @@ class Group:
     break_even_trigger: str = "first_take_profit"
     break_even_price: Decimal | None = None
     break_even_triggered: bool = False
+    mark_price: Decimal | None = None  # the market's last price as last observed (not stored)
     close_reason: str | None = None
     error: str | None = None
     setup_tag: str | None = None
@@ -303,6 +304,38 @@ def break_even_price(group: Group) -> Decimal | None:
     return (entry + offset).quantize(group.tick_size, rounding=ROUND_HALF_UP)
 
 
+def break_even_level(trigger: str) -> Decimal | None:
+    """The price of a price trigger (``"52000"``); None for ``first_take_profit``."""
+    if trigger == "first_take_profit":
+        return None
+    try:
+        level = Decimal(trigger)
+    except ArithmeticError:
+        return None
+    return level if level.is_finite() and level > 0 else None
+
+
+def break_even_reached(group: Group) -> bool:
+    """Whether the break-even trigger has happened: the first target filled, or the market
+    traded at or beyond the trigger price (above it for a long, below for a short)."""
+    level = break_even_level(group.break_even_trigger)
+    if level is None:
+        return any(group.target_filled(t.idx) > 0 for t in group.targets)
+    mark = group.mark_price
+    if mark is None:
+        return False
+    return mark >= level if group.side == "buy" else mark <= level
+
+
+def wants_price(group: Group) -> bool:
+    """Whether the group needs the market's price (a pending break-even price trigger)."""
+    return (
+        group.break_even_enabled
+        and not group.break_even_triggered
+        and break_even_level(group.break_even_trigger) is not None
+    )
+
+
 def plan(group: Group) -> Plan:
     """What to place and cancel now, and the group's status afterwards."""
     live = [o for o in group.orders if o.live]
@@ -323,12 +356,7 @@ def plan(group: Group) -> Plan:
     if position == 0:
         return Plan((), tuple(o for o in live if o.role != "entry"), _exit_status(group))
     events: list[tuple[str, dict[str, Any]]] = []
-    if (
-        group.break_even_enabled
-        and not group.break_even_triggered
-        and group.break_even_trigger == "first_take_profit"
-        and any(group.target_filled(t.idx) > 0 for t in group.targets)
-    ):
+    if group.break_even_enabled and not group.break_even_triggered and break_even_reached(group):
         group.break_even_triggered = True
         group.break_even_price = break_even_price(group)
         events.append(("break_even_triggered", {"stop_price": _t(group.break_even_price)}))
