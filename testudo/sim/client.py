@@ -123,6 +123,37 @@ class SimClient:
         )
         return result
 
+    async def fill_order(
+        self,
+        account: SimAccount,
+        exchange: str,
+        *,
+        quantity: Decimal | str,
+        order_id: str | int | None = None,
+        client_order_id: str | None = None,
+        price: Decimal | str | None = None,
+    ) -> dict[str, Any]:
+        """Fill ``quantity`` of a resting limit order of ``account`` as maker (a partial match).
+
+        ``exchange`` is ``binanceusdm`` or ``hyperliquid``; name the order by ``order_id``
+        (ccxt's ``id``) or ``client_order_id``. The fill is at the limit unless ``price`` is
+        given. Return the order's new state (``filled``, ``remaining``, ``status``, ``fill``);
+        an invalid request raises ``httpx.HTTPStatusError`` (400, or 404 for no such order).
+        """
+        body: dict[str, Any] = {
+            "account_id": account.account_id,
+            "exchange": exchange,
+            "quantity": str(quantity),
+        }
+        if order_id is not None:
+            body["order_id"] = str(order_id)
+        if client_order_id is not None:
+            body["client_order_id"] = client_order_id
+        if price is not None:
+            body["price"] = str(price)
+        result: dict[str, Any] = await self._call("POST", "/orders/fill", json=body)
+        return result
+
     def binance(self, account: SimAccount, **options: Any) -> Any:
         """A sync ``ccxt.binanceusdm`` for ``account``, pointed at the simulator."""
         return make_binance(self.base_url, account, **options)

@@ -11,12 +11,15 @@ from testudo.sim.dialects.wire import WireRequest, WireResponse, json_response
 from testudo.sim.faults import FaultError, rule_from_json
 from testudo.sim.history import HistoryError
 from testudo.sim.instruments import BINANCE, HYPERLIQUID
-from testudo.sim.money import parse_decimal
+from testudo.sim.model import Reason, Rejected
+from testudo.sim.money import parse_decimal, plain
 from testudo.sim.prices import UnknownSymbol
 from testudo.sim.simulator import Simulator
-from testudo.sim.state_view import account_state, price_state
+from testudo.sim.state_view import account_state, fill_state, order_state, price_state
 
 LOOPBACK_PREFIXES = ("127.", "::1", "::ffff:127.")
+VENUES = {"binanceusdm": BINANCE, "binance": BINANCE, "hyperliquid": HYPERLIQUID}
+NOT_FOUND = (Reason.UNKNOWN_ORDER, Reason.UNKNOWN_ACCOUNT)
 
 
 class ControlError(Exception):
@@ -50,6 +53,7 @@ class ControlApi:
             ("POST", "/faults"): self._set_fault,
             ("DELETE", "/faults"): self._clear_faults,
             ("GET", "/state"): self._state,
+            ("POST", "/orders/fill"): self._fill_order,
         }
 
     def handle(self, request: WireRequest) -> WireResponse:
@@ -64,6 +68,8 @@ class ControlApi:
             return route(body, dict(parse_qsl(request.query)))
         except ValueError as exc:
             return json_response({"error": str(exc)}, 400)
+        except ArithmeticError:
+            return json_response({"error": "a number is out of range"}, 400)
         except ControlError as exc:
             return json_response({"error": str(exc)}, exc.status)
 
@@ -154,3 +160,54 @@ class ControlApi:
         creds, _ = self._account_for(query)
         limit = int(query.get("fills", "100"))
         return json_response(account_state(self.sim, creds, fills_limit=limit))
+
+    def _venue_for(self, body: Mapping[str, object]) -> tuple[Credentials, str]:
+        """The account and the venue: ``exchange`` (or ``venue``) if given, else the key's."""
+        creds, venue = self._account_for(body)
+        named = body.get("exchange", body.get("venue"))
+        if named is None:
+            return creds, venue
+        if not isinstance(named, str) or named not in VENUES:
+            raise ControlError(f"exchange must be one of {', '.join(VENUES)}")
+        return creds, VENUES[named]
+
+    def _fill_order(self, body: Mapping[str, object], query: dict[str, str]) -> WireResponse:
+        """Fill part (or the rest) of one resting limit order as maker."""
+        creds, venue = self._venue_for(body)
+        order_id, client_id = _order_key(body)
+        if body.get("quantity") is None:
+            raise ControlError("quantity is required")
+        price = body.get("price")
+        engine = self.sim.engines[venue]
+        try:
+            fill = engine.fill_resting(
+                creds.account_id,
+                parse_decimal(body["quantity"]),
+                order_id=order_id,
+                client_id=client_id,
+                price=None if price is None else parse_decimal(price),
+            )
+        except Rejected as exc:
+            raise ControlError(str(exc), 404 if exc.reason in NOT_FOUND else 400) from None
+        order = engine.order(creds.account_id, order_id=fill.order_id)
+        return json_response(
+            {
+                **order_state(order),
+                "venue": venue,
+                "remaining": plain(order.remaining),
+                "average_price": plain(order.average_price),
+                "fill": fill_state(fill),
+            }
+        )
+
+
+def _order_key(body: Mapping[str, object]) -> tuple[int | None, str | None]:
+    """The ``order_id`` or the ``client_order_id`` a request names (exactly one of them)."""
+    order_id, client_id = body.get("order_id"), body.get("client_order_id")
+    if (order_id is None) == (client_id is None):
+        raise ControlError("give exactly one of order_id and client_order_id")
+    if client_id is not None:
+        return None, str(client_id)
+    if isinstance(order_id, bool) or not isinstance(order_id, int | str):
+        raise ControlError("order_id must be an integer (or a string of digits)")
+    return int(order_id), None

@@ -315,6 +315,33 @@ class Engine:
                     return candidate
         raise Rejected(Reason.UNKNOWN_ORDER, str(client_id))
 
+    def fill_resting(
+        self,
+        account_id: int,
+        qty: Decimal,
+        *,
+        order_id: int | None = None,
+        client_id: str | None = None,
+        price: Decimal | None = None,
+    ) -> Fill:
+        """Fill ``qty`` of a resting limit order, as a partial match by another trader would.
+
+        The fill is a maker fill at the order's limit (or at ``price``: a valid price no
+        worse than the limit) and takes the path of a crossed resting order: fee, position,
+        balance, filled quantity, ``PARTIALLY_FILLED`` while some remains, ``FILLED`` (and
+        off the book) when nothing does. ``qty`` must be a positive multiple of the lot
+        size, at most what the order can fill now. Raise ``Rejected``: ``UNKNOWN_ORDER``,
+        ``NOT_RESTING`` (finished, waiting for a trigger or parent), ``INVALID_QTY``,
+        ``QTY_STEP``, ``QTY_TOO_LARGE`` or ``INVALID_PRICE``.
+        """
+        account = self.account(account_id)
+        if order_id is None and client_id is None:
+            raise Rejected(Reason.UNKNOWN_ORDER, "give an order id or a client order id")
+        order = self.order(account_id, order_id=order_id, client_id=client_id)
+        self._check_manual_fill(account, order, qty, price)
+        (fill,) = self._fill_resting(account, order, qty, price)
+        return fill
+
     def open_orders(self, account_id: int, symbol: str | None = None) -> list[Order]:
         """Open orders, oldest first."""
         account = self.account(account_id)
@@ -546,18 +573,64 @@ class Engine:
         except Rejected:
             return []
 
-    def _fill_resting(self, account: Account, order: Order) -> list[Fill]:
-        """A resting limit order was crossed: it fills at its own price as maker."""
-        qty = self._executable_qty(account, order)
-        if qty == 0:
+    def _fill_resting(
+        self,
+        account: Account,
+        order: Order,
+        qty: Decimal | None = None,
+        price: Decimal | None = None,
+    ) -> list[Fill]:
+        """A resting limit order was crossed: it fills at its own price as maker.
+
+        ``qty`` (checked by the caller) takes only part of what it could fill, ``price``
+        fills at another price than the limit.
+        """
+        executable = self._executable_qty(account, order)
+        if executable == 0:
             if order.reduce_only:
                 self._close(account, order, OrderStatus.EXPIRED, CancelReason.REDUCE_ONLY)
             return []
         assert order.price is not None
-        fill = self._execute(account, order, order.price, qty, maker=True)
-        if order.remaining == 0 or order.reduce_only:
+        take = executable if qty is None else qty
+        at = order.price if price is None else price
+        fill = self._execute(account, order, at, take, maker=True)
+        if order.remaining == 0 or (order.reduce_only and take == executable):
             self._close(account, order, OrderStatus.FILLED, None)
         return [fill]
+
+    def _check_manual_fill(
+        self, account: Account, order: Order, qty: Decimal, price: Decimal | None
+    ) -> None:
+        """Refuse a ``fill_resting`` that no real match of the resting order could produce."""
+        if not order.is_open or order.awaiting_trigger or order.kind is not OrderKind.LIMIT:
+            state = "waiting for its trigger" if order.awaiting_trigger else order.status.value
+            raise Rejected(Reason.NOT_RESTING, f"order {order.id} is {state}, not a resting limit")
+        executable = self._executable_qty(account, order)
+        if executable == 0:
+            raise Rejected(Reason.NOT_RESTING, f"order {order.id} cannot fill now")
+        instrument = self.instruments[order.symbol]
+        if qty <= 0:
+            raise Rejected(Reason.INVALID_QTY, f"quantity {qty} must be positive")
+        if qty > executable:
+            raise Rejected(
+                Reason.QTY_TOO_LARGE, f"quantity {qty} exceeds the {executable} left to fill"
+            )
+        if not is_multiple(qty, instrument.lot_size):
+            raise Rejected(
+                Reason.QTY_STEP, f"quantity {qty} is not a multiple of {instrument.lot_size}"
+            )
+        if price is not None:
+            self._check_fill_price(instrument, order, price)
+
+    @staticmethod
+    def _check_fill_price(instrument: Instrument, order: Order, price: Decimal) -> None:
+        """A maker fill is at a valid price no worse than the order's limit."""
+        assert order.price is not None
+        if not instrument.price_rule.is_valid(price):
+            raise Rejected(Reason.INVALID_PRICE, f"price {price}")
+        worse = price > order.price if order.side is Side.BUY else price < order.price
+        if worse:
+            raise Rejected(Reason.INVALID_PRICE, f"price {price} is beyond the limit {order.price}")
 
     def _due_orders(self, instrument: Instrument, mark: Decimal) -> list[tuple[Decimal, Order]]:
         bid, ask = book.best_bid_ask(instrument, mark)

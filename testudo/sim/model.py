@@ -91,6 +91,7 @@ class Reason(enum.Enum):
     POST_ONLY_WOULD_MATCH = "post_only_would_match"
     NO_LIQUIDITY = "no_liquidity"
     INVALID_LEVERAGE = "invalid_leverage"
+    NOT_RESTING = "not_resting"
 
 
 class Rejected(Exception):
