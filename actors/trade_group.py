@@ -95,6 +95,7 @@ class Refusal:
     status: int
     error: str
     detail: str
+    retry_after: int | None = None
 
 
 @attrs.frozen
@@ -128,6 +129,7 @@ class TradeGroupActor(Actor[Any]):
         self._filled_seen = Decimal(0)
         self._account: Any = account
         self._unsaved: list[tuple[str, dict[str, Any]]] = []  # events not yet saved
+        self._entry_refused: ExchangeFailure | None = None  # a 429 on the entry
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -255,7 +257,7 @@ class TradeGroupActor(Actor[Any]):
                 return await self._set_break_even(enabled, trigger)
         return await super().handle(message)
 
-    async def _started_reply(self) -> dict[str, Any]:
+    async def _started_reply(self) -> dict[str, Any] | Refusal:
         """Reply as soon as the entry is acknowledged.
 
         The entry's intent is already durable (recorded with the group); what the exchange
@@ -270,6 +272,14 @@ class TradeGroupActor(Actor[Any]):
         status = plan(group).status
         if status in TERMINAL or self._ctx is None:
             await self._advance(events, protect=False)
+            refused = self._entry_refused
+            if refused is not None and group.status == "failed":
+                return Refusal(
+                    429,
+                    "exchange_rate_limited",
+                    f"The exchange rate-limited the entry; nothing was placed. {refused.detail}",
+                    retry_after=refused.retry_after,
+                )
             return self.describe()
         before = group.status
         group.status = status
@@ -314,11 +324,14 @@ class TradeGroupActor(Actor[Any]):
                 lambda client: venue.place(client, info, spec, reference), read_only=False
             )
         except ExchangeFailure as failure:
-            if failure.status in (401, 404, 409, 422):
+            # Refusals: the exchange did not take the order (a 429 is refused before any
+            # work is done); anything else may have been executed and is looked up.
+            if failure.status in (401, 404, 409, 422, 429):
                 order.status = "rejected"
                 order.error = failure.detail
                 if order.role == "entry":
                     group.error = failure.detail
+                    self._entry_refused = failure if failure.status == 429 else None
                 return order
             await self._lookup(order)  # ambiguous: find it by client order id
             return order

@@ -58,10 +58,11 @@ class CreateTrade:
 
 @attrs.frozen
 class Answer:
-    """The HTTP answer: status and body (a group, or a problem)."""
+    """The HTTP answer: status, body (a group, or a problem) and extra headers."""
 
     status: int
     body: dict[str, Any]
+    headers: dict[str, str] = attrs.Factory(dict)
 
 
 def fingerprint(body: dict[str, Any]) -> str:
@@ -210,7 +211,16 @@ class TraderActor(Actor[Any]):
                 {"id": group.id, "status": "awaiting_reconciliation", **extra},
             )
         if isinstance(reply, Refusal):
-            return problem(reply.status, reply.error, reply.detail)
+            if reply.retry_after is None:
+                return problem(reply.status, reply.error, reply.detail, group_id=group.id)
+            answer = problem(
+                reply.status,
+                reply.error,
+                reply.detail,
+                group_id=group.id,
+                retry_after=reply.retry_after,
+            )
+            return attrs.evolve(answer, headers={"Retry-After": str(reply.retry_after)})
         body = {**reply, **extra}
         if reply.get("status") == "failed":
             return problem(

@@ -158,6 +158,7 @@ async def create_trade(data: CreateTradeBody) -> Response:
     answer = await system().trades.create(principal().user_id, trade, key, fingerprint(raw))
     response = jsonify(answer.body)
     response.status_code = answer.status
+    response.headers.update(answer.headers)
     if answer.status >= 400:
         response.content_type = "application/problem+json"
     if key is not None:
