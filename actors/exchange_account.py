@@ -42,6 +42,7 @@ from testudo.trading import venue
 
 from .actor import Actor, ActorContext
 from .errors import ActorStopped, MailboxFull
+from .metrics import ACCOUNT_SNAPSHOTS
 
 MARKETS_TTL = 3600.0
 READ_ATTEMPTS = 3
@@ -364,14 +365,10 @@ class ExchangeAccountActor(Actor[Any]):
         assert self.identity is not None
         now = trio.current_time()
         self._price_wanted[symbol] = now
-        funds_fresh = (
-            self._funds is not None
-            and self._funds_writes == self._writes
-            and now - self._funds_at <= self._state_max_age
-        )
-        kept = self._prices.get(symbol)
-        price_fresh = not need_price or (kept is not None and now - kept[1] <= self._price_max_age)
-        if not funds_fresh or not price_fresh:
+        source = self._snapshot_source(now, symbol, need_price)
+        ACCOUNT_SNAPSHOTS.labels(source).inc()
+        funds_fresh = source in ("kept", "price")
+        if source != "kept":
             failure = await self._refresh(funds=not funds_fresh, lane=self._trading)
             if isinstance(failure, ExchangeFailure):
                 return failure
@@ -398,6 +395,19 @@ class ExchangeAccountActor(Actor[Any]):
             funds.position_symbols,
             funds.unrealized_pnl,
         )
+
+    def _snapshot_source(self, now: float, symbol: str, need_price: bool) -> str:
+        """Whether the kept funds (and price) may answer a snapshot now, or why not."""
+        if self._funds is None:
+            return "first"
+        if self._funds_writes != self._writes:
+            return "after_write"
+        if now - self._funds_at > self._state_max_age:
+            return "age"
+        kept = self._prices.get(symbol)
+        if need_price and (kept is None or now - kept[1] > self._price_max_age):
+            return "price"
+        return "kept"
 
     async def _refresh(self, *, funds: bool, lane: Lane | None) -> float | ExchangeFailure:
         """Fetch the funds (or only the wanted prices) on ``lane``; return the latency in ms

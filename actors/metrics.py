@@ -33,3 +33,10 @@ ASK_LATENCY = Histogram(
     ["kind"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+ACCOUNT_SNAPSHOTS = Counter(
+    "testudo_account_snapshots_total",
+    "Account snapshots for trade decisions, by how they were answered: from the kept funds "
+    "(kept) or fetched first because there were none yet (first), a write came after them "
+    "(after_write), they were too old (age) or only the price was (price).",
+    ["source"],
+)

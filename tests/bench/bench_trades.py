@@ -69,9 +69,23 @@ async def test_post_trades_latency_vs_direct_create_order(db_url: str, tmp_path:
         with server(cmd, f"{base}/api/v1/health/ready", env=env):
             async with httpx.AsyncClient(base_url=base, timeout=60) as http:
                 rows = await measure(http, sim)
+                sources = await snapshot_sources(http)
     with contextlib.suppress(OSError):
         os.sched_setaffinity(0, range(os.cpu_count() or 1))
     report("trades", rows, ["path", "p50_ms", "p99_ms", "p50_ratio", "p99_ratio"])
+    report("trades_snapshots", sources, ["source", "snapshots"])
+
+
+async def snapshot_sources(http: httpx.AsyncClient) -> list[dict[str, Any]]:
+    """How the account snapshots of the run were answered (kept funds, or fetched and why)."""
+    text = (await http.get("/api/v1/metrics")).text
+    rows = []
+    for line in text.splitlines():
+        if line.startswith("testudo_account_snapshots_total{"):
+            labels, value = line.rsplit(" ", 1)
+            source = labels.split('source="', 1)[1].split('"', 1)[0]
+            rows.append({"source": source, "snapshots": int(float(value))})
+    return rows
 
 
 async def measure(http: httpx.AsyncClient, sim: SimClient) -> list[dict[str, Any]]:
