@@ -7,6 +7,7 @@ Expected failures (port in use, unreachable database, unwritable data dir) print
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Sequence
 
@@ -14,6 +15,7 @@ import trio
 
 from testudo import __version__, logs
 from testudo.config import ConfigError, add_database_arguments, add_service_arguments, from_args
+from testudo.heap import freeze_heap
 from testudo.sim import cli as sim_cli
 
 
@@ -63,7 +65,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = from_args(args)
     logs.configure(settings.log_level)
-    trio.run(_unwrap_config_errors, run_service, settings)
+    serve = functools.partial(run_service, settings, on_ready=freeze_heap)
+    trio.run(_unwrap_config_errors, serve)
     return 0
 
 

@@ -162,9 +162,13 @@ async def run_service(
     *,
     handle_signals: bool = True,
     clock: Clock | None = None,
+    on_ready: Callable[[], None] | None = None,
     task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Run the whole service until SIGINT/SIGTERM (or ``Running.shutdown()``)."""
+    """Run the whole service until SIGINT/SIGTERM (or ``Running.shutdown()``).
+
+    ``on_ready`` is called once everything has started (the CLI freezes the heap there).
+    """
     quiet_libraries()
     ensure_data_dir(settings.data_dir)
     auth = auth_settings(settings)
@@ -198,6 +202,7 @@ async def run_service(
                 ws_port,
                 applied,
                 handle_signals,
+                on_ready,
                 task_status,
             )
         finally:
@@ -223,6 +228,7 @@ async def _serve(
     ws_port: int,
     applied: int,
     handle_signals: bool,
+    on_ready: Callable[[], None] | None,
     task_status: trio.TaskStatus[Running],
 ) -> None:
     shutdown = trio.Event()
@@ -325,6 +331,8 @@ async def _serve(
                 "trade groups rehydrated",
                 extra={"json_fields": {"event": "trade_groups_rehydrated", "count": rehydrated}},
             )
+        if on_ready is not None:
+            on_ready()
         task_status.started(Running(http_url, ws_url, system, shutdown.set))
         await shutdown.wait()
         log.info("shutting down", extra={"json_fields": {"event": "shutting_down"}})

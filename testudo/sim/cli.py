@@ -9,6 +9,7 @@ import sys
 
 import trio
 
+from testudo.heap import freeze_heap
 from testudo.sim.server import SimHandle, serve_simulator
 from testudo.sim.simulator import SimConfig
 
@@ -56,6 +57,7 @@ async def _main(config: SimConfig) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
             handle: SimHandle = await nursery.start(serve_simulator, config)
+            freeze_heap()
             print(banner(handle), flush=True)
             async for _ in signals:
                 print("Simulator stopping.", flush=True)
