@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from decimal import Decimal as D
 
@@ -13,6 +14,7 @@ from testudo.trading.model import (
     Target,
     break_even_level,
     entry_order,
+    pending_order,
     plan,
     wants_price,
 )
@@ -84,24 +86,10 @@ def submit(
 def apply(g: Group) -> tuple[list, list, str]:
     step = plan(g)
     for new in step.place:
-        spec = new.spec
-        g.orders.append(
-            Order(
-                str(uuid.uuid4()),
-                new.role,
-                new.target_idx,
-                new.seq,
-                spec.client_order_id,
-                f"x{len(g.orders)}",
-                spec.side,
-                spec.order_type,
-                spec.price,
-                spec.trigger_price,
-                spec.quantity,
-                spec.reduce_only,
-                "open",
-            )
-        )
+        order = pending_order(new, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+        order.id, order.exchange_order_id = str(uuid.uuid4()), f"x{len(g.orders)}"
+        order.status = "open"
+        g.orders.append(order)
     for order in step.cancel:
         order.status = "cancelled"
     g.status = step.status
