@@ -2,9 +2,10 @@
 
 Every ``POST /trades`` of a user passes through this actor one at a time, so two concurrent
 requests can never both see "4 open positions" and both open the fifth (20 concurrent trades
-against ``max_open_positions = 5`` yield exactly 5). It also owns the idempotency protocol:
-a key is claimed durably before any work, the final status and body are stored with it, and a
-duplicate (queued behind the first in this mailbox) gets the stored answer.
+against ``max_open_positions = 5`` yield exactly 5). It also owns the idempotency protocol
+(:mod:`testudo.trading.idempotency`): a key is claimed in the transaction that records the
+decision and the group, the final status and body are stored with it, and a duplicate (queued
+behind the first in this mailbox) gets the stored answer.
 
 The path to an acknowledged entry is kept short: the user's active accounts are remembered
 (and re-checked inside the opening transaction), the account snapshot comes from the
@@ -15,7 +16,6 @@ in memory instead of reading it back.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import json
@@ -26,6 +26,14 @@ import attrs
 from testudo.exchanges.accounts import AccountView
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.problems import problem_body
+from testudo.trading.idempotency import (
+    FINISH_KEY,
+    RELEASE_KEY,
+    Claim,
+    KeyTaken,
+    replay,
+    stored_tx,
+)
 from testudo.trading.opening import AccountsChanged, Opened, Opening, TradeInput, open_tx
 
 from .actor import Actor
@@ -34,19 +42,6 @@ from .trade_group import Refusal
 
 if TYPE_CHECKING:
     from testudo.trading.service import TradesService
-
-IDEMPOTENCY_TTL = dt.timedelta(hours=24)
-CLAIM_KEY = """
-INSERT INTO idempotency_keys (user_id, key, fingerprint, state, created_at)
-VALUES (%s, %s, %s, 'running', %s) ON CONFLICT DO NOTHING RETURNING key"""
-SELECT_KEY = """
-SELECT fingerprint, state, status, body, created_at FROM idempotency_keys
-WHERE user_id = %s AND key = %s"""
-EXPIRE_KEY = "DELETE FROM idempotency_keys WHERE user_id = %s AND key = %s AND created_at < %s"
-FINISH_KEY = """
-UPDATE idempotency_keys SET state = 'done', status = %s, body = %s
-WHERE user_id = %s AND key = %s"""
-RELEASE_KEY = "DELETE FROM idempotency_keys WHERE user_id = %s AND key = %s AND state = 'running'"
 
 
 @attrs.frozen
@@ -81,6 +76,7 @@ class TraderActor(Actor[Any]):
         self.user_id = user_id
         self.service = service
         self._accounts: list[AccountView] | None = None
+        self._claimed = False  # the current request's key is claimed (by open_tx)
 
     async def handle(self, message: Any) -> Any:
         if isinstance(message, CreateTrade):
@@ -89,53 +85,35 @@ class TraderActor(Actor[Any]):
 
     async def _create(self, message: CreateTrade) -> Answer:
         key = message.idempotency_key
-        if key is not None:
-            replay = await self._claim(key, message.fingerprint)
-            if replay is not None:
-                return replay
+        if key is None:
+            return await self._decide_and_open(message.trade, None)
+        claim = Claim(self.user_id, key, message.fingerprint)
         try:
-            answer = await self._decide_and_open(message.trade, key)
+            answer = await self._decide_and_open(message.trade, claim)
+        except KeyTaken as taken:
+            return Answer(*replay(taken.row, claim.fingerprint))
         except BaseException:
-            if key is not None:
+            if self._claimed:
                 await self.service.db.execute(RELEASE_KEY, (self.user_id, key))
             raise
-        if key is not None:
+        if self._claimed:
             await self.service.db.execute(
                 FINISH_KEY, (answer.status, json.dumps(answer.body), self.user_id, key)
             )
-        return answer
+            return answer
+        # Answered before the opening transaction (no account, exchange down, ...): a key
+        # already used answers as it did then; otherwise nothing was claimed, a retry is new.
+        return await self._stored(claim) or answer
 
-    async def _claim(self, key: str, print_: str) -> Answer | None:
-        """Claim ``key`` durably (None), or the answer a duplicate gets: the stored one, 409
-        while the first is still running, 422 when the body differs."""
+    async def _stored(self, claim: Claim) -> Answer | None:
         now = self.service.clock.now()
+        row = await self.service.db.run(lambda conn: stored_tx(conn, claim, now))
+        return None if row is None else Answer(*replay(row, claim.fingerprint))
 
-        def claim(conn: Any) -> dict[str, Any] | None:
-            conn.execute(EXPIRE_KEY, (self.user_id, key, now - IDEMPOTENCY_TTL))
-            if conn.execute(CLAIM_KEY, (self.user_id, key, print_, now)).fetchone() is not None:
-                return None
-            row: dict[str, Any] | None = conn.execute(SELECT_KEY, (self.user_id, key)).fetchone()
-            return row
-
-        row = await self.service.db.run(claim)
-        if row is None:
-            return None
-        if row["fingerprint"] != print_:
-            return problem(
-                422,
-                "idempotency_key_reused",
-                "This Idempotency-Key was used with a different request body.",
-            )
-        if row["state"] != "done":
-            return problem(
-                409,
-                "idempotency_in_progress",
-                "A request with this Idempotency-Key is still being processed.",
-            )
-        return Answer(int(row["status"]), dict(row["body"]))
-
-    async def _decide_and_open(self, trade: TradeInput, key: str | None) -> Answer:
-        """Choose the account, take its snapshot, decide and record, then open the group."""
+    async def _decide_and_open(self, trade: TradeInput, claim: Claim | None) -> Answer:
+        """Choose the account, take its snapshot, decide and record (claiming the key), then
+        open the group."""
+        self._claimed = False
         for attempt in range(3):
             remembered = self._accounts is not None and attempt == 0
             accounts = await self._active_accounts(fresh=not remembered)
@@ -160,7 +138,7 @@ class TraderActor(Actor[Any]):
                 active_account_ids=frozenset(a.id for a in accounts),
                 trade=trade,
                 snapshot=snapshot,
-                idempotency_key=key,
+                claim=claim,
                 now=self.service.clock.now(),
             )
             try:
@@ -170,6 +148,7 @@ class TraderActor(Actor[Any]):
             except AccountsChanged:
                 self._accounts = None
                 continue
+            self._claimed = claim is not None
             return await self._open(opened, chosen)
         return problem(
             409, "accounts_changed", "Your exchange accounts changed during this request; retry."

@@ -30,6 +30,7 @@ from testudo.risk.decision import (
 )
 
 from . import store
+from .idempotency import Claim, queue_claim, taken
 from .model import Group, Target, entry_order, pending_order
 from .venue import AccountSnapshot
 
@@ -75,7 +76,7 @@ class Opening:
     active_account_ids: frozenset[str]  # what the account was chosen from
     trade: TradeInput
     snapshot: AccountSnapshot
-    idempotency_key: str | None
+    claim: Claim | None  # the request's idempotency key, claimed in the same transaction
     now: dt.datetime
 
 
@@ -93,18 +94,24 @@ class AccountsChanged(Exception):
 
 
 def open_tx(conn: Conn, opening: Opening) -> Opened:
-    """Decide and record (see the module docstring). Raises :class:`AccountsChanged`.
+    """Decide and record (see the module docstring). Raises :class:`AccountsChanged`, and
+    :class:`~testudo.trading.idempotency.KeyTaken` when the request's key is already used
+    (nothing is recorded then).
 
-    Statements are pipelined: the four reads cost one round trip to the server, the writes and
-    the commit another.
+    Statements are pipelined: the claim and the four reads cost one round trip to the server,
+    the writes and the commit another.
     """
     user_id = opening.user_id
     day_start = opening.now.replace(hour=0, minute=0, second=0, microsecond=0)
+    claim = opening.claim
     with conn.pipeline():
+        claimed = None if claim is None else queue_claim(conn, claim, opening.now)
         accounts = conn.execute(ACTIVE_ACCOUNT_IDS, (user_id,))
         config_row = conn.execute(SELECT_CONFIG, (user_id,))
         live_rows = conn.execute(LIVE_GROUP_SYMBOLS, (user_id,))
         realized_row = conn.execute(REALIZED_SINCE, (user_id, day_start))
+        if claim is not None and claimed is not None and claimed.fetchone() is None:
+            raise taken(conn, claim, opening.now)
         active = {row["id"] for row in accounts.fetchall()}
         if active != opening.active_account_ids:
             raise AccountsChanged(user_id)
@@ -191,7 +198,7 @@ def _record_group(
         "lot_size": rules.lot_size,
         "risk_amount": sizing.risk_amount,
         "decision_id": decision_id,
-        "idempotency_key": opening.idempotency_key,
+        "idempotency_key": None if opening.claim is None else opening.claim.key,
         "setup_tag": trade.setup_tag,
         "break_even_enabled": trade.break_even,
         "now": opening.now,

@@ -1,0 +1,87 @@
+"""Idempotency keys of ``POST /trades``: claimed with the trade's own records, answered once.
+
+A key is claimed (``state = 'running'``) inside the transaction that records the decision and
+the group (:func:`testudo.trading.opening.open_tx`), so claiming costs no database hop of its
+own; the final status and body are stored when the answer is known. A duplicate gets the stored
+answer, 409 while the first is still running, 422 when its body differs. Keys live 24 hours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+
+from testudo.db.database import Conn
+from testudo.problems import problem_body
+
+IDEMPOTENCY_TTL = dt.timedelta(hours=24)
+EXPIRE_KEY = "DELETE FROM idempotency_keys WHERE user_id = %s AND key = %s AND created_at < %s"
+CLAIM_KEY = """
+INSERT INTO idempotency_keys (user_id, key, fingerprint, state, created_at)
+VALUES (%s, %s, %s, 'running', %s) ON CONFLICT DO NOTHING RETURNING key"""
+SELECT_KEY = """
+SELECT fingerprint, state, status, body, created_at FROM idempotency_keys
+WHERE user_id = %s AND key = %s AND created_at >= %s"""
+FINISH_KEY = """
+UPDATE idempotency_keys SET state = 'done', status = %s, body = %s
+WHERE user_id = %s AND key = %s"""
+RELEASE_KEY = "DELETE FROM idempotency_keys WHERE user_id = %s AND key = %s AND state = 'running'"
+
+
+@attrs.frozen
+class Claim:
+    """What a request with an ``Idempotency-Key`` claims."""
+
+    user_id: str
+    key: str
+    fingerprint: str
+
+
+class KeyTaken(Exception):
+    """The key already belongs to a request: its stored row says what to answer."""
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        super().__init__("idempotency key taken")
+        self.row = row
+
+
+def queue_claim(conn: Conn, claim: Claim, now: dt.datetime) -> Any:
+    """Queue the expiry of an old row and the claim (pipeline-friendly); return the cursor
+    whose ``fetchone()`` is None when the key was already taken."""
+    conn.execute(EXPIRE_KEY, (claim.user_id, claim.key, now - IDEMPOTENCY_TTL))
+    return conn.execute(CLAIM_KEY, (claim.user_id, claim.key, claim.fingerprint, now))
+
+
+def taken(conn: Conn, claim: Claim, now: dt.datetime) -> KeyTaken:
+    """The :class:`KeyTaken` to raise for a key another request holds."""
+    row = stored_tx(conn, claim, now)
+    if row is None:  # released by its request since the conflict: still settling, retry
+        row = {"fingerprint": claim.fingerprint, "state": "running"}
+    return KeyTaken(row)
+
+
+def stored_tx(conn: Conn, claim: Claim, now: dt.datetime) -> dict[str, Any] | None:
+    """The live row of ``claim``'s key, if any."""
+    row: dict[str, Any] | None = conn.execute(
+        SELECT_KEY, (claim.user_id, claim.key, now - IDEMPOTENCY_TTL)
+    ).fetchone()
+    return row
+
+
+def replay(row: dict[str, Any], fingerprint: str) -> tuple[int, dict[str, Any]]:
+    """The status and body a duplicate gets."""
+    if row["fingerprint"] != fingerprint:
+        return 422, problem_body(
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was used with a different request body.",
+        )
+    if row["state"] != "done":
+        return 409, problem_body(
+            409,
+            "idempotency_in_progress",
+            "A request with this Idempotency-Key is still being processed.",
+        )
+    return int(row["status"]), dict(row["body"])
