@@ -32,7 +32,6 @@ from testudo.trading.model import (
     Order,
     Target,
     break_even_level,
-    entry_order,
     pending_order,
     plan,
     spec_of,
@@ -53,8 +52,8 @@ MAX_PLAN_ROUNDS = 6
 
 @attrs.frozen
 class Start:
-    """Send the entry of a new group (recorded as ``pending_submit`` with the group, or
-    recorded now for a group without orders); reply the group's JSON once it is acknowledged."""
+    """Send the entry of a group just recorded (``pending_submit``, with the group); reply the
+    group's JSON once the exchange acknowledged it."""
 
 
 @attrs.frozen
@@ -214,22 +213,11 @@ class TradeGroupActor(Actor[Any]):
                 unsent = [
                     o for o in group.orders if o.role == "entry" and o.status == "pending_submit"
                 ]
-                if not group.orders or (unsent and self._fresh):
-                    account = await self._account_view()
-                    failure = await self.s.accounts.ask(
-                        account, EnsureLeverage(group.symbol, group.leverage)
-                    )
-                    if isinstance(failure, ExchangeFailure):
-                        group.status = "failed"
-                        group.error = f"leverage could not be set: {failure.detail}"
-                        for order in unsent:
-                            order.status = "cancelled"  # never sent
-                            order.error = group.error
-                    elif unsent:
-                        await self._submit(unsent[0])
-                    else:
-                        await self._place(entry_order(group))
+                # Only the incarnation the trader started sends the entry: a restarted one
+                # cannot know whether it went out, and reconciles it by client order id.
+                if unsent and self._fresh:
                     self._fresh = False
+                    await self._send_entry(unsent[0])
                 return await self._started_reply()
             case Reconcile():
                 await self._refresh({})
@@ -257,6 +245,18 @@ class TradeGroupActor(Actor[Any]):
                 return await self._set_break_even(enabled, trigger)
         return await super().handle(message)
 
+    async def _send_entry(self, entry: Order) -> None:
+        """Set the symbol's leverage (once per value, cached by the account), then send."""
+        group = self.group
+        assert group is not None
+        account = await self._account_view()
+        failure = await self.s.accounts.ask(account, EnsureLeverage(group.symbol, group.leverage))
+        if isinstance(failure, ExchangeFailure):
+            group.error = f"leverage could not be set: {failure.detail}"
+            entry.status, entry.error = "rejected", group.error  # never sent
+            return
+        await self._submit(entry)
+
     async def _started_reply(self) -> dict[str, Any] | Refusal:
         """Reply as soon as the entry is acknowledged.
 
@@ -269,9 +269,9 @@ class TradeGroupActor(Actor[Any]):
         group = self.group
         assert group is not None
         events: list[tuple[str, dict[str, Any]]] = [("trade_created", {"status": group.status})]
-        status = plan(group).status
-        if status in TERMINAL or self._ctx is None:
-            await self._advance(events, protect=False)
+        ends_here = plan(group).status in TERMINAL or self._ctx is None
+        await self._advance(events, protect=False, save=ends_here)
+        if ends_here:
             refused = self._entry_refused
             if refused is not None and group.status == "failed":
                 return Refusal(
@@ -281,11 +281,7 @@ class TradeGroupActor(Actor[Any]):
                     retry_after=refused.retry_after,
                 )
             return self.describe()
-        before = group.status
-        group.status = status
-        if group.status != before:
-            events.append(("group_status_changed", {"from": before, "status": group.status}))
-        self._unsaved.extend(events)
+        assert self._ctx is not None
         self._ctx.ref.send_nowait(Reconcile())
         return self.describe()
 
@@ -443,11 +439,12 @@ class TradeGroupActor(Actor[Any]):
             order.status = "cancelled"
 
     async def _advance(
-        self, events: list[tuple[str, dict[str, Any]]], protect: bool = True
+        self, events: list[tuple[str, dict[str, Any]]], protect: bool = True, save: bool = True
     ) -> None:
         """Act on the plan until nothing is left to do; save; stop when terminal.
 
-        With ``protect=False`` only the status is updated (no orders placed or cancelled).
+        With ``protect=False`` only the status is updated (no orders placed or cancelled);
+        with ``save=False`` the events wait for the next save (the next ``_advance``).
         """
         group = self.group
         assert group is not None
@@ -481,6 +478,9 @@ class TradeGroupActor(Actor[Any]):
                 break
         if group.status != before:
             events.append(("group_status_changed", {"from": before, "status": group.status}))
+        if not save:
+            self._unsaved.extend(events)
+            return
         now = self.s.clock.now()
         events = [*self._unsaved, *events]
         await self.s.db.run(lambda c: store.save_group_tx(c, group, now, events))

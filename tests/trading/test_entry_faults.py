@@ -80,3 +80,20 @@ async def test_an_outage_while_sending_the_entry_leaves_no_orphan(
     body = await trader.wait(group["id"], lambda b: b["status"] == "failed")
     assert [o["status"] for o in body["orders"]] == ["not_found"]
     await nothing_on_the_exchange(sim, trader)
+
+
+async def test_a_leverage_the_exchange_refuses_fails_the_group_before_any_order(
+    xhttp: httpx.AsyncClient, sim: SimClient, clock: ManualClock
+) -> None:
+    await sim.set_price("BTC_USDT", "50000", freeze=True)
+    trader = await binance_trader(xhttp, sim, clock)
+    await sim.set_fault("binanceusdm", "error", endpoint="/fapi/v1/leverage", status=400)
+    response = await trader.post(market_body())
+    await sim.clear_faults()
+    assert response.status_code == 422 and response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert problem["error"] == "entry_rejected"
+    assert problem["group"]["status"] == "failed"
+    assert "leverage could not be set" in problem["group"]["error"]
+    assert [o["status"] for o in problem["group"]["orders"]] == ["rejected"]
+    await nothing_on_the_exchange(sim, trader)
