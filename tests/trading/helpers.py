@@ -45,6 +45,20 @@ class Trader:
         raise AssertionError(f"the group never reached the expected state: {body}")
 
 
+def market_body(**extra: Any) -> dict[str, Any]:
+    """A valid market long of 0.01 BTC_USDT at about 50000 (stop 49000, one target)."""
+    return {
+        "symbol": "BTC_USDT",
+        "side": "buy",
+        "order_type": "market",
+        "quantity": "0.01",
+        "stop_loss_price": "49000",
+        "take_profit": [{"price": "53000"}],
+        "leverage": 2,
+        **extra,
+    }
+
+
 def live_orders(body: dict[str, Any], role: str) -> list[dict[str, Any]]:
     return [o for o in body["orders"] if o["role"] == role and o["status"] == "open"]
 

@@ -4,29 +4,15 @@ fate unknown, so it is looked up by client order id until the exchange answers a
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import trio
 
 from testudo.clock import ManualClock
 from testudo.sim.client import SimClient
 
-from .helpers import Trader, binance_trader
+from .helpers import Trader, binance_trader, market_body
 
 PROBLEM = "application/problem+json"
-
-
-def market_body() -> dict[str, Any]:
-    return {
-        "symbol": "BTC_USDT",
-        "side": "buy",
-        "order_type": "market",
-        "quantity": "0.01",
-        "stop_loss_price": "49000",
-        "take_profit": [{"price": "53000"}],
-        "leverage": 2,
-    }
 
 
 async def nothing_on_the_exchange(sim: SimClient, trader: Trader) -> None:

@@ -3,8 +3,6 @@ burn the key, a used key answers as it did even when the account is gone, keys e
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 import httpx
 
@@ -12,22 +10,9 @@ from tests.auth.helpers import cookies_of
 from testudo.clock import ManualClock
 from testudo.sim.client import SimClient
 
-from .helpers import binance_trader
+from .helpers import binance_trader, market_body
 
 PROBLEM = "application/problem+json"
-
-
-def market_body(**extra: Any) -> dict[str, Any]:
-    return {
-        "symbol": "BTC_USDT",
-        "side": "buy",
-        "order_type": "market",
-        "quantity": "0.01",
-        "stop_loss_price": "49000",
-        "take_profit": [{"price": "53000"}],
-        "leverage": 2,
-        **extra,
-    }
 
 
 async def test_an_exchange_failure_before_the_decision_does_not_burn_the_key(

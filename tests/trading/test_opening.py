@@ -3,30 +3,15 @@ and re-checks them in the opening transaction) and reading a group right after i
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
 from testudo.sim.client import SimClient
 
-from .helpers import Trader, binance_trader
+from .helpers import Trader, binance_trader, market_body
 
 PROBLEM = "application/problem+json"
-
-
-def market_body(**extra: Any) -> dict[str, Any]:
-    return {
-        "symbol": "BTC_USDT",
-        "side": "buy",
-        "order_type": "market",
-        "quantity": "0.01",
-        "stop_loss_price": "45000",
-        "take_profit": [{"price": "60000"}],
-        "leverage": 2,
-        **extra,
-    }
 
 
 async def add_account(trader: Trader, sim: SimClient, name: str) -> str:
