@@ -68,7 +68,7 @@ async def test_a_user_without_an_account_is_told_to_add_one(
     assert response.json()["error"] == "no_exchange_account"
 
 
-async def test_a_group_read_right_after_its_201_shows_the_acknowledged_entry(
+async def test_a_group_listed_or_read_right_after_its_201_shows_the_acknowledged_entry(
     xhttp: httpx.AsyncClient, sim: SimClient, clock: ManualClock
 ) -> None:
     await sim.set_price("BTC_USDT", "50000", freeze=True)
@@ -78,6 +78,10 @@ async def test_a_group_read_right_after_its_201_shows_the_acknowledged_entry(
     entry = next(o for o in created.json()["orders"] if o["role"] == "entry")
     assert entry["exchange_order_id"] and entry["status"] == "filled"
 
+    listed = await xhttp.get("/api/v1/trades", headers=trader.session.bearer())
+    (row,) = [g for g in listed.json()["trades"] if g["id"] == created.json()["id"]]
+    listed_entry = next(o for o in row["orders"] if o["role"] == "entry")
+    assert listed_entry["exchange_order_id"] == entry["exchange_order_id"]
     read = await trader.group(created.json()["id"])
     read_entry = next(o for o in read["orders"] if o["role"] == "entry")
     assert read_entry["exchange_order_id"] == entry["exchange_order_id"]

@@ -139,17 +139,36 @@ class TradesService:
         return None  # busy with a slow exchange call: the database's view will do
 
     async def list_live(self, user_id: str) -> list[dict[str, Any]]:
-        rows = await self.db.fetch_all(store.USER_LIVE_GROUPS, (user_id,))
+        """The user's live groups, newest first: as their running actors know them (asked
+        concurrently), the database's view for the others."""
+        ids = [r["id"] for r in await self.db.fetch_all(store.USER_LIVE_GROUPS, (user_id,))]
+        described: dict[str, dict[str, Any]] = {}
 
-        def read(conn: Any) -> list[dict[str, Any]]:
-            out = []
-            for row in rows:
-                group = store.load_group_tx(conn, row["id"])
+        async def describe(group_id: str) -> None:
+            body = await self._describe_live(group_id)
+            if body is not None:
+                described[group_id] = body
+
+        async with trio.open_nursery() as nursery:
+            for group_id in ids:
+                if self.registry.lookup(("trade_group", group_id)) is not None:
+                    nursery.start_soon(describe, group_id)
+        missing = [group_id for group_id in ids if group_id not in described]
+
+        def read(conn: Any) -> dict[str, dict[str, Any]]:
+            stored = {}
+            for group_id in missing:
+                group = store.load_group_tx(conn, group_id)
                 if group is not None:
-                    out.append(group_json(group))
-            return out
+                    stored[group_id] = group_json(group)
+            return stored
 
-        return await self.db.run(read)
+        bodies = {**(await self.db.run(read) if missing else {}), **described}
+        return [
+            bodies[group_id]
+            for group_id in ids
+            if group_id in bodies and bodies[group_id]["status"] not in TERMINAL
+        ]
 
     async def command(self, user_id: str, group_id: str, message: Any) -> Any:
         if not await self.owned(user_id, group_id):
