@@ -102,3 +102,34 @@ async def test_outage_then_recovery(sim: SimClient, binance: Any, hyperliquid: A
     assert rules == []
     assert BTC in await call(binance.load_markets)
     assert "BTC/USDC:USDC" in await call(hyperliquid.load_markets)
+
+
+async def test_reject_answers_the_venues_own_error_then_lapses(
+    sim: SimClient, binance: Any, hyperliquid: Any
+) -> None:
+    await call(binance.load_markets)
+    await call(hyperliquid.load_markets)
+    await sim.set_price("BTC_USDT", "50000", freeze=True)
+    await sim.set_fault(
+        "binanceusdm",
+        "reject",
+        endpoint="/fapi/v1/algoOrder",
+        code=-4045,
+        message="Reach max stop order limit.",
+        count=1,
+    )
+    stop = {"stopLossPrice": 49000, "reduceOnly": True}
+    await call(binance.create_order, BTC, "market", "buy", 0.01)
+    with pytest.raises(ccxt.ExchangeError, match="-4045"):
+        await call(binance.create_order, BTC, "market", "sell", 0.01, None, stop)
+    placed = await call(binance.create_order, BTC, "market", "sell", 0.01, None, stop)
+    assert placed["id"]
+    await sim.set_fault(
+        "hyperliquid",
+        "reject",
+        endpoint="/exchange:order",
+        code="tpsl",
+        message="Invalid TP/SL price. asset=0",
+    )
+    with pytest.raises(ccxt.InvalidOrder, match="Invalid TP/SL price"):
+        await call(hyperliquid.create_order, "BTC/USDC:USDC", "market", "buy", 0.01, 50000)

@@ -9,7 +9,7 @@ import trio
 import trio.testing
 
 from testudo.sim.clock import ManualClock
-from testudo.sim.faults import FaultError, FaultMode, Faults, rule_from_json
+from testudo.sim.faults import NO_FAULT, FaultError, FaultMode, Faults, rule_from_json
 from testudo.sim.instruments import DEFAULT_PRICES
 from testudo.sim.model import OrderKind, OrderRequest, Side
 from testudo.sim.prices import PriceFeed, UnknownSymbol
@@ -139,3 +139,31 @@ def test_timeout_and_outage_plans() -> None:
 def test_invalid_fault_specs(bad: dict[str, object]) -> None:
     with pytest.raises(FaultError):
         rule_from_json(bad)
+
+
+def test_count_makes_a_rule_lapse() -> None:
+    faults = Faults()
+    faults.apply(rule_from_json({"exchange": "x", "mode": "outage", "count": 2}))
+    answers = [faults.plan("x", ["/p"], 0).response for _ in range(3)]
+    assert [a is not None for a in answers] == [True, True, False]
+    assert faults.rules == ()
+
+
+def test_count_spends_only_requests_the_rule_affected() -> None:
+    faults = Faults()
+    faults.apply(
+        rule_from_json({"exchange": "x", "endpoint": "/order", "mode": "latency", "count": 1})
+    )
+    faults.apply(rule_from_json({"exchange": "x", "mode": "reject", "code": "-4045", "count": 1}))
+    assert faults.plan("y", ["/order"], 0) == NO_FAULT  # another exchange: nothing spent
+    plan = faults.plan("x", ["/order"], 0)
+    assert plan.response is not None and plan.response.mode is FaultMode.REJECT
+    assert (plan.response.code, plan.response.status) == ("-4045", 400)
+    assert faults.plan("x", ["/order"], 0) == NO_FAULT
+
+
+def test_reject_needs_a_code() -> None:
+    with pytest.raises(FaultError):
+        rule_from_json({"exchange": "x", "mode": "reject"})
+    with pytest.raises(FaultError):
+        rule_from_json({"exchange": "x", "mode": "outage", "count": 0})

@@ -23,6 +23,7 @@ class FaultMode(enum.Enum):
     RATE_LIMIT = "rate_limit"
     TIMEOUT = "timeout"
     OUTAGE = "outage"
+    REJECT = "reject"
     OFF = "off"
 
 
@@ -47,6 +48,9 @@ class FaultRule:
     timeout_ms: int = 30_000
     apply: bool = False
     body: str | None = None
+    code: str | None = None
+    message: str | None = None
+    count: int | None = None
 
     def matches(self, exchange: str, keys: Sequence[str]) -> bool:
         """Whether the rule covers a request to ``exchange`` described by ``keys``."""
@@ -73,6 +77,8 @@ class FaultResponse:
     mode: FaultMode
     retry_after: int | None = None
     body: str | None = None
+    code: str | None = None  # the venue's error code (mode ``reject``)
+    message: str | None = None  # the venue's error message (mode ``reject``)
 
 
 @attrs.frozen
@@ -86,6 +92,14 @@ class FaultPlan:
 
 
 NO_FAULT = FaultPlan()
+# The modes that answer instead of the exchange, in order of precedence.
+ANSWERING_MODES = (
+    FaultMode.OUTAGE,
+    FaultMode.REJECT,
+    FaultMode.RATE_LIMIT,
+    FaultMode.ERROR,
+    FaultMode.TIMEOUT,
+)
 
 
 def rule_from_json(data: Mapping[str, object]) -> FaultRule:
@@ -96,7 +110,11 @@ def rule_from_json(data: Mapping[str, object]) -> FaultRule:
     except (KeyError, ValueError) as exc:
         raise FaultError(f"bad fault: {exc}") from exc
     endpoint = data.get("endpoint")
-    default_status = {FaultMode.RATE_LIMIT: 429, FaultMode.TIMEOUT: 504}.get(mode, 503)
+    default_status = {
+        FaultMode.RATE_LIMIT: 429,
+        FaultMode.TIMEOUT: 504,
+        FaultMode.REJECT: 400,
+    }.get(mode, 503)
     try:
         rule = FaultRule(
             exchange=exchange,
@@ -112,6 +130,9 @@ def rule_from_json(data: Mapping[str, object]) -> FaultRule:
             timeout_ms=int(_num(data, "timeout_ms", 30_000)),
             apply=bool(data.get("apply", False)),
             body=None if data.get("body") is None else str(data["body"]),
+            code=None if data.get("code") is None else str(data["code"]),
+            message=None if data.get("message") is None else str(data["message"]),
+            count=None if data.get("count") is None else int(_num(data, "count", 0)),
         )
     except (TypeError, ValueError) as exc:
         raise FaultError(f"bad fault parameter: {exc}") from exc
@@ -121,6 +142,10 @@ def rule_from_json(data: Mapping[str, object]) -> FaultRule:
         raise FaultError("durations must not be negative")
     if not 100 <= rule.status <= 599:
         raise FaultError("status must be an HTTP status")
+    if rule.count is not None and rule.count < 1:
+        raise FaultError("count must be at least 1")
+    if rule.mode is FaultMode.REJECT and rule.code is None:
+        raise FaultError("a reject fault needs the venue's error code")
     return rule
 
 
@@ -138,6 +163,7 @@ class Faults:
         self._rules: list[FaultRule] = []
         self._rng = random.Random(f"faults:{seed}")
         self._hits: dict[FaultRule, deque[int]] = {}
+        self._left: dict[int, int] = {}  # id(rule) -> requests it still applies to (``count``)
 
     @property
     def rules(self) -> tuple[FaultRule, ...]:
@@ -155,14 +181,32 @@ class Faults:
                     and (rule.endpoint is None or r.endpoint == rule.endpoint)
                 )
             ]
-            self._hits = {r: q for r, q in self._hits.items() if r in self._rules}
+            self._forget_lapsed()
             return
         self._rules.append(rule)
+        if rule.count is not None:
+            self._left[id(rule)] = rule.count
 
     def clear(self) -> None:
         """Remove every rule."""
         self._rules.clear()
         self._hits.clear()
+        self._left.clear()
+
+    def _forget_lapsed(self) -> None:
+        self._hits = {r: q for r, q in self._hits.items() if r in self._rules}
+        alive = {id(r) for r in self._rules}
+        self._left = {k: v for k, v in self._left.items() if k in alive}
+
+    def _spend(self, rule: FaultRule) -> None:
+        """Count one request ``rule`` applied to; a rule with a ``count`` lapses at zero."""
+        if rule.count is None:
+            return
+        left = self._left.get(id(rule), 0) - 1
+        self._left[id(rule)] = left
+        if left <= 0:
+            self._rules = [r for r in self._rules if r is not rule]
+            self._forget_lapsed()
 
     def plan(self, exchange: str, keys: Sequence[str], now_ms: int) -> FaultPlan:
         """Decide the fate of a request to ``exchange`` described by ``keys``."""
@@ -174,15 +218,24 @@ class Faults:
             if rule.mode is FaultMode.LATENCY:
                 jitter = self._rng.uniform(0, rule.jitter_ms) if rule.jitter_ms else 0.0
                 delay_ms += int(rule.latency_ms + jitter)
+                self._spend(rule)
         delay = delay_ms / 1000
-        for mode in (FaultMode.OUTAGE, FaultMode.RATE_LIMIT, FaultMode.ERROR, FaultMode.TIMEOUT):
+        for mode in ANSWERING_MODES:
             for rule in (r for r in matching if r.mode is mode):
                 plan = self._decide(rule, delay, now_ms)
                 if plan is not None:
+                    self._spend(rule)
                     return plan
         return FaultPlan(delay_s=delay)
 
     def _decide(self, rule: FaultRule, delay: float, now_ms: int) -> FaultPlan | None:
+        if rule.mode is FaultMode.REJECT:
+            if self._rng.random() >= rule.error_rate:
+                return None
+            response = FaultResponse(
+                rule.status, rule.mode, body=rule.body, code=rule.code, message=rule.message
+            )
+            return FaultPlan(delay, response)
         if rule.mode is FaultMode.OUTAGE:
             return FaultPlan(delay, FaultResponse(rule.status, rule.mode, body=rule.body))
         if rule.mode is FaultMode.RATE_LIMIT and rule.limit is not None:

@@ -116,11 +116,11 @@ async def _serve(sim: Simulator, prefix: str, dialect: Dialect, wire: WireReques
     if plan.response is None:
         return dialect.handle(wire)
     if plan.hang_s is None:
-        return dialect.fault_response(plan.response)
+        return dialect.fault_response(plan.response, wire)
     if plan.apply_first:
         dialect.handle(wire)
     await trio.sleep(plan.hang_s)
-    return dialect.fault_response(plan.response)
+    return dialect.fault_response(plan.response, wire)
 
 
 async def walk_prices(sim: Simulator, interval_s: float) -> None:

@@ -79,8 +79,13 @@ class Dialect(Protocol):
         """Serve one request."""
         ...
 
-    def fault_response(self, fault: FaultResponse) -> WireResponse:
-        """The exchange's way of answering an injected error."""
+    def fault_response(self, fault: FaultResponse, request: WireRequest) -> WireResponse:
+        """The exchange's way of answering an injected error to ``request``.
+
+        Mode ``reject`` carries the venue's own error ``code`` and ``message``: the dialect
+        answers them in the venue's error envelope (for a batch or per-order API, as the
+        venue reports a refused order).
+        """
         ...
 
 

@@ -62,8 +62,12 @@ class BinanceDialect:
         """The path, e.g. ``/fapi/v1/order``."""
         return [request.path]
 
-    def fault_response(self, fault: FaultResponse) -> WireResponse:
-        """Rate limits answer ``-1003`` with ``Retry-After``; other faults plain text."""
+    def fault_response(self, fault: FaultResponse, request: WireRequest) -> WireResponse:
+        """Rate limits answer ``-1003`` with ``Retry-After``; rejections Binance's
+        ``{"code", "msg"}``; other faults plain text."""
+        if fault.mode is FaultMode.REJECT:
+            code = int(fault.code or -1000)
+            return json_response({"code": code, "msg": fault.message or ""}, fault.status)
         if fault.mode is FaultMode.RATE_LIMIT and fault.body is None:
             msg = (
                 "Too many requests; current limit of IP is 2400 requests per minute. Please "

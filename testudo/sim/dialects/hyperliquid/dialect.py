@@ -14,7 +14,7 @@ from testudo.sim.dialects.wire import (
     json_response,
     text_response,
 )
-from testudo.sim.faults import FaultResponse
+from testudo.sim.faults import FaultMode, FaultResponse
 from testudo.sim.simulator import Simulator
 
 
@@ -41,9 +41,26 @@ class HyperliquidDialect:
                 keys.append(f"{request.path}:{kind}")
         return keys
 
-    def fault_response(self, fault: FaultResponse) -> WireResponse:
-        """Gateway-style plain-text answers."""
-        return generic_fault_response(fault)
+    def fault_response(self, fault: FaultResponse, request: WireRequest) -> WireResponse:
+        """Rejections as Hyperliquid reports them (an ``order`` or ``cancel`` action: one
+        error status per order; anything else: ``{"status": "err"}``); other faults as a
+        gateway's plain text."""
+        if fault.mode is not FaultMode.REJECT:
+            return generic_fault_response(fault)
+        message = fault.message or fault.code or "error"
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            body = {}
+        action = body.get("action") if isinstance(body, dict) else None
+        kind = action.get("type") if isinstance(action, dict) else None
+        if isinstance(action, dict) and kind in ("order", "cancel", "cancelByCloid"):
+            items = action.get("orders") if kind == "order" else action.get("cancels")
+            statuses = [{"error": message} for _ in (items if isinstance(items, list) else [0])]
+            return json_response(
+                {"status": "ok", "response": {"type": kind, "data": {"statuses": statuses}}}
+            )
+        return json_response({"status": "err", "response": message})
 
     def handle(self, request: WireRequest) -> WireResponse:
         """Serve ``/info`` or ``/exchange``."""
