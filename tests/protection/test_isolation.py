@@ -15,10 +15,10 @@ import pytest
 import trio
 
 from actors.supervision_log import LOGGER_NAME
+from tests.trading.helpers import binance_trader, live_orders, wait_until
 from testudo.clock import ManualClock
 from testudo.service import Running
 from testudo.sim.client import SimClient
-from tests.trading.helpers import binance_trader, live_orders
 
 
 def pending_long(**extra: Any) -> dict[str, Any]:
@@ -74,9 +74,8 @@ async def test_a_crashing_tenant_never_touches_another_users_protection(
     assert live_orders(body, "stop_loss")[0]["trigger_price"] == "48500"
 
     hostile_path = f"root/trades/user-{hostile.session.user_id}/trader-{hostile.session.user_id}"
-    with trio.fail_after(30):  # ... until the trader exhausts its own budget and is parked
-        while "escalate" not in [e["event"] for e in supervision(caplog)]:
-            await trio.sleep(0.1)
+    # ... until the trader exhausts its own budget and is parked
+    await wait_until(lambda: "escalate" in [e["event"] for e in supervision(caplog)])
     lines = supervision(caplog)
     hostile_events = [e["event"] for e in lines if e["actor"] == hostile_path]
     assert hostile_events.count("crash") >= 6 and "escalate" in hostile_events
@@ -112,9 +111,7 @@ async def test_a_restarted_supervisor_adopts_the_live_groups(
     assert incarnation is not None
     await incarnation.stop()  # the whole subtree stops (its groups with it) ...
     await sim.set_price("BTC_USDT", "49400", freeze=True)  # ... while the entry fills
-    with trio.fail_after(20):
-        while supervisor.current is None or supervisor.current is incarnation:
-            await trio.sleep(0.05)
+    await wait_until(lambda: supervisor.current not in (None, incarnation))
     body = await user.wait(
         group_id, lambda b: b["status"] == "active" and len(live_orders(b, "stop_loss")) == 1
     )
