@@ -36,10 +36,10 @@ from actors.trader import Answer, CreateTrade, TraderActor
 from testudo.db import Database
 from testudo.exchanges.accounts import AccountsService, AccountView
 from testudo.exchanges.errors import ExchangeFailure
+from testudo.exchanges.venues import AccountSnapshot, OrderState, venue_for
 from testudo.problems import ApiError
 
-from . import store, venue
-from .client_ids import is_testudo_order
+from . import store
 from .model import TERMINAL, Group
 from .opening import TradeInput
 from .views import group_json
@@ -235,7 +235,7 @@ class TradesService:
             raise ApiError(409, "group_closed", "The group is no longer live.")
         return group
 
-    async def _mark_and_equity(self, user_id: str, group: Group) -> venue.AccountSnapshot:
+    async def _mark_and_equity(self, user_id: str, group: Group) -> AccountSnapshot:
         account = await self.accounts.get(user_id, group.account_id)
         if account is None:
             raise ApiError(409, "account_gone", "The group's exchange account was removed.")
@@ -337,6 +337,36 @@ class TradesService:
             )
         return tuple(out)
 
+    async def _cancel_ghosts(
+        self, user_id: str, account: AccountView, owned: set[str]
+    ) -> list[dict[str, Any]]:
+        """Cancel the account's Testudo-tagged orders that no live group owns."""
+        venue = venue_for(account.info)
+        try:
+            orders = await self.accounts.with_client(user_id, account.id, venue.open_orders)
+        except ExchangeFailure as failure:
+            log.warning(
+                "cleanup could not list orders",
+                extra={
+                    "json_fields": {
+                        "event": "cleanup_failed",
+                        "account_id": account.id,
+                        "error": failure.error,
+                    }
+                },
+            )
+            return []
+        cancelled = []
+        for state in orders:
+            if not venue.is_testudo_order(state.client_order_id):
+                continue
+            if state.client_order_id in owned:
+                continue
+            done = await _ghost_cancelled(self.accounts, user_id, account, state)
+            if done is not None:
+                cancelled.append(done)
+        return cancelled
+
     async def rehydrate(self, user_id: str | None = None) -> int:
         """Start (and reconcile) the actor of every group that is not finished (of one user's
         groups when ``user_id`` is given), each in its user's subtree."""
@@ -371,58 +401,41 @@ class TradesService:
             )
         }
         for account in await self.accounts.list(user_id):
-            if account.status != "active":
-                continue
-            info = account.info
-            try:
-                orders = await self.accounts.with_client(
-                    user_id, account.id, functools.partial(venue.open_orders, info=info)
-                )
-            except ExchangeFailure as failure:
-                log.warning(
-                    "cleanup could not list orders",
-                    extra={
-                        "json_fields": {
-                            "event": "cleanup_failed",
-                            "account_id": account.id,
-                            "error": failure.error,
-                        }
-                    },
-                )
-                continue
-            for symbol, state in orders:
-                if not is_testudo_order(info.id, state.client_order_id):
-                    continue
-                if state.client_order_id in owned:
-                    continue
-                try:
-                    await self.accounts.with_client(
-                        user_id,
-                        account.id,
-                        functools.partial(
-                            venue.cancel,
-                            info=info,
-                            symbol=symbol,
-                            exchange_order_id=state.exchange_order_id,
-                            is_trigger=state.is_trigger,
-                        ),
-                        read_only=False,
-                    )
-                except ExchangeFailure:
-                    continue
-                cancelled.append(
-                    {
-                        "exchange_account_id": account.id,
-                        "symbol": symbol,
-                        "exchange_order_id": state.exchange_order_id,
-                        "client_order_id": state.client_order_id,
-                    }
-                )
+            if account.status == "active":
+                cancelled += await self._cancel_ghosts(user_id, account, owned)
         return {
             "cancelled_orders": cancelled,
             "reconciled_groups": reconciled,
             "cancelled": len(cancelled),
         }
+
+
+async def _ghost_cancelled(
+    accounts: AccountsService, user_id: str, account: AccountView, state: OrderState
+) -> dict[str, Any] | None:
+    """Cancel one ghost order; its description, or None when it could not be cancelled."""
+    venue = venue_for(account.info)
+    symbol = state.symbol or ""
+    try:
+        await accounts.with_client(
+            user_id,
+            account.id,
+            functools.partial(
+                venue.cancel,
+                symbol=symbol,
+                order_id=state.exchange_order_id,
+                is_trigger=state.is_trigger,
+            ),
+            read_only=False,
+        )
+    except ExchangeFailure:
+        return None
+    return {
+        "exchange_account_id": account.id,
+        "symbol": symbol,
+        "exchange_order_id": state.exchange_order_id,
+        "client_order_id": state.client_order_id,
+    }
 
 
 def _decision_json(row: dict[str, Any] | None) -> dict[str, Any] | None:
