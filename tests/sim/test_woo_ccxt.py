@@ -94,7 +94,11 @@ async def test_limit_and_market_orders_with_numeric_client_ids(woo: Any) -> None
     with pytest.raises(ccxt.BadRequest, match="-1005"):
         await call(woo.create_order, BTC, "limit", "buy", 0.01, 48000, {"clientOrderId": "tdo-1"})
     (listed,) = await call(woo.fetch_open_orders, BTC)
-    assert (listed["id"], listed["status"], listed["clientOrderId"]) == (order["id"], "open", "1001")
+    assert (listed["id"], listed["status"], listed["clientOrderId"]) == (
+        order["id"],
+        "open",
+        "1001",
+    )
     by_id = await call(woo.fetch_order, order["id"], BTC)
     by_client = await call(woo.fetch_order, None, BTC, {"clientOrderId": "1001"})
     assert by_id["id"] == by_client["id"] == order["id"]
@@ -196,7 +200,13 @@ async def test_a_stop_already_crossed_becomes_a_take_profit(woo: Any, sim: SimCl
     await call(woo.create_order, BTC, "market", "buy", 0.1)
     await sim.set_price("BTC_USDT", "48500")
     late = await call(
-        woo.create_order, BTC, "market", "sell", 0.1, None, {"triggerPrice": 49000, "reduceOnly": True}
+        woo.create_order,
+        BTC,
+        "market",
+        "sell",
+        0.1,
+        None,
+        {"triggerPrice": 49000, "reduceOnly": True},
     )
     assert late["info"]["algoType"] == "TAKE_PROFIT"
     await sim.set_price("BTC_USDT", "48000")
@@ -291,9 +301,7 @@ async def test_order_trades_over_the_v1_api(woo: Any) -> None:
 async def test_control_api_fills_states_and_histories_on_woo(
     woo: Any, sim: SimClient, account: SimAccount
 ) -> None:
-    order = await call(
-        woo.create_order, BTC, "limit", "buy", 0.01, 49000, {"clientOrderId": "77"}
-    )
+    order = await call(woo.create_order, BTC, "limit", "buy", 0.01, 49000, {"clientOrderId": "77"})
     filled = await sim.fill_order(account, "woo", client_order_id="77", quantity="0.004")
     assert (filled["venue"], filled["status"], filled["remaining"]) == (
         "woo",
