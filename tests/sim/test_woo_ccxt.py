@@ -275,7 +275,7 @@ async def test_my_trades_page_through_history(
     paged = await call(woo.fetch_my_trades, None, None, None, {"paginate": True})
     assert sorted(int(t["id"]) for t in paged) == every
     btc = [f for f in state.fills.all() if f.symbol == "BTC_USDT"]
-    cursor, seen = 0, []
+    cursor, seen = 0, list[int]()
     while True:
         rows = await call(woo.fetch_my_trades, BTC, None, 250, {"fromId": cursor})
         seen.extend(int(t["id"]) for t in rows)
