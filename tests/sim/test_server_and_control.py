@@ -165,6 +165,7 @@ async def test_banner_names_urls_and_the_seeded_demo_account(nursery: trio.Nurse
     second = await nursery.start(serve_simulator, SimConfig(port=0, seed=11, walk_interval_s=None))
     text = cli.banner(first)
     assert first.exchange_url("binanceusdm") in text and first.demo.api_key in text
+    assert first.exchange_url("woo") in text
     assert first.demo.wallet_private_key == second.demo.wallet_private_key
     demo = SimAccount(
         first.demo.account_id,

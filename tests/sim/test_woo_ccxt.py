@@ -318,3 +318,18 @@ async def test_control_api_fills_states_and_histories_on_woo(
     assert woo_state["open_orders"][0]["client_id"] == "77"
     assert await sim.generate_history(account, venue="woo", fills=10, days=2, seed=1) == 10
     assert (await sim.state(account))["venues"]["woo"]["fills_total"] == 11
+
+
+async def test_cancel_all_orders_regular_and_algo(woo: Any, sim: SimClient) -> None:
+    await sim.set_price("BTC_USDT", "50000", freeze=True)
+    await call(woo.create_order, BTC, "limit", "buy", 0.01, 49000)
+    await call(woo.create_order, BTC, "market", "buy", 0.01, None, {"triggerPrice": 51000})
+    await call(woo.create_order, ETH, "market", "buy", 0.1, None, {"triggerPrice": 3100})
+    await call(woo.cancel_all_orders, BTC)
+    assert await call(woo.fetch_open_orders, BTC) == []
+    assert await call(woo.fetch_open_orders, BTC, None, None, {"trigger": True}) == []
+    (eth,) = await call(woo.fetch_open_orders, None, None, None, {"trigger": True})
+    assert eth["symbol"] == ETH
+    await call(woo.create_order, BTC, "market", "buy", 0.01, None, {"triggerPrice": 51000})
+    await call(woo.cancel_all_orders, BTC, {"trigger": True})
+    assert await call(woo.fetch_open_orders, None, None, None, {"trigger": True}) == []
