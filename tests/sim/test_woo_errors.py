@@ -115,6 +115,8 @@ async def test_order_refusals_map_to_ccxt_errors(woo: Any, sim: SimClient) -> No
         await raw(quantity="60")
     with pytest.raises(ccxt.BadRequest, match="-1005"):
         await raw(type="ASK")
+    with pytest.raises(ccxt.BadRequest, match="out of range"):
+        await raw(quantity="1e999999")
     with pytest.raises(ccxt.BadRequest, match="-1005"):
         await raw(amount="100")
     with pytest.raises(ccxt.BadRequest, match="-1012"):

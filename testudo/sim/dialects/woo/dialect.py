@@ -109,6 +109,8 @@ class WooDialect:
         except Rejected as exc:
             error = from_rejection(exc)
             return error_response(error.code, error.message, error.status)
+        except ArithmeticError:
+            return error_response(INVALID_PARAM, "a number is out of range", 400)
         return json_response(self._wrap(route.envelope, payload))
 
     def _match(self, request: WireRequest) -> tuple[Route, dict[str, str]] | None:
