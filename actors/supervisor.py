@@ -221,8 +221,16 @@ class Supervisor:
         """
         if self._nursery is None or self._stop.is_set():
             raise ActorStopped(f"supervisor {self.path} is not running")
+        ending = self._slots.get(spec.name)
+        if ending is not None and _ending(ending):
+            # The previous holder of the name is on its way out (its stopping hook runs):
+            # a new incarnation starts once it is gone, never beside it.
+            with trio.move_on_after(ending.spec.grace + STOPPING_HOOK_TIMEOUT):
+                await ending.done.wait()
         if spec.name in self._slots:
             raise ValueError(f"{self.path} already has a child named {spec.name!r}")
+        if self._nursery is None or self._stop.is_set():
+            raise ActorStopped(f"supervisor {self.path} is not running")
         return await self._nursery.start(self._run_slot, spec)
 
     async def stop_child(self, name: str, reason: str = "stopped") -> None:
@@ -513,6 +521,13 @@ class Supervisor:
             depth.dec()
             await process(actor, envelope, slot.path)
         return _Exit.STOPPED if slot.stop_requested else _Exit.NORMAL
+
+
+def _ending(slot: _Slot) -> bool:
+    """Whether a child is stopping for good (asked to, or asked itself to)."""
+    if slot.stop_requested or slot.done.is_set():
+        return True
+    return slot.ctx is not None and slot.ctx.stop_requested
 
 
 def _refuse(envelope: Any, path: str) -> None:

@@ -479,3 +479,24 @@ async def test_adopt_runs_after_every_start_of_a_supervisor(
     await trio.sleep(5)
     assert adopted == ["root/groups", "root/groups"]
     assert groups.current is not None and "adopted" in groups.current.children
+
+
+class SlowToStop(Counter):
+    kind = "slow"
+
+    async def stopping(self) -> None:
+        await trio.sleep(2)
+
+
+async def test_a_new_child_waits_for_its_namesake_to_finish_stopping(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A group that just ended is still running its stopping hook when the next request
+    for it arrives: the new incarnation starts after it, never beside it or as an error."""
+    root = await start_root(nursery)
+    first = await root.start_child(ChildSpec("g", SlowToStop, restart=Restart.TRANSIENT))
+    assert await first.ask(Quit()) == "bye"
+    began = trio.current_time()
+    second = await root.start_child(ChildSpec("g", Counter, restart=Restart.TRANSIENT))
+    assert trio.current_time() - began == pytest.approx(2, abs=0.01)
+    assert await second.ask(Add(1)) == 1

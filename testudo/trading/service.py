@@ -22,7 +22,7 @@ from typing import Any
 import trio
 
 from actors import Registry, Supervisor, SupervisorRef
-from actors.errors import ActorError
+from actors.errors import ActorError, ActorStopped
 from actors.trade_group import (
     CancelGroup,
     Describe,
@@ -220,10 +220,22 @@ class TradesService:
     async def command(self, user_id: str, group_id: str, message: Any) -> Any:
         if not await self.owned(user_id, group_id):
             return None
-        row = await self.db.fetch_one("SELECT status FROM trade_groups WHERE id = %s", (group_id,))
+        if (closed := await self._closed(group_id)) is not None:
+            return closed
+        try:
+            return await self.ask_group(user_id, group_id, message)
+        except ActorStopped:
+            # The group ended between the check and the command (its actor stopped).
+            closed = await self._closed(group_id)
+            if closed is None:
+                raise
+            return closed
+
+    async def _closed(self, group_id: str) -> Refusal | None:
+        row = await self.db.fetch_one(store.GROUP_STATUS, (group_id,))
         if row is not None and row["status"] in TERMINAL:
             return Refusal(409, "group_closed", f"The group is already {row['status']}.")
-        return await self.ask_group(user_id, group_id, message)
+        return None
 
     async def _live_group(self, user_id: str, group_id: str) -> Group:
         if not await self.owned(user_id, group_id):
