@@ -19,6 +19,7 @@ from testudo.sim.dialects.hyperliquid.common import (
 )
 from testudo.sim.dialects.hyperliquid.orders import (
     check_reference,
+    check_trigger_price,
     order_request,
     order_status,
     rejection_message,
@@ -184,6 +185,7 @@ class ExchangeApi(VenueContext):
             if child:
                 request = attrs.evolve(request, parent_id=parent_id)
             try:
+                check_trigger_price(request)
                 check_reference(self.engine, instrument, request)
                 result = self.engine.place(creds.account_id, request)
             except Rejected as exc:
