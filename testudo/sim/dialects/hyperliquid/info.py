@@ -159,7 +159,7 @@ class InfoApi(VenueContext):
             return []
         return [
             {"name": a.name, "address": a.address.lower(), "validUntil": a.valid_until}
-            for a in self.sim.registry.agents_of(creds.wallet_address)
+            for a in self.sim.registry.agents_of(creds.wallet_address, self.now)
         ]
 
     def _max_builder_fee(self, body: Mapping[str, object]) -> object:
