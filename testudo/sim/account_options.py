@@ -40,7 +40,7 @@ class AccountOptions:
     balances: Mapping[str, Decimal] = attrs.field(factory=dict, converter=_frozen_balances)
 
     def balance_of(self, asset: str, default: Decimal) -> Decimal:
-        """The collateral in ``asset``: from ``balances`` if given (0 if absent), else ``default``."""
+        """The collateral in ``asset``: ``balances``' amount (0 if absent), else ``default``."""
         if not self.balances:
             return default
         return self.balances.get(asset, Decimal(0))

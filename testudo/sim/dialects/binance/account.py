@@ -81,9 +81,7 @@ class AccountApi(VenueContext):
 
     def _account(self, params: dict[str, str], creds: Credentials | None) -> object:
         account_id = self._account_id(creds)
-        return balances.account_view(
-            self.engine, account_id, hedge_mode=self._hedge_mode(creds)
-        )
+        return balances.account_view(self.engine, account_id, hedge_mode=self._hedge_mode(creds))
 
     def _account_v2(self, params: dict[str, str], creds: Credentials | None) -> object:
         account_id = self._account_id(creds)

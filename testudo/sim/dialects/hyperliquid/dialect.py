@@ -7,17 +7,17 @@ import json
 from testudo.sim.dialects.hyperliquid.common import BAD_BODY, ActionError, WireError
 from testudo.sim.dialects.hyperliquid.exchange import ExchangeApi
 from testudo.sim.dialects.hyperliquid.info import InfoApi
+from testudo.sim.dialects.hyperliquid.weights import (
+    exchange_weight,
+    info_extra_weight,
+    info_weight,
+)
 from testudo.sim.dialects.wire import (
     WireRequest,
     WireResponse,
     generic_fault_response,
     json_response,
     text_response,
-)
-from testudo.sim.dialects.hyperliquid.weights import (
-    exchange_weight,
-    info_extra_weight,
-    info_weight,
 )
 from testudo.sim.faults import FaultMode, FaultResponse
 from testudo.sim.instruments import HYPERLIQUID
