@@ -3,8 +3,8 @@
 The modes come from the account's options (``Simulator.account_options``). Hedge mode is
 detected and refused, not traded: ``GET /fapi/v1/positionSide/dual`` answers ``true``, an
 order without ``positionSide`` (or ``BOTH``) gets ``-4061`` as on Binance, and an order
-with ``LONG``/``SHORT`` gets a plain ``-1000`` naming the simulator's limit (the engine
-keeps one position per symbol). ``POST /fapi/v1/positionSide/dual`` switches the mode with
+with ``LONG``/``SHORT`` gets Binance's ``-1020`` "This operation is not supported." naming
+the simulator's limit (the engine keeps one position per symbol; ccxt: ``BadRequest``). ``POST /fapi/v1/positionSide/dual`` switches the mode with
 Binance's refusals (``-4059``, ``-4067``, ``-4068``).
 """
 
@@ -21,9 +21,9 @@ from testudo.sim.dialects.binance.common import Route, RouteTable, VenueContext
 POSITION_SIDES = ("BOTH", "LONG", "SHORT")
 SIDE_MISMATCH = (-4061, "Order's position side does not match user's setting.")
 HEDGE_NOT_SIMULATED = (
-    -1000,
-    "An unknown error occurred while processing the request. (The simulator refuses "
-    "hedge-mode orders: positionSide LONG/SHORT positions are not simulated.)",
+    -1020,
+    "This operation is not supported. (The simulator refuses hedge-mode orders: "
+    "positionSide LONG/SHORT positions are not simulated.)",
 )
 
 
