@@ -8,8 +8,7 @@ from typing import Any
 import ccxt
 import pytest
 from eth_account import Account
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from testudo.sim.client import SimAccount, SimClient
 from testudo.sim.dialects.hyperliquid.orders import bad_trigger_price

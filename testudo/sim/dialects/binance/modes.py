@@ -4,8 +4,9 @@ The modes come from the account's options (``Simulator.account_options``). Hedge
 detected and refused, not traded: ``GET /fapi/v1/positionSide/dual`` answers ``true``, an
 order without ``positionSide`` (or ``BOTH``) gets ``-4061`` as on Binance, and an order
 with ``LONG``/``SHORT`` gets Binance's ``-1020`` "This operation is not supported." naming
-the simulator's limit (the engine keeps one position per symbol; ccxt: ``BadRequest``). ``POST /fapi/v1/positionSide/dual`` switches the mode with
-Binance's refusals (``-4059``, ``-4067``, ``-4068``).
+the simulator's limit (the engine keeps one position per symbol; ccxt: ``BadRequest``).
+``POST /fapi/v1/positionSide/dual`` switches the mode with Binance's refusals (``-4059``,
+``-4067``, ``-4068``).
 """
 
 from __future__ import annotations

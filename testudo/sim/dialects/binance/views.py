@@ -56,6 +56,39 @@ def money(value: Decimal) -> str:
     return fixed(value, 8)
 
 
+def symbol_filters(instrument: Instrument) -> list[dict[str, object]]:
+    """The ``filters`` of a symbol in ``exchangeInfo``."""
+    return [
+        {
+            "filterType": "PRICE_FILTER",
+            "minPrice": price_text(instrument, instrument.tick_size),
+            "maxPrice": "10000000",
+            "tickSize": price_text(instrument, instrument.tick_size),
+        },
+        {
+            "filterType": "LOT_SIZE",
+            "minQty": qty_text(instrument, instrument.min_qty),
+            "maxQty": plain(instrument.max_qty),
+            "stepSize": qty_text(instrument, instrument.lot_size),
+        },
+        {
+            "filterType": "MARKET_LOT_SIZE",
+            "minQty": qty_text(instrument, instrument.min_qty),
+            "maxQty": plain(instrument.max_qty),
+            "stepSize": qty_text(instrument, instrument.lot_size),
+        },
+        {"filterType": "MAX_NUM_ORDERS", "limit": 200},
+        {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": MAX_NUM_ALGO_ORDERS},
+        {"filterType": "MIN_NOTIONAL", "notional": plain(instrument.min_notional)},
+        {
+            "filterType": "PERCENT_PRICE",
+            "multiplierUp": "1.0500",
+            "multiplierDown": "0.9500",
+            "multiplierDecimal": "4",
+        },
+    ]
+
+
 def exchange_info(engine: Engine, now_ms: int) -> dict[str, object]:
     """``GET /fapi/v1/exchangeInfo``."""
     symbols = []
@@ -85,35 +118,7 @@ def exchange_info(engine: Engine, now_ms: int) -> dict[str, object]:
                 "liquidationFee": "0.012500",
                 "marketTakeBound": "0.05",
                 "maxMoveOrderLimit": 10000,
-                "filters": [
-                    {
-                        "filterType": "PRICE_FILTER",
-                        "minPrice": price_text(instrument, instrument.tick_size),
-                        "maxPrice": "10000000",
-                        "tickSize": price_text(instrument, instrument.tick_size),
-                    },
-                    {
-                        "filterType": "LOT_SIZE",
-                        "minQty": qty_text(instrument, instrument.min_qty),
-                        "maxQty": plain(instrument.max_qty),
-                        "stepSize": qty_text(instrument, instrument.lot_size),
-                    },
-                    {
-                        "filterType": "MARKET_LOT_SIZE",
-                        "minQty": qty_text(instrument, instrument.min_qty),
-                        "maxQty": plain(instrument.max_qty),
-                        "stepSize": qty_text(instrument, instrument.lot_size),
-                    },
-                    {"filterType": "MAX_NUM_ORDERS", "limit": 200},
-                    {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": MAX_NUM_ALGO_ORDERS},
-                    {"filterType": "MIN_NOTIONAL", "notional": plain(instrument.min_notional)},
-                    {
-                        "filterType": "PERCENT_PRICE",
-                        "multiplierUp": "1.0500",
-                        "multiplierDown": "0.9500",
-                        "multiplierDecimal": "4",
-                    },
-                ],
+                "filters": symbol_filters(instrument),
                 "orderTypes": ORDER_TYPES,
                 "timeInForce": ["GTC", "IOC", "FOK", "GTX", "GTD"],
                 "permissionSet": ["GRID", "COPY"],
