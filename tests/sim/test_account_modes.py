@@ -187,5 +187,7 @@ async def test_balances_fund_hyperliquid_with_usdc(sim: SimClient) -> None:
     assert balance["USDC"]["total"] == 2500.0
     state = await sim.state(account)
     assert state["venues"]["binance"]["balance"]["wallet"] == "1000"
+    assert state["venues"]["binance"]["balance"]["collateral"] == {"USDC": "2500"}
+    assert state["venues"]["hyperliquid"]["balance"]["collateral"] == {}
     only_usdt = await sim.create_account(balances={"USDT": "1000"})
     assert (await sim.state(only_usdt))["venues"]["hyperliquid"]["balance"]["wallet"] == "0"

@@ -10,6 +10,7 @@ import pytest
 from eth_account import Account
 from hypothesis import given, strategies as st
 
+from testudo.sim.accounts import NonceWindow, Registry, nonce_capacity
 from testudo.sim.client import SimAccount, SimClient
 from testudo.sim.dialects.hyperliquid.orders import bad_trigger_price
 
@@ -220,3 +221,23 @@ async def test_named_agents_are_limited_and_expired_ones_are_not_listed(
     registry = sim.simulator.registry
     assert len(registry.agents_of(account.wallet_address, nonce)) == 3
     assert [a.name for a in registry.agents_of(account.wallet_address, soon + 1)] == ["b", "a"]
+
+
+def test_nonce_set_grows_with_volume_and_is_pruned_with_its_agent() -> None:
+    assert [nonce_capacity(D(v)) for v in (0, 999_999, 1_500_000, 10**9)] == [20, 20, 21, 100]
+    window = NonceWindow()
+    for nonce in range(1000, 1020):
+        assert window.accept("0xa", nonce) is None
+    assert window.accept("0xa", 1000) == "Invalid nonce: duplicate nonce"
+    assert window.accept("0xa", 999) == "Invalid nonce: nonce 999 too low"
+    assert window.accept("0xa", 1020) is None  # 1000 drops out of the 20 kept
+    assert window.accept("0xa", 1000) == "Invalid nonce: nonce 1000 too low"
+    assert window.accept("0xa", 1001, capacity=100) is not None
+    registry = Registry(seed=2)
+    user = registry.create()
+    old, new = Account.create().address, Account.create().address
+    registry.approve_agent(user.wallet_address, old, "testudo", None)
+    assert registry.nonces.accept(old, 5) is None
+    assert registry.approve_agent(user.wallet_address, new, "testudo", None) == [old]
+    assert registry.acting_user(old, 0) is None
+    assert registry.nonces.accept(old, 5) is None  # its nonce state was pruned with it
