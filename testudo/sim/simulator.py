@@ -131,10 +131,16 @@ class Simulator:
         return self.registry.options[account_id]
 
     def set_account_options(self, account_id: int, options: AccountOptions) -> None:
-        """Change an account's options (a venue's mode switch, e.g. Binance's position mode)."""
+        """Change an account's modes (a venue's mode switch, e.g. Binance's position mode).
+
+        ``multi_assets`` also switches which collateral backs the margin; ``balances`` only
+        describe the funding and are not applied again.
+        """
         if account_id not in self.registry.options:
             raise KeyError(account_id)
         self.registry.options[account_id] = options
+        for venue in MULTI_ASSET_VENUES:
+            self.engines[venue].account(account_id).multi_assets = options.multi_assets
 
     def now(self) -> int:
         """Milliseconds on the simulator's clock."""

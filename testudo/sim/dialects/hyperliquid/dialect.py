@@ -78,14 +78,7 @@ class HyperliquidDialect:
             return text_response("Not Found", 404)
         if request.method != "POST":
             return text_response("Method Not Allowed", 405)
-        try:
-            body = json.loads(request.body or b"null")
-        except ValueError as exc:
-            body = None
-            malformed: str | None = str(exc)
-        else:
-            malformed = None if isinstance(body, dict) else "expected a JSON object"
-        fields = body if isinstance(body, dict) else {}
+        fields, malformed = parse_body(request.body)
         if request.path == "/info":
             weight = info_weight(fields.get("type"))
         else:
@@ -98,6 +91,7 @@ class HyperliquidDialect:
         return self._serve(request, fields)
 
     def _serve(self, request: WireRequest, body: dict[str, object]) -> WireResponse:
+        """Answer a well-formed request; charge what an ``/info`` answer's items weigh."""
         try:
             if request.path == "/info":
                 payload = self.info.answer(body)
@@ -110,3 +104,14 @@ class HyperliquidDialect:
             return text_response(f"{BAD_BODY}: {exc}", 422)
         except ActionError as exc:
             return json_response({"status": "err", "response": str(exc)})
+
+
+def parse_body(raw: bytes) -> tuple[dict[str, object], str | None]:
+    """The request's JSON object (empty if none) and why it is malformed (``None`` if not)."""
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError as exc:
+        return {}, str(exc)
+    if not isinstance(body, dict):
+        return {}, "expected a JSON object"
+    return body, None
