@@ -27,6 +27,8 @@ from testudo.sim.dialects.binance.auth import sign
 from testudo.sim.dialects.hyperliquid import HyperliquidDialect
 from testudo.sim.dialects.hyperliquid.signing import action_hash, l1_digest
 from testudo.sim.dialects.wire import WireRequest
+from testudo.sim.dialects.woo import WooDialect
+from testudo.sim.dialects.woo.auth import sign as woo_sign
 from testudo.sim.engine import Engine, EngineSettings
 from testudo.sim.history import generate_fills
 from testudo.sim.instruments import BINANCE, DEFAULT_PRICES, binance_instruments
@@ -155,10 +157,33 @@ def _dialects_without_http() -> list[dict[str, Any]]:
         response = hyperliquid.handle(WireRequest("POST", "/exchange", body=signed[i]))
         assert b'"filled"' in response.body.encode(), response.body
 
+    woo = WooDialect(sim)
+
+    def woo_order(i: int) -> None:
+        side = "BUY" if i % 2 else "SELL"
+        body = json.dumps(
+            {"symbol": "PERP_BTC_USDT", "side": side, "type": "MARKET", "quantity": "0.01"}
+        )
+        timestamp = str(sim.clock.now_ms())
+        signature = woo_sign(f"{timestamp}POST/v3/trade/order{body}", creds.secret)
+        headers = {
+            "x-api-key": creds.api_key,
+            "x-api-timestamp": timestamp,
+            "x-api-signature": signature,
+        }
+        response = woo.handle(
+            WireRequest("POST", "/v3/trade/order", body=body.encode(), headers=headers)
+        )
+        assert response.status == 200, response.body
+
     return [
         _row(
             "binance dialect: HMAC check + market order (no HTTP)",
             _timed(ROUND_TRIPS, binance_order),
+        ),
+        _row(
+            "woo dialect: v3 HMAC check + market order (no HTTP)",
+            _timed(ROUND_TRIPS, woo_order),
         ),
         _row(
             "hyperliquid dialect: EIP-712 recover + order (no HTTP)",
@@ -227,12 +252,14 @@ async def test_simulator_throughput(sim: SimClient) -> None:
     account = await sim.create_account("1000000000")
     binance = sim.binance(account, fetchCurrencies=False)
     hyperliquid = sim.hyperliquid(account, builderFee=False)
+    woo = sim.woo(account)
     bare_url = f"{sim.base_url}/binanceusdm/fapi/v1/time"
 
     def over_http() -> list[dict[str, Any]]:
         session = requests.Session()
         binance.load_markets()
         hyperliquid.load_markets()
+        woo.load_markets()
         symbol, hl_symbol = "BTC/USDT:USDT", "BTC/USDC:USDC"
         bare = _timed(ROUND_TRIPS, lambda i: session.get(bare_url).raise_for_status())
         unsigned = _timed(ROUND_TRIPS, lambda i: binance.fetch_time())
@@ -247,12 +274,19 @@ async def test_simulator_throughput(sim: SimClient) -> None:
                 hl_symbol, "market", "buy" if i % 2 else "sell", 0.01, 50_000
             ),
         )
+        woo_signed = _timed(ROUND_TRIPS, lambda i: woo.fetch_balance())
+        woo_orders = _timed(
+            ROUND_TRIPS,
+            lambda i: woo.create_order(symbol, "market", "buy" if i % 2 else "sell", 0.01),
+        )
         return [
             {**_row("bare HTTP GET (requests, keep-alive)", bare), "ratio_to_bare": 1.0},
             _row("ccxt binanceusdm fetch_time (unsigned)", unsigned),
             _row("ccxt binanceusdm fetch_balance (HMAC-signed)", signed),
             _row("ccxt binanceusdm create_order market", orders),
             _row("ccxt hyperliquid create_order market (EIP-712)", hl_orders),
+            _row("ccxt woo fetch_balance (v3 HMAC-signed)", woo_signed),
+            _row("ccxt woo create_order market", woo_orders),
         ]
 
     rows = await trio.to_thread.run_sync(over_http)

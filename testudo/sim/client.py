@@ -108,11 +108,12 @@ class SimClient:
         days: int = 90,
         seed: int = 0,
     ) -> int:
-        """Generate past fills for ``account`` on ``venue``; return how many."""
+        """Generate past fills for ``account`` on ``venue`` (``binance``, ``hyperliquid``,
+        ``woo``); return how many."""
         key = (
-            {"api_key": account.api_key}
-            if venue == "binance"
-            else {"wallet_address": account.wallet_address}
+            {"wallet_address": account.wallet_address}
+            if venue == "hyperliquid"
+            else {"api_key": account.api_key, "venue": venue}
         )
         data = await self._call(
             "POST", "/history", json={**key, "fills": fills, "days": days, "seed": seed}
@@ -179,7 +180,7 @@ class SimClient:
     ) -> dict[str, Any]:
         """Fill ``quantity`` of a resting limit order of ``account`` as maker (a partial match).
 
-        ``exchange`` is ``binanceusdm`` or ``hyperliquid``; name the order by ``order_id``
+        ``exchange`` is ``binanceusdm``, ``hyperliquid`` or ``woo``; name the order by ``order_id``
         (ccxt's ``id``) or ``client_order_id``. The fill is at the limit unless ``price`` is
         given. Return the order's new state (``filled``, ``remaining``, ``status``, ``fill``);
         an invalid request raises ``httpx.HTTPStatusError`` (400, or 404 for no such order).
@@ -208,6 +209,10 @@ class SimClient:
         """A sync ``ccxt.hyperliquid`` for ``account`` (signing with ``agent_key`` if given)."""
         return make_hyperliquid(self.base_url, account, agent_key=agent_key, **options)
 
+    def woo(self, account: SimAccount, **options: Any) -> Any:
+        """A sync ``ccxt.woo`` for ``account`` (its API key and secret), pointed here."""
+        return make_woo(self.base_url, account, **options)
+
 
 def make_binance(base_url: str, account: SimAccount, **options: Any) -> Any:
     """A configured ``ccxt.binanceusdm`` (rate limiting off unless asked)."""
@@ -232,6 +237,21 @@ def make_hyperliquid(
         {
             "walletAddress": account.wallet_address,
             "privateKey": agent_key or account.wallet_private_key,
+            "enableRateLimit": options.pop("enableRateLimit", False),
+            "timeout": options.pop("timeout", 10_000),
+            "options": options,
+        }
+    )
+    point_ccxt_at(exchange, base_url)
+    return exchange
+
+
+def make_woo(base_url: str, account: SimAccount, **options: Any) -> Any:
+    """A configured ``ccxt.woo`` (rate limiting off unless asked)."""
+    exchange = ccxt.woo(
+        {
+            "apiKey": account.api_key,
+            "secret": account.secret,
             "enableRateLimit": options.pop("enableRateLimit", False),
             "timeout": options.pop("timeout", 10_000),
             "options": options,

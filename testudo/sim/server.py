@@ -19,6 +19,7 @@ from testudo.sim.control import ControlApi, is_loopback
 from testudo.sim.dialects.binance import BinanceDialect
 from testudo.sim.dialects.hyperliquid import HyperliquidDialect
 from testudo.sim.dialects.wire import Dialect, WireRequest, WireResponse, json_response
+from testudo.sim.dialects.woo import WooDialect
 from testudo.sim.engine import Engine
 from testudo.sim.faults import FaultPlan
 from testudo.sim.request_log import RequestEntry
@@ -38,7 +39,7 @@ class SimHandle:
 
     @property
     def engines(self) -> Mapping[str, Engine]:
-        """The matching engine of each venue (``binance``, ``hyperliquid``)."""
+        """The matching engine of each venue (``binance``, ``hyperliquid``, ``woo``)."""
         return self.simulator.engines
 
     def exchange_url(self, exchange_id: str) -> str:
@@ -53,6 +54,7 @@ def dialects_for(sim: Simulator) -> dict[str, Dialect]:
         "binanceusdm": binance,
         "binance": binance,
         "hyperliquid": HyperliquidDialect(sim),
+        "woo": WooDialect(sim),
     }
 
 
