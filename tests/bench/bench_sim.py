@@ -34,7 +34,7 @@ from testudo.sim.history import generate_fills
 from testudo.sim.instruments import BINANCE, DEFAULT_PRICES, binance_instruments
 from testudo.sim.model import OrderKind, OrderRequest, Side, TriggerKind, trigger_for
 from testudo.sim.prices import PriceFeed
-from testudo.sim.pytest_plugin import sim, sim_config
+from testudo.sim.pytest_plugin import sim
 from testudo.sim.simulator import SimConfig, Simulator
 
 from .harness import report
@@ -45,6 +45,14 @@ ROUND_TRIPS = int(os.environ.get("BENCH_SIM_ROUND_TRIPS", "400"))
 MATCHES = int(os.environ.get("BENCH_SIM_MATCHES", "20000"))
 HISTORY = int(os.environ.get("BENCH_SIM_HISTORY", "100000"))
 WARM_UP = 20
+
+
+@pytest.fixture
+def sim_config() -> SimConfig:
+    """The benchmark measures throughput: the venues' per-IP weight limits are off."""
+    return SimConfig(
+        port=0, walk_interval_s=None, binance_weight_limit=None, hyperliquid_weight_limit=None
+    )
 
 
 def _timed(count: int, op: Callable[[int], Any]) -> float:

@@ -48,12 +48,29 @@ class SimClient:
         return response.json()
 
     async def create_account(
-        self, balance: Decimal | str = "10000", permissions: dict[str, bool] | None = None
+        self,
+        balance: Decimal | str = "10000",
+        permissions: dict[str, bool] | None = None,
+        *,
+        hedge_mode: bool = False,
+        multi_assets: bool = False,
+        balances: dict[str, Decimal | str] | None = None,
     ) -> SimAccount:
-        """A new account funded with ``balance`` on every venue."""
-        data = await self._call(
-            "POST", "/accounts", json={"balance": str(balance), "permissions": permissions or {}}
-        )
+        """A new account funded with ``balance`` on every venue, or with ``balances`` per
+        collateral asset (``{"USDT": "5000", "USDC": "5000"}``; Hyperliquid takes the USDC).
+
+        ``hedge_mode`` and ``multi_assets`` set Binance's position and Multi-Assets modes.
+        """
+        body: dict[str, Any] = {
+            "permissions": permissions or {},
+            "hedge_mode": hedge_mode,
+            "multi_assets": multi_assets,
+        }
+        if balances is None:
+            body["balance"] = str(balance)
+        else:
+            body["balances"] = {asset: str(amount) for asset, amount in balances.items()}
+        data = await self._call("POST", "/accounts", json=body)
         return SimAccount(
             account_id=data["account_id"],
             api_key=data["api_key"],
@@ -116,6 +133,33 @@ class SimClient:
     async def clear_faults(self) -> None:
         """Remove every fault."""
         await self._call("DELETE", "/faults")
+
+    async def requests(
+        self, exchange: str | None = None, *, key: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The newest logged requests (oldest first): ``exchange`` is the URL prefix
+        (``hyperliquid``, ``binanceusdm``), ``key`` a fault key (``/exchange:setReferrer``,
+        or a prefix ending in ``*``)."""
+        params = {
+            name: value
+            for name, value in (("exchange", exchange), ("key", key), ("limit", limit))
+            if value is not None
+        }
+        data = await self._call("GET", "/requests", params=params)
+        return list(data["requests"])
+
+    async def weights(self) -> dict[str, Any]:
+        """Each weight budget's limit and the weight each IP used in its current window."""
+        result: dict[str, Any] = await self._call("GET", "/weights")
+        return result
+
+    async def set_weight_limit(self, budget: str, limit: int | None) -> dict[str, Any]:
+        """Change a budget's per-window limit (``binance``, ``binance_sapi``, ``hyperliquid``);
+        ``None`` disables it."""
+        result: dict[str, Any] = await self._call(
+            "POST", "/weights", json={"budget": budget, "limit": limit}
+        )
+        return result
 
     async def state(self, account: SimAccount, fills: int = 100) -> dict[str, Any]:
         """Balances, positions, open orders and fills of ``account`` on every venue."""

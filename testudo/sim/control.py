@@ -6,7 +6,9 @@ import json
 from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl
 
+from testudo.sim.account_options import options_from_json
 from testudo.sim.accounts import Credentials
+from testudo.sim.control_observe import observe_routes
 from testudo.sim.dialects.wire import WireRequest, WireResponse, json_response
 from testudo.sim.faults import FaultError, rule_from_json
 from testudo.sim.history import HistoryError
@@ -54,6 +56,7 @@ class ControlApi:
             ("DELETE", "/faults"): self._clear_faults,
             ("GET", "/state"): self._state,
             ("POST", "/orders/fill"): self._fill_order,
+            **observe_routes(sim),
         }
 
     def handle(self, request: WireRequest) -> WireResponse:
@@ -92,14 +95,18 @@ class ControlApi:
         return creds, venue
 
     def _create_account(self, body: Mapping[str, object], query: dict[str, str]) -> WireResponse:
+        options = options_from_json(body)
         balance = parse_decimal(body.get("balance", "10000"))
         permissions = body.get("permissions") or {}
         if not isinstance(permissions, dict) or not all(
             isinstance(v, bool) for v in permissions.values()
         ):
             raise ControlError("permissions must map names to booleans")
-        creds = self.sim.create_account(balance, {str(k): v for k, v in permissions.items()})
-        return json_response({**creds.public(), "balance": str(balance)}, 201)
+        creds = self.sim.create_account(
+            balance, {str(k): v for k, v in permissions.items()}, options
+        )
+        shown = {"balance": str(balance)} if not options.balances else {}
+        return json_response({**creds.public(), **shown, **options.public()}, 201)
 
     def _list_accounts(self, body: Mapping[str, object], query: dict[str, str]) -> WireResponse:
         return json_response([c.public() for c in self.sim.registry.by_id.values()])
