@@ -91,15 +91,15 @@ class SimClient:
         days: int = 90,
         seed: int = 0,
     ) -> int:
-        """Generate past fills for ``account`` on ``venue``; return how many."""
+        """Generate past fills for ``account`` on ``venue`` (``binance``, ``hyperliquid``,
+        ``bybit``); return how many."""
         key = (
-            {"api_key": account.api_key}
-            if venue == "binance"
-            else {"wallet_address": account.wallet_address}
+            {"wallet_address": account.wallet_address}
+            if venue == "hyperliquid"
+            else {"api_key": account.api_key}
         )
-        data = await self._call(
-            "POST", "/history", json={**key, "fills": fills, "days": days, "seed": seed}
-        )
+        body = {**key, "venue": venue, "fills": fills, "days": days, "seed": seed}
+        data = await self._call("POST", "/history", json=body)
         return int(data["generated"])
 
     async def set_fault(
@@ -135,10 +135,11 @@ class SimClient:
     ) -> dict[str, Any]:
         """Fill ``quantity`` of a resting limit order of ``account`` as maker (a partial match).
 
-        ``exchange`` is ``binanceusdm`` or ``hyperliquid``; name the order by ``order_id``
-        (ccxt's ``id``) or ``client_order_id``. The fill is at the limit unless ``price`` is
-        given. Return the order's new state (``filled``, ``remaining``, ``status``, ``fill``);
-        an invalid request raises ``httpx.HTTPStatusError`` (400, or 404 for no such order).
+        ``exchange`` is ``binanceusdm``, ``hyperliquid`` or ``bybit``; name the order by
+        ``order_id`` (ccxt's ``id``) or ``client_order_id``. The fill is at the limit unless
+        ``price`` is given. Return the order's new state (``filled``, ``remaining``,
+        ``status``, ``fill``); an invalid request raises ``httpx.HTTPStatusError`` (400, or 404
+        for no such order).
         """
         body: dict[str, Any] = {
             "account_id": account.account_id,
@@ -158,6 +159,10 @@ class SimClient:
         """A sync ``ccxt.binanceusdm`` for ``account``, pointed at the simulator."""
         return make_binance(self.base_url, account, **options)
 
+    def bybit(self, account: SimAccount, **options: Any) -> Any:
+        """A sync ``ccxt.bybit`` for ``account``, pointed at the simulator."""
+        return make_bybit(self.base_url, account, **options)
+
     def hyperliquid(
         self, account: SimAccount, *, agent_key: str | None = None, **options: Any
     ) -> Any:
@@ -168,6 +173,21 @@ class SimClient:
 def make_binance(base_url: str, account: SimAccount, **options: Any) -> Any:
     """A configured ``ccxt.binanceusdm`` (rate limiting off unless asked)."""
     exchange = ccxt.binanceusdm(
+        {
+            "apiKey": account.api_key,
+            "secret": account.secret,
+            "enableRateLimit": options.pop("enableRateLimit", False),
+            "timeout": options.pop("timeout", 10_000),
+            "options": options,
+        }
+    )
+    point_ccxt_at(exchange, base_url)
+    return exchange
+
+
+def make_bybit(base_url: str, account: SimAccount, **options: Any) -> Any:
+    """A configured ``ccxt.bybit`` (rate limiting off unless asked)."""
+    exchange = ccxt.bybit(
         {
             "apiKey": account.api_key,
             "secret": account.secret,

@@ -14,9 +14,11 @@ from testudo.sim.faults import Faults
 from testudo.sim.history import generate_fills
 from testudo.sim.instruments import (
     BINANCE,
+    BYBIT,
     DEFAULT_PRICES,
     HYPERLIQUID,
     binance_instruments,
+    bybit_instruments,
     hyperliquid_instruments,
 )
 from testudo.sim.model import Fill
@@ -72,6 +74,19 @@ class Simulator:
                     order_id_start=30_000_000_000,
                     trade_id_start=900_000_000_000_000,
                     history_id_start=500_000_000_000_000,
+                    seed=config.seed,
+                ),
+            ),
+            BYBIT: Engine(
+                BYBIT,
+                bybit_instruments(),
+                self.feed,
+                self.clock,
+                EngineSettings(
+                    reject_immediate_trigger=True,
+                    order_id_start=70_000_000,
+                    trade_id_start=9_000_000_000,
+                    history_id_start=3_000_000_000,
                     seed=config.seed,
                 ),
             ),
