@@ -176,7 +176,7 @@ async def test_conditional_stop_and_take_profit(sim: SimClient, bybit: Any) -> N
     assert {o["id"] for o in pending} == {stop["id"], take["id"]}
     active = await call(bybit.fetch_open_orders, BTC, None, None, {"orderFilter": "Order"})
     assert [o["id"] for o in active] == [entry["id"]]
-    with pytest.raises(ccxt.InvalidOrder, match="110093.*expect Falling"):
+    with pytest.raises(ccxt.InvalidOrder, match=r"110093.*expect Falling"):
         await call(
             bybit.create_order,
             BTC,
@@ -186,7 +186,7 @@ async def test_conditional_stop_and_take_profit(sim: SimClient, bybit: Any) -> N
             None,
             {"triggerPrice": 50500, "triggerDirection": "descending", "reduceOnly": True},
         )
-    with pytest.raises(ccxt.InvalidOrder, match="110092.*expect Rising"):
+    with pytest.raises(ccxt.InvalidOrder, match=r"110092.*expect Rising"):
         await call(bybit.create_order, BTC, "market", "sell", 0.2, None, {"takeProfitPrice": 49500})
     await call(bybit.cancel_order, stop["id"], BTC)
     (gone,) = await call(
@@ -211,12 +211,12 @@ async def test_conditional_stop_and_take_profit(sim: SimClient, bybit: Any) -> N
 async def test_order_rejections_map_to_ccxt_errors(sim: SimClient, bybit: Any) -> None:
     with pytest.raises(ccxt.InsufficientFunds, match="110007"):
         await call(bybit.create_order, BTC, "market", "buy", 5)
-    with pytest.raises(ccxt.InvalidOrder, match="110094.*5USDT"):
+    with pytest.raises(ccxt.InvalidOrder, match=r"110094.*5USDT"):
         await call(bybit.create_order, BTC, "limit", "buy", 0.001, 1000)
-    with pytest.raises(ccxt.InvalidOrder, match="110017.*position is zero"):
+    with pytest.raises(ccxt.InvalidOrder, match=r"110017.*position is zero"):
         await call(bybit.create_order, BTC, "market", "sell", 0.01, None, {"reduceOnly": True})
     await call(bybit.create_order, BTC, "market", "buy", 0.01)
-    with pytest.raises(ccxt.InvalidOrder, match="110017.*same side"):
+    with pytest.raises(ccxt.InvalidOrder, match=r"110017.*same side"):
         await call(bybit.create_order, BTC, "market", "buy", 0.01, None, {"reduceOnly": True})
     with pytest.raises(ccxt.BadRequest, match="position idx not match position mode"):
         await call(bybit.create_order, BTC, "market", "buy", 0.01, None, {"positionIdx": 1})
@@ -246,12 +246,12 @@ async def test_authentication_failures(sim: SimClient, account: SimAccount) -> N
 
     with pytest.raises(ccxt.AuthenticationError, match="10003"):
         await call(client("k" * 18, account.secret).fetch_balance)
-    with pytest.raises(ccxt.AuthenticationError, match="10004.*error sign"):
+    with pytest.raises(ccxt.AuthenticationError, match=r"10004.*error sign"):
         await call(client(account.api_key, "s" * 36).fetch_balance)
     late = sim.bybit(account)
     await call(late.load_markets)
     late.options["timeDifference"] = 120_000
-    with pytest.raises(ccxt.InvalidNonce, match="10002.*recv_window\\[5000\\]"):
+    with pytest.raises(ccxt.InvalidNonce, match=r"10002.*recv_window\[5000\]"):
         await call(late.fetch_balance)
     late.options["recvWindow"] = 180_000
     assert (await call(late.fetch_balance))["USDT"]["total"] == 10000.0

@@ -3,20 +3,46 @@ and the control API's view of the ``bybit`` venue."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal as D
 from typing import Any
 
+import attrs
 import ccxt
 import httpx
 import pytest
 
 from testudo.sim.client import SimAccount, SimClient
 from testudo.sim.dialects.bybit.ids import exec_uuid, order_uuid
+from testudo.sim.model import OrderKind, OrderRequest, Side
+from testudo.sim.simulator import SimConfig
 
 from .support import call
 
 BTC = "BTC/USDT:USDT"
 DAY_MS = 86_400_000
+
+
+@attrs.define
+class ShiftedClock:
+    """The wall clock moved by ``offset_ms`` (a test jumps ahead in time with it)."""
+
+    offset_ms: int = 0
+
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000 + self.offset_ms
+
+
+@pytest.fixture
+def clock() -> ShiftedClock:
+    """The simulator's clock, at the wall clock until a test moves it."""
+    return ShiftedClock()
+
+
+@pytest.fixture
+def sim_config(clock: ShiftedClock) -> SimConfig:
+    """The default test simulator on a clock tests can move."""
+    return SimConfig(host="127.0.0.1", port=0, seed=0, walk_interval_s=None, clock=clock)
 
 
 @pytest.fixture
@@ -137,3 +163,30 @@ async def test_control_state_lists_the_bybit_venue(
     assert D(venue["balance"]["wallet"]) == D("10000") - fee
     prices = await sim.prices()
     assert prices["BTC_USDT"]["marks"]["bybit"] == "50000"
+
+
+async def test_cancelled_orders_leave_the_history_after_a_day(
+    sim: SimClient, bybit: Any, clock: ShiftedClock
+) -> None:
+    filled = await call(bybit.create_order, BTC, "market", "buy", 0.01)
+    resting = await call(bybit.create_order, BTC, "limit", "buy", 0.01, 40000)
+    await call(bybit.cancel_order, resting["id"], BTC)
+    clock.offset_ms = DAY_MS + 60_000
+    bybit.options["timeDifference"] = -clock.offset_ms
+    kept = await call(bybit.fetch_canceled_and_closed_orders, BTC)
+    assert [o["id"] for o in kept] == [filled["id"]]
+    assert (await call(bybit.fetch_open_order, resting["id"], BTC))["status"] == "canceled"
+
+
+async def test_realtime_keeps_the_500_latest_closed_orders(
+    sim: SimClient, bybit: Any, account: SimAccount
+) -> None:
+    engine = sim.simulator.engines["bybit"]
+    market = OrderRequest(symbol="BTC_USDT", side=Side.BUY, kind=OrderKind.MARKET, qty=D("0.001"))
+    first = engine.place(account.account_id, market).order
+    for _ in range(500):
+        engine.place(account.account_id, market)
+    with pytest.raises(ccxt.OrderNotFound):
+        await call(bybit.fetch_open_order, order_uuid(first.id), BTC)
+    older = await call(bybit.fetch_closed_order, order_uuid(first.id), BTC)
+    assert (older["status"], older["filled"]) == ("closed", 0.001)
