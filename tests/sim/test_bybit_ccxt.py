@@ -242,6 +242,7 @@ async def test_order_rejections_map_to_ccxt_errors(sim: SimClient, bybit: Any) -
 
 async def test_authentication_failures(sim: SimClient, account: SimAccount) -> None:
     def client(key: str, secret: str) -> Any:
+        """A client of the account with other credentials."""
         return sim.bybit(SimAccount(account.account_id, key, secret, "", ""))
 
     with pytest.raises(ccxt.AuthenticationError, match="10003"):
@@ -296,6 +297,7 @@ async def test_market_data(sim: SimClient, bybit: Any) -> None:
 
 async def test_rate_limit_headers_count_per_endpoint(bybit: Any) -> None:
     def limits() -> dict[str, int]:
+        """The ``X-Bapi-Limit*`` headers of the last answer."""
         headers = {k.lower(): v for k, v in bybit.last_response_headers.items()}
         return {k: int(v) for k, v in headers.items() if k.startswith("x-bapi-limit")}
 

@@ -30,6 +30,7 @@ class ShiftedClock:
     offset_ms: int = 0
 
     def now_ms(self) -> int:
+        """Wall-clock milliseconds plus the offset."""
         return time.time_ns() // 1_000_000 + self.offset_ms
 
 
@@ -190,3 +191,15 @@ async def test_realtime_keeps_the_500_latest_closed_orders(
         await call(bybit.fetch_open_order, order_uuid(first.id), BTC)
     older = await call(bybit.fetch_closed_order, order_uuid(first.id), BTC)
     assert (older["status"], older["filled"]) == ("closed", 0.001)
+
+
+async def test_only_realtime_lists_need_a_symbol_or_settle_coin(bybit: Any) -> None:
+    order = await call(bybit.create_order, BTC, "market", "buy", 0.01)
+    (closed,) = await call(bybit.fetch_closed_orders)
+    assert (closed["id"], closed["symbol"]) == (order["id"], BTC)
+    assert await call(bybit.fetch_open_orders) == []
+    assert len(await call(bybit.fetch_my_trades)) == 1
+    with pytest.raises(ccxt.BadRequest, match="symbol or settleCoin"):
+        await call(bybit.privateGetV5OrderRealtime, {"category": "linear"})
+    with pytest.raises(ccxt.BadRequest, match="category invalid"):
+        await call(bybit.privateGetV5OrderRealtime, {"category": "spot", "symbol": "BTCUSDT"})

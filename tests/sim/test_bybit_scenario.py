@@ -32,6 +32,15 @@ def target(trigger: float, link: str) -> dict[str, Any]:
     return {"takeProfitPrice": trigger, "clientOrderId": link}
 
 
+def realised(side: str, entry: D, tp1_fill: D, stop_fill: D) -> tuple[D, D]:
+    """Realised P&L and taker fees of the trade: 0.3 in, 0.15 out at each exit."""
+    direction = 1 if side == "long" else -1
+    half = D("0.15")
+    pnl = ((tp1_fill - entry) * half + (stop_fill - entry) * half) * direction
+    fees = (entry * D("0.3") + tp1_fill * half + stop_fill * half) * TAKER
+    return pnl, fees
+
+
 @pytest.mark.parametrize(
     ("side", "entry", "tp1", "tp2", "stop", "tp1_fill", "stop_fill", "move", "out"),
     [
@@ -106,10 +115,7 @@ async def test_stop_two_targets_break_even_stop_out(
     assert (left["id"], left["info"]["orderStatus"]) == (second["id"], "Untriggered")
     await call(bybit.cancel_order, second["id"], SYMBOL)
 
-    direction = 1 if side == "long" else -1
-    pnl = (D(tp1_fill) - D(entry)) * D("0.15") * direction
-    pnl += (D(stop_fill) - D(entry)) * D("0.15") * direction
-    fees = (D(entry) * D("0.3") + D(tp1_fill) * D("0.15") + D(stop_fill) * D("0.15")) * TAKER
+    pnl, fees = realised(side, D(entry), D(tp1_fill), D(stop_fill))
     trades = await call(bybit.fetch_my_trades, SYMBOL)
     assert [t["info"]["orderLinkId"] for t in trades] == ["e1", "t1", "s2"]
     assert sum(D(t["info"]["execFee"]) for t in trades) == fees

@@ -56,8 +56,9 @@ class QueryApi(VenueContext):
             ("GET", "/v5/execution/list"): r(self._executions, signed=True),
         }
 
-    def _by_key(self, account: Account, params: Params, pool: Iterable[Order]) -> list[Order]:
-        """Orders named by ``orderId`` (first) or ``orderLinkId``, else the coin filters."""
+    def _by_key(self, params: Params, pool: Iterable[Order], *, coin_required: bool) -> list[Order]:
+        """Orders named by ``orderId`` (first) or ``orderLinkId``, else the coin filters
+        (``/v5/order/realtime`` needs ``symbol``, ``baseCoin`` or ``settleCoin``)."""
         order_id = text(params, "orderId")
         if order_id is not None:
             number = order_number(order_id)
@@ -65,7 +66,8 @@ class QueryApi(VenueContext):
         link = text(params, "orderLinkId")
         if link is not None:
             return [o for o in pool if o.client_id == link]
-        self.check_settle(params)
+        if coin_required:
+            self.check_settle(params)
         self.instrument(params, required=False)
         return [o for o in pool if self.matches_coin(self.engine.instruments[o.symbol], params)]
 
@@ -110,7 +112,7 @@ class QueryApi(VenueContext):
             pool = [*account.open_orders.values(), *recent]
         else:
             pool = recent if open_only else list(account.open_orders.values())
-        orders = self._filtered(self._by_key(account, params, pool), params)
+        orders = self._filtered(self._by_key(params, pool, coin_required=True), params)
         return self._answer(account, orders, params)
 
     def _history(self, params: Params, creds: Credentials | None) -> object:
@@ -131,7 +133,7 @@ class QueryApi(VenueContext):
         if text(params, "orderId") is None and text(params, "orderLinkId") is None:
             start, end = history_window(params, now)
             pool = [o for o in pool if start <= o.created_ms <= end]
-        orders = self._filtered(self._by_key(account, params, pool), params)
+        orders = self._filtered(self._by_key(params, pool, coin_required=False), params)
         return self._answer(account, orders, params)
 
     def _executions(self, params: Params, creds: Credentials | None) -> object:
