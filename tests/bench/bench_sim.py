@@ -29,6 +29,8 @@ from testudo.sim.dialects.bybit.auth import sign as bybit_sign
 from testudo.sim.dialects.hyperliquid import HyperliquidDialect
 from testudo.sim.dialects.hyperliquid.signing import action_hash, l1_digest
 from testudo.sim.dialects.wire import WireRequest
+from testudo.sim.dialects.woo import WooDialect
+from testudo.sim.dialects.woo.auth import sign as woo_sign
 from testudo.sim.engine import Engine, EngineSettings
 from testudo.sim.history import generate_fills
 from testudo.sim.instruments import BINANCE, DEFAULT_PRICES, binance_instruments
@@ -149,10 +151,33 @@ def _dialects_without_http() -> list[dict[str, Any]]:
         response = hyperliquid.handle(WireRequest("POST", "/exchange", body=signed[i]))
         assert b'"filled"' in response.body.encode(), response.body
 
+    woo = WooDialect(sim)
+
+    def woo_order(i: int) -> None:
+        side = "BUY" if i % 2 else "SELL"
+        body = json.dumps(
+            {"symbol": "PERP_BTC_USDT", "side": side, "type": "MARKET", "quantity": "0.01"}
+        )
+        timestamp = str(sim.clock.now_ms())
+        signature = woo_sign(f"{timestamp}POST/v3/trade/order{body}", creds.secret)
+        headers = {
+            "x-api-key": creds.api_key,
+            "x-api-timestamp": timestamp,
+            "x-api-signature": signature,
+        }
+        response = woo.handle(
+            WireRequest("POST", "/v3/trade/order", body=body.encode(), headers=headers)
+        )
+        assert response.status == 200, response.body
+
     return [
         _row(
             "binance dialect: HMAC check + market order (no HTTP)",
             _timed(ROUND_TRIPS, binance_order),
+        ),
+        _row(
+            "woo dialect: v3 HMAC check + market order (no HTTP)",
+            _timed(ROUND_TRIPS, woo_order),
         ),
         _row(
             "hyperliquid dialect: EIP-712 recover + order (no HTTP)",
@@ -168,6 +193,7 @@ def _bybit_without_http() -> dict[str, Any]:
     bybit = BybitDialect(sim)
 
     def bybit_order(i: int) -> None:
+        """One signed market order, alternately buying and selling."""
         body = json.dumps(
             {
                 "category": "linear",
@@ -190,7 +216,8 @@ def _bybit_without_http() -> dict[str, Any]:
         assert '"retCode":0' in response.body, response.body
 
     return _row(
-        "bybit dialect: HMAC check + market order (no HTTP)", _timed(ROUND_TRIPS, bybit_order)
+        "bybit dialect: X-BAPI HMAC check + market order (no HTTP)",
+        _timed(ROUND_TRIPS, bybit_order),
     )
 
 
@@ -254,6 +281,7 @@ async def test_simulator_throughput(sim: SimClient) -> None:
     account = await sim.create_account("1000000000")
     binance = sim.binance(account, fetchCurrencies=False)
     hyperliquid = sim.hyperliquid(account, builderFee=False)
+    woo = sim.woo(account)
     bybit = sim.bybit(account)
     bare_url = f"{sim.base_url}/binanceusdm/fapi/v1/time"
 
@@ -261,6 +289,7 @@ async def test_simulator_throughput(sim: SimClient) -> None:
         session = requests.Session()
         binance.load_markets()
         hyperliquid.load_markets()
+        woo.load_markets()
         bybit.load_markets()
         symbol, hl_symbol = "BTC/USDT:USDT", "BTC/USDC:USDC"
         bare = _timed(ROUND_TRIPS, lambda i: session.get(bare_url).raise_for_status())
@@ -281,12 +310,19 @@ async def test_simulator_throughput(sim: SimClient) -> None:
             ROUND_TRIPS,
             lambda i: bybit.create_order(symbol, "market", "buy" if i % 2 else "sell", 0.01),
         )
+        woo_signed = _timed(ROUND_TRIPS, lambda i: woo.fetch_balance())
+        woo_orders = _timed(
+            ROUND_TRIPS,
+            lambda i: woo.create_order(symbol, "market", "buy" if i % 2 else "sell", 0.01),
+        )
         return [
             {**_row("bare HTTP GET (requests, keep-alive)", bare), "ratio_to_bare": 1.0},
             _row("ccxt binanceusdm fetch_time (unsigned)", unsigned),
             _row("ccxt binanceusdm fetch_balance (HMAC-signed)", signed),
             _row("ccxt binanceusdm create_order market", orders),
             _row("ccxt hyperliquid create_order market (EIP-712)", hl_orders),
+            _row("ccxt woo fetch_balance (v3 HMAC-signed)", woo_signed),
+            _row("ccxt woo create_order market", woo_orders),
             _row("ccxt bybit fetch_balance (X-BAPI HMAC-signed)", bybit_signed),
             _row("ccxt bybit create_order market", bybit_orders),
         ]

@@ -92,14 +92,15 @@ class SimClient:
         seed: int = 0,
     ) -> int:
         """Generate past fills for ``account`` on ``venue`` (``binance``, ``hyperliquid``,
-        ``bybit``); return how many."""
+        ``woo``, ``bybit``); return how many."""
         key = (
             {"wallet_address": account.wallet_address}
             if venue == "hyperliquid"
-            else {"api_key": account.api_key}
+            else {"api_key": account.api_key, "venue": venue}
         )
-        body = {**key, "venue": venue, "fills": fills, "days": days, "seed": seed}
-        data = await self._call("POST", "/history", json=body)
+        data = await self._call(
+            "POST", "/history", json={**key, "fills": fills, "days": days, "seed": seed}
+        )
         return int(data["generated"])
 
     async def set_fault(
@@ -135,8 +136,8 @@ class SimClient:
     ) -> dict[str, Any]:
         """Fill ``quantity`` of a resting limit order of ``account`` as maker (a partial match).
 
-        ``exchange`` is ``binanceusdm``, ``hyperliquid`` or ``bybit``; name the order by
-        ``order_id`` (ccxt's ``id``) or ``client_order_id``. The fill is at the limit unless
+        ``exchange`` is ``binanceusdm``, ``hyperliquid``, ``woo`` or ``bybit``; name the order
+        by ``order_id`` (ccxt's ``id``) or ``client_order_id``. The fill is at the limit unless
         ``price`` is given. Return the order's new state (``filled``, ``remaining``,
         ``status``, ``fill``); an invalid request raises ``httpx.HTTPStatusError`` (400, or 404
         for no such order).
@@ -159,15 +160,19 @@ class SimClient:
         """A sync ``ccxt.binanceusdm`` for ``account``, pointed at the simulator."""
         return make_binance(self.base_url, account, **options)
 
-    def bybit(self, account: SimAccount, **options: Any) -> Any:
-        """A sync ``ccxt.bybit`` for ``account``, pointed at the simulator."""
-        return make_bybit(self.base_url, account, **options)
-
     def hyperliquid(
         self, account: SimAccount, *, agent_key: str | None = None, **options: Any
     ) -> Any:
         """A sync ``ccxt.hyperliquid`` for ``account`` (signing with ``agent_key`` if given)."""
         return make_hyperliquid(self.base_url, account, agent_key=agent_key, **options)
+
+    def bybit(self, account: SimAccount, **options: Any) -> Any:
+        """A sync ``ccxt.bybit`` for ``account``, pointed at the simulator."""
+        return make_bybit(self.base_url, account, **options)
+
+    def woo(self, account: SimAccount, **options: Any) -> Any:
+        """A sync ``ccxt.woo`` for ``account`` (its API key and secret), pointed here."""
+        return make_woo(self.base_url, account, **options)
 
 
 def make_binance(base_url: str, account: SimAccount, **options: Any) -> Any:
@@ -176,6 +181,23 @@ def make_binance(base_url: str, account: SimAccount, **options: Any) -> Any:
         {
             "apiKey": account.api_key,
             "secret": account.secret,
+            "enableRateLimit": options.pop("enableRateLimit", False),
+            "timeout": options.pop("timeout", 10_000),
+            "options": options,
+        }
+    )
+    point_ccxt_at(exchange, base_url)
+    return exchange
+
+
+def make_hyperliquid(
+    base_url: str, account: SimAccount, *, agent_key: str | None = None, **options: Any
+) -> Any:
+    """A configured ``ccxt.hyperliquid`` (wallet address of the user, key of user or agent)."""
+    exchange = ccxt.hyperliquid(
+        {
+            "walletAddress": account.wallet_address,
+            "privateKey": agent_key or account.wallet_private_key,
             "enableRateLimit": options.pop("enableRateLimit", False),
             "timeout": options.pop("timeout", 10_000),
             "options": options,
@@ -200,14 +222,12 @@ def make_bybit(base_url: str, account: SimAccount, **options: Any) -> Any:
     return exchange
 
 
-def make_hyperliquid(
-    base_url: str, account: SimAccount, *, agent_key: str | None = None, **options: Any
-) -> Any:
-    """A configured ``ccxt.hyperliquid`` (wallet address of the user, key of user or agent)."""
-    exchange = ccxt.hyperliquid(
+def make_woo(base_url: str, account: SimAccount, **options: Any) -> Any:
+    """A configured ``ccxt.woo`` (rate limiting off unless asked)."""
+    exchange = ccxt.woo(
         {
-            "walletAddress": account.wallet_address,
-            "privateKey": agent_key or account.wallet_private_key,
+            "apiKey": account.api_key,
+            "secret": account.secret,
             "enableRateLimit": options.pop("enableRateLimit", False),
             "timeout": options.pop("timeout", 10_000),
             "options": options,

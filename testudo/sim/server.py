@@ -20,6 +20,7 @@ from testudo.sim.dialects.binance import BinanceDialect
 from testudo.sim.dialects.bybit import BybitDialect
 from testudo.sim.dialects.hyperliquid import HyperliquidDialect
 from testudo.sim.dialects.wire import Dialect, WireRequest, WireResponse, json_response
+from testudo.sim.dialects.woo import WooDialect
 from testudo.sim.engine import Engine
 from testudo.sim.simulator import SimConfig, Simulator
 
@@ -37,7 +38,8 @@ class SimHandle:
 
     @property
     def engines(self) -> Mapping[str, Engine]:
-        """The matching engine of each venue (``binance``, ``hyperliquid``, ``bybit``)."""
+        """The matching engine of each venue (``binance``, ``hyperliquid``, ``woo``,
+        ``bybit``)."""
         return self.simulator.engines
 
     def exchange_url(self, exchange_id: str) -> str:
@@ -52,6 +54,7 @@ def dialects_for(sim: Simulator) -> dict[str, Dialect]:
         "binanceusdm": binance,
         "binance": binance,
         "hyperliquid": HyperliquidDialect(sim),
+        "woo": WooDialect(sim),
         "bybit": BybitDialect(sim),
     }
 

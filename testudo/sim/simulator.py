@@ -17,9 +17,11 @@ from testudo.sim.instruments import (
     BYBIT,
     DEFAULT_PRICES,
     HYPERLIQUID,
+    WOO,
     binance_instruments,
     bybit_instruments,
     hyperliquid_instruments,
+    woo_instruments,
 )
 from testudo.sim.model import Fill
 from testudo.sim.prices import PriceFeed
@@ -74,6 +76,18 @@ class Simulator:
                     order_id_start=30_000_000_000,
                     trade_id_start=900_000_000_000_000,
                     history_id_start=500_000_000_000_000,
+                    seed=config.seed,
+                ),
+            ),
+            WOO: Engine(
+                WOO,
+                woo_instruments(),
+                self.feed,
+                self.clock,
+                EngineSettings(
+                    order_id_start=65_902_000_000,
+                    trade_id_start=1_750_000_000,
+                    history_id_start=1_500_000_000,
                     seed=config.seed,
                 ),
             ),
