@@ -293,6 +293,8 @@ async def test_market_data(sim: SimClient, bybit: Any) -> None:
     trades = await call(bybit.fetch_trades, BTC)
     assert [t["price"] for t in trades] == [50000.1, 50500.0]
     assert abs(await call(bybit.fetch_time) - bybit.milliseconds()) < 5_000
+    fee = await call(bybit.fetch_trading_fee, BTC)
+    assert (fee["maker"], fee["taker"]) == (0.0002, 0.00055)
 
 
 async def test_rate_limit_headers_count_per_endpoint(bybit: Any) -> None:
@@ -311,3 +313,19 @@ async def test_rate_limit_headers_count_per_endpoint(bybit: Any) -> None:
     assert abs(second["x-bapi-limit-reset-timestamp"] - bybit.milliseconds()) < 5_000
     await call(bybit.fetch_balance)
     assert limits()["x-bapi-limit"] == 50
+
+
+async def test_cancel_all_orders_by_kind(bybit: Any) -> None:
+    await call(bybit.create_order, BTC, "market", "buy", 0.02)
+    limit = await call(bybit.create_order, BTC, "limit", "buy", 0.01, 45000)
+    eth = await call(bybit.create_order, ETH, "limit", "buy", 0.1, 2500)
+    stop = await call(
+        bybit.create_order, BTC, "market", "sell", 0.02, None, {"stopLossPrice": 48000}
+    )
+    gone = await call(bybit.cancel_all_orders, BTC, {"trigger": True})
+    assert [o["id"] for o in gone] == [stop["id"]]
+    left = await call(bybit.fetch_open_orders)
+    assert {o["id"] for o in left} == {limit["id"], eth["id"]}
+    gone = await call(bybit.cancel_all_orders)
+    assert {o["id"] for o in gone} == {limit["id"], eth["id"]}
+    assert await call(bybit.fetch_open_orders) == []
