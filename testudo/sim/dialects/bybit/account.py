@@ -46,7 +46,7 @@ class AccountApi(VenueContext):
 
     def _api_key(self, params: Params, creds: Credentials | None) -> object:
         assert creds is not None
-        return views.api_key_view(creds, self.now)
+        return views.api_key_view(creds)
 
     def _account_info(self, params: Params, creds: Credentials | None) -> object:
         return views.account_info_view(self.engine.account(account_id(creds)).created_ms)

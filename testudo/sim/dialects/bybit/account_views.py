@@ -130,7 +130,7 @@ def position_view(
     }
 
 
-def api_key_view(creds: Credentials, now_ms: int) -> dict[str, object]:
+def api_key_view(creds: Credentials) -> dict[str, object]:
     """``GET /v5/user/query-api``: a unified trading account (``uta`` 1) master key.
 
     Permissions follow the account's key permissions: ``enableFutures`` gives
