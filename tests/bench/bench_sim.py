@@ -24,6 +24,8 @@ from testudo.sim.client import SimClient
 from testudo.sim.clock import ManualClock
 from testudo.sim.dialects.binance import BinanceDialect
 from testudo.sim.dialects.binance.auth import sign
+from testudo.sim.dialects.bybit import BybitDialect
+from testudo.sim.dialects.bybit.auth import sign as bybit_sign
 from testudo.sim.dialects.hyperliquid import HyperliquidDialect
 from testudo.sim.dialects.hyperliquid.signing import action_hash, l1_digest
 from testudo.sim.dialects.wire import WireRequest
@@ -192,6 +194,41 @@ def _dialects_without_http() -> list[dict[str, Any]]:
     ]
 
 
+def _bybit_without_http() -> dict[str, Any]:
+    """Server-side cost of one signed Bybit order: X-BAPI HMAC check, matching, envelope."""
+    sim = Simulator(SimConfig(walk_interval_s=None))
+    creds = sim.create_account(Decimal("1000000000"))
+    bybit = BybitDialect(sim)
+
+    def bybit_order(i: int) -> None:
+        """One signed market order, alternately buying and selling."""
+        body = json.dumps(
+            {
+                "category": "linear",
+                "symbol": "BTCUSDT",
+                "side": "Buy" if i % 2 else "Sell",
+                "orderType": "Market",
+                "qty": "0.010",
+            }
+        )
+        timestamp = str(sim.clock.now_ms())
+        headers = {
+            "X-BAPI-API-KEY": creds.api_key,
+            "X-BAPI-TIMESTAMP": timestamp,
+            "X-BAPI-RECV-WINDOW": "5000",
+            "X-BAPI-SIGN": bybit_sign(timestamp + creds.api_key + "5000" + body, creds.secret),
+        }
+        response = bybit.handle(
+            WireRequest("POST", "/v5/order/create", body=body.encode(), headers=headers)
+        )
+        assert '"retCode":0' in response.body, response.body
+
+    return _row(
+        "bybit dialect: X-BAPI HMAC check + market order (no HTTP)",
+        _timed(ROUND_TRIPS, bybit_order),
+    )
+
+
 def _in_process_matching() -> list[dict[str, Any]]:
     engine = _engine()
     buy = OrderRequest("BTC_USDT", Side.BUY, OrderKind.MARKET, Decimal("0.01"))
@@ -253,6 +290,7 @@ async def test_simulator_throughput(sim: SimClient) -> None:
     binance = sim.binance(account, fetchCurrencies=False)
     hyperliquid = sim.hyperliquid(account, builderFee=False)
     woo = sim.woo(account)
+    bybit = sim.bybit(account)
     bare_url = f"{sim.base_url}/binanceusdm/fapi/v1/time"
 
     def over_http() -> list[dict[str, Any]]:
@@ -260,6 +298,7 @@ async def test_simulator_throughput(sim: SimClient) -> None:
         binance.load_markets()
         hyperliquid.load_markets()
         woo.load_markets()
+        bybit.load_markets()
         symbol, hl_symbol = "BTC/USDT:USDT", "BTC/USDC:USDC"
         bare = _timed(ROUND_TRIPS, lambda i: session.get(bare_url).raise_for_status())
         unsigned = _timed(ROUND_TRIPS, lambda i: binance.fetch_time())
@@ -274,6 +313,11 @@ async def test_simulator_throughput(sim: SimClient) -> None:
                 hl_symbol, "market", "buy" if i % 2 else "sell", 0.01, 50_000
             ),
         )
+        bybit_signed = _timed(ROUND_TRIPS, lambda i: bybit.fetch_balance())
+        bybit_orders = _timed(
+            ROUND_TRIPS,
+            lambda i: bybit.create_order(symbol, "market", "buy" if i % 2 else "sell", 0.01),
+        )
         woo_signed = _timed(ROUND_TRIPS, lambda i: woo.fetch_balance())
         woo_orders = _timed(
             ROUND_TRIPS,
@@ -287,6 +331,8 @@ async def test_simulator_throughput(sim: SimClient) -> None:
             _row("ccxt hyperliquid create_order market (EIP-712)", hl_orders),
             _row("ccxt woo fetch_balance (v3 HMAC-signed)", woo_signed),
             _row("ccxt woo create_order market", woo_orders),
+            _row("ccxt bybit fetch_balance (X-BAPI HMAC-signed)", bybit_signed),
+            _row("ccxt bybit create_order market", bybit_orders),
         ]
 
     rows = await trio.to_thread.run_sync(over_http)
@@ -294,6 +340,7 @@ async def test_simulator_throughput(sim: SimClient) -> None:
     for row in rows[1:]:
         row["ratio_to_bare"] = round(row["us_per_op"] / baseline, 2)
     rows.extend(_dialects_without_http())
+    rows.append(_bybit_without_http())
     rows.extend(_in_process_matching())
     fills = sim.simulator.engines["binance"].account(account.account_id).fills
     assert len(fills) >= ROUND_TRIPS

@@ -44,8 +44,10 @@ def banner(handle: SimHandle) -> str:
             f"  Binance USD-M : {handle.exchange_url('binanceusdm')}",
             f"  Hyperliquid   : {handle.exchange_url('hyperliquid')}",
             f"  WOO X         : {handle.exchange_url('woo')}",
+            f"  Bybit         : {handle.exchange_url('bybit')}",
             f"  Control API   : {handle.base_url}/_sim (loopback only)",
-            f"Demo account ({balance} USDT on Binance and WOO X, {balance} USDC on Hyperliquid):",
+            f"Demo account ({balance} USDT on Binance, WOO X and Bybit, "
+            f"{balance} USDC on Hyperliquid):",
             f"  api_key            {demo.api_key}",
             f"  secret             {demo.secret}",
             f"  wallet_address     {demo.wallet_address}",

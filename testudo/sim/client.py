@@ -109,7 +109,7 @@ class SimClient:
         seed: int = 0,
     ) -> int:
         """Generate past fills for ``account`` on ``venue`` (``binance``, ``hyperliquid``,
-        ``woo``); return how many."""
+        ``woo``, ``bybit``); return how many."""
         key = (
             {"wallet_address": account.wallet_address}
             if venue == "hyperliquid"
@@ -180,10 +180,11 @@ class SimClient:
     ) -> dict[str, Any]:
         """Fill ``quantity`` of a resting limit order of ``account`` as maker (a partial match).
 
-        ``exchange`` is ``binanceusdm``, ``hyperliquid`` or ``woo``; name the order by ``order_id``
-        (ccxt's ``id``) or ``client_order_id``. The fill is at the limit unless ``price`` is
-        given. Return the order's new state (``filled``, ``remaining``, ``status``, ``fill``);
-        an invalid request raises ``httpx.HTTPStatusError`` (400, or 404 for no such order).
+        ``exchange`` is ``binanceusdm``, ``hyperliquid``, ``woo`` or ``bybit``; name the order
+        by ``order_id`` (ccxt's ``id``) or ``client_order_id``. The fill is at the limit unless
+        ``price`` is given. Return the order's new state (``filled``, ``remaining``,
+        ``status``, ``fill``); an invalid request raises ``httpx.HTTPStatusError`` (400, or 404
+        for no such order).
         """
         body: dict[str, Any] = {
             "account_id": account.account_id,
@@ -208,6 +209,10 @@ class SimClient:
     ) -> Any:
         """A sync ``ccxt.hyperliquid`` for ``account`` (signing with ``agent_key`` if given)."""
         return make_hyperliquid(self.base_url, account, agent_key=agent_key, **options)
+
+    def bybit(self, account: SimAccount, **options: Any) -> Any:
+        """A sync ``ccxt.bybit`` for ``account``, pointed at the simulator."""
+        return make_bybit(self.base_url, account, **options)
 
     def woo(self, account: SimAccount, **options: Any) -> Any:
         """A sync ``ccxt.woo`` for ``account`` (its API key and secret), pointed here."""
@@ -237,6 +242,21 @@ def make_hyperliquid(
         {
             "walletAddress": account.wallet_address,
             "privateKey": agent_key or account.wallet_private_key,
+            "enableRateLimit": options.pop("enableRateLimit", False),
+            "timeout": options.pop("timeout", 10_000),
+            "options": options,
+        }
+    )
+    point_ccxt_at(exchange, base_url)
+    return exchange
+
+
+def make_bybit(base_url: str, account: SimAccount, **options: Any) -> Any:
+    """A configured ``ccxt.bybit`` (rate limiting off unless asked)."""
+    exchange = ccxt.bybit(
+        {
+            "apiKey": account.api_key,
+            "secret": account.secret,
             "enableRateLimit": options.pop("enableRateLimit", False),
             "timeout": options.pop("timeout", 10_000),
             "options": options,

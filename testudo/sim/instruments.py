@@ -12,6 +12,7 @@ from testudo.sim.money import ceil_to, floor_to, is_multiple, round_to
 BINANCE = "binance"
 HYPERLIQUID = "hyperliquid"
 WOO = "woo"
+BYBIT = "bybit"
 
 
 class PriceRule(Protocol):
@@ -245,6 +246,41 @@ def woo_instruments() -> tuple[Instrument, ...]:
         perp("BTC", 0, "0.1", "0.0001", "50", 50, "2"),
         perp("ETH", 1, "0.01", "0.001", "1000", 50, "20"),
         perp("SOL", 2, "0.001", "0.01", "20000", 20, "500"),
+    )
+
+
+def bybit_instruments() -> tuple[Instrument, ...]:
+    """BTCUSDT, ETHUSDT and SOLUSDT as Bybit's v5 ``instruments-info`` lists them (linear,
+    USDT-settled): tick, qty step (= minimum), limit-order max qty, 5 USDT minimum notional,
+    non-VIP fees (maker 0.02 %, taker 0.055 %), default leverage 10."""
+
+    def linear(
+        base: str, index: int, tick: str, step: str, max_qty: str, leverage: int, level: str
+    ) -> Instrument:
+        return Instrument(
+            venue=BYBIT,
+            symbol=f"{base}_USDT",
+            venue_symbol=f"{base}USDT",
+            base=base,
+            settle="USDT",
+            price_rule=TickRule(_d(tick)),
+            lot_size=_d(step),
+            min_qty=_d(step),
+            max_qty=_d(max_qty),
+            min_notional=_d("5"),
+            max_leverage=leverage,
+            default_leverage=10,
+            maker_fee=_d("0.0002"),
+            taker_fee=_d("0.00055"),
+            fee_quantum=_d("0.00000001"),
+            level_qty=_d(level),
+            index=index,
+        )
+
+    return (
+        linear("BTC", 0, "0.10", "0.001", "1190", 100, "0.5"),
+        linear("ETH", 1, "0.01", "0.01", "7240", 100, "5"),
+        linear("SOL", 2, "0.010", "0.1", "79770", 100, "200"),
     )
 
 

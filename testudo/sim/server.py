@@ -17,6 +17,7 @@ from quart_trio import QuartTrio
 from testudo.sim.accounts import Credentials
 from testudo.sim.control import ControlApi, is_loopback
 from testudo.sim.dialects.binance import BinanceDialect
+from testudo.sim.dialects.bybit import BybitDialect
 from testudo.sim.dialects.hyperliquid import HyperliquidDialect
 from testudo.sim.dialects.wire import Dialect, WireRequest, WireResponse, json_response
 from testudo.sim.dialects.woo import WooDialect
@@ -39,7 +40,8 @@ class SimHandle:
 
     @property
     def engines(self) -> Mapping[str, Engine]:
-        """The matching engine of each venue (``binance``, ``hyperliquid``, ``woo``)."""
+        """The matching engine of each venue (``binance``, ``hyperliquid``, ``woo``,
+        ``bybit``)."""
         return self.simulator.engines
 
     def exchange_url(self, exchange_id: str) -> str:
@@ -55,6 +57,7 @@ def dialects_for(sim: Simulator) -> dict[str, Dialect]:
         "binance": binance,
         "hyperliquid": HyperliquidDialect(sim),
         "woo": WooDialect(sim),
+        "bybit": BybitDialect(sim),
     }
 
 

@@ -15,10 +15,12 @@ from testudo.sim.faults import Faults
 from testudo.sim.history import generate_fills
 from testudo.sim.instruments import (
     BINANCE,
+    BYBIT,
     DEFAULT_PRICES,
     HYPERLIQUID,
     WOO,
     binance_instruments,
+    bybit_instruments,
     hyperliquid_instruments,
     woo_instruments,
 )
@@ -101,6 +103,19 @@ class Simulator:
                     order_id_start=65_902_000_000,
                     trade_id_start=1_750_000_000,
                     history_id_start=1_500_000_000,
+                    seed=config.seed,
+                ),
+            ),
+            BYBIT: Engine(
+                BYBIT,
+                bybit_instruments(),
+                self.feed,
+                self.clock,
+                EngineSettings(
+                    reject_immediate_trigger=True,
+                    order_id_start=70_000_000,
+                    trade_id_start=9_000_000_000,
+                    history_id_start=3_000_000_000,
                     seed=config.seed,
                 ),
             ),
