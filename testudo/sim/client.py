@@ -23,6 +23,7 @@ class SimAccount:
     secret: str
     wallet_address: str
     wallet_private_key: str
+    passphrase: str = ""  # OKX's third credential
 
 
 class SimClient:
@@ -60,6 +61,7 @@ class SimClient:
             secret=data["secret"],
             wallet_address=data["wallet_address"],
             wallet_private_key=data["wallet_private_key"],
+            passphrase=data["passphrase"],
         )
 
     async def set_price(
@@ -92,11 +94,13 @@ class SimClient:
         seed: int = 0,
     ) -> int:
         """Generate past fills for ``account`` on ``venue``; return how many."""
-        key = (
+        key: dict[str, Any] = (
             {"api_key": account.api_key}
             if venue == "binance"
             else {"wallet_address": account.wallet_address}
         )
+        if venue == "okx":
+            key = {"account_id": account.account_id, "venue": "okx"}
         data = await self._call(
             "POST", "/history", json={**key, "fills": fills, "days": days, "seed": seed}
         )
@@ -135,7 +139,8 @@ class SimClient:
     ) -> dict[str, Any]:
         """Fill ``quantity`` of a resting limit order of ``account`` as maker (a partial match).
 
-        ``exchange`` is ``binanceusdm`` or ``hyperliquid``; name the order by ``order_id``
+        ``exchange`` is ``binanceusdm``, ``hyperliquid`` or ``okx`` (``quantity`` in base
+        units, not OKX contracts); name the order by ``order_id``
         (ccxt's ``id``) or ``client_order_id``. The fill is at the limit unless ``price`` is
         given. Return the order's new state (``filled``, ``remaining``, ``status``, ``fill``);
         an invalid request raises ``httpx.HTTPStatusError`` (400, or 404 for no such order).
@@ -164,6 +169,10 @@ class SimClient:
         """A sync ``ccxt.hyperliquid`` for ``account`` (signing with ``agent_key`` if given)."""
         return make_hyperliquid(self.base_url, account, agent_key=agent_key, **options)
 
+    def okx(self, account: SimAccount, **options: Any) -> Any:
+        """A sync ``ccxt.okx`` for ``account`` (key, secret and passphrase)."""
+        return make_okx(self.base_url, account, **options)
+
 
 def make_binance(base_url: str, account: SimAccount, **options: Any) -> Any:
     """A configured ``ccxt.binanceusdm`` (rate limiting off unless asked)."""
@@ -188,6 +197,23 @@ def make_hyperliquid(
         {
             "walletAddress": account.wallet_address,
             "privateKey": agent_key or account.wallet_private_key,
+            "enableRateLimit": options.pop("enableRateLimit", False),
+            "timeout": options.pop("timeout", 10_000),
+            "options": options,
+        }
+    )
+    point_ccxt_at(exchange, base_url)
+    return exchange
+
+
+def make_okx(base_url: str, account: SimAccount, **options: Any) -> Any:
+    """A configured ``ccxt.okx`` (rate limiting off unless asked); the passphrase is ccxt's
+    ``password``."""
+    exchange = ccxt.okx(
+        {
+            "apiKey": account.api_key,
+            "secret": account.secret,
+            "password": account.passphrase,
             "enableRateLimit": options.pop("enableRateLimit", False),
             "timeout": options.pop("timeout", 10_000),
             "options": options,

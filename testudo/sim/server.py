@@ -18,6 +18,7 @@ from testudo.sim.accounts import Credentials
 from testudo.sim.control import ControlApi, is_loopback
 from testudo.sim.dialects.binance import BinanceDialect
 from testudo.sim.dialects.hyperliquid import HyperliquidDialect
+from testudo.sim.dialects.okx import OkxDialect
 from testudo.sim.dialects.wire import Dialect, WireRequest, WireResponse, json_response
 from testudo.sim.engine import Engine
 from testudo.sim.simulator import SimConfig, Simulator
@@ -36,7 +37,7 @@ class SimHandle:
 
     @property
     def engines(self) -> Mapping[str, Engine]:
-        """The matching engine of each venue (``binance``, ``hyperliquid``)."""
+        """The matching engine of each venue (``binance``, ``hyperliquid``, ``okx``)."""
         return self.simulator.engines
 
     def exchange_url(self, exchange_id: str) -> str:
@@ -51,6 +52,7 @@ def dialects_for(sim: Simulator) -> dict[str, Dialect]:
         "binanceusdm": binance,
         "binance": binance,
         "hyperliquid": HyperliquidDialect(sim),
+        "okx": OkxDialect(sim),
     }
 
 
