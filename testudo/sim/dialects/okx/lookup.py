@@ -22,8 +22,11 @@ def visible(order: Order, now_ms: int) -> bool:
 
 
 def is_regular(order: Order) -> bool:
-    """A regular order: placed as one, or the order a triggered algo order placed."""
-    return not views.is_algo(order) or order.triggered_ms is not None
+    """A regular order: placed as one, or the order a triggered algo order placed (none
+    when placing it failed: the algo order is then ``order_failed``)."""
+    if not views.is_algo(order):
+        return True
+    return order.triggered_ms is not None and views.algo_state(order) != "order_failed"
 
 
 def by_ord_id(account: Account, ord_id: str) -> Order | None:
@@ -35,7 +38,7 @@ def by_ord_id(account: Account, ord_id: str) -> Order | None:
     if order is not None and not views.is_algo(order):
         return order
     order = account.orders.get(number - TRIGGERED_ORDER_OFFSET)
-    if order is not None and views.is_algo(order) and order.triggered_ms is not None:
+    if order is not None and views.is_algo(order) and is_regular(order):
         return order
     return None
 

@@ -21,6 +21,7 @@ _ORD_TYPES = {
     TimeInForce.FOK: "fok",
     TimeInForce.POST_ONLY: "post_only",
 }
+TRADE_ID_SHIFT = 500_000_000_000_000_000
 _STATES = {
     OrderStatus.NEW: "live",
     OrderStatus.PARTIALLY_FILLED: "partially_filled",
@@ -33,6 +34,12 @@ _STATES = {
 def is_algo(order: Order) -> bool:
     """Whether the order was placed on ``order-algo`` (it has a trigger)."""
     return order.trigger is not None
+
+
+def trade_id(fill: Fill) -> str:
+    """A fill's ``tradeId``: unique, increasing, and unlike its ``billId`` (the paging key),
+    as on OKX, so a client cannot page fills with the wrong one."""
+    return str(fill.id - TRADE_ID_SHIFT)
 
 
 def ord_id(order: Order) -> str:
@@ -116,7 +123,7 @@ def order_view(venue: Venue, contract: Contract, order: Order) -> dict[str, obje
         "tpOrdPx": "",
         "tpTriggerPx": "",
         "tpTriggerPxType": "",
-        "tradeId": str(fill.id) if fill else "",
+        "tradeId": trade_id(fill) if fill else "",
         "uTime": str(order.updated_ms),
     }
 
@@ -170,6 +177,7 @@ def algo_view(venue: Venue, contract: Contract, order: Order) -> dict[str, objec
     triggered = order.triggered_ms is not None
     kind = "sl" if order.trigger.kind is TriggerKind.STOP else "tp"
     state = algo_state(order)
+    placed = triggered and state != "order_failed"
     return {
         "activePx": "",
         "actualPx": plain(order.average_price) if order.filled_qty else "",
@@ -192,8 +200,8 @@ def algo_view(venue: Venue, contract: Contract, order: Order) -> dict[str, objec
         "lever": str(venue.engine.leverage(order.account_id, order.symbol)),
         "linkedOrd": {"ordId": ""},
         "moveTriggerPx": "",
-        "ordId": ord_id(order) if triggered else "",
-        "ordIdList": [ord_id(order)] if triggered else [],
+        "ordId": ord_id(order) if placed else "",
+        "ordIdList": [ord_id(order)] if placed else [],
         "ordType": meta.algo_type or "conditional",
         "posSide": "net",
         "quickMgnType": "",
@@ -246,7 +254,7 @@ def fill_view(venue: Venue, contract: Contract, fill: Fill) -> dict[str, object]
         "fillTime": str(fill.time_ms),
         "execType": "M" if fill.is_maker else "T",
         "fillIdxPx": "",
-        "tradeId": str(fill.id),
+        "tradeId": trade_id(fill),
         "fillMarkPx": "",
         "feeCcy": fill.fee_asset,
         "ts": str(fill.time_ms),
