@@ -205,3 +205,15 @@ async def test_trigger_orders_and_a_failed_reduce_only_stop(okx: Any, sim: SimCl
     executed = await call(okx.fetch_order, done["info"]["ordId"], BTC)
     assert (executed["filled"], executed["average"]) == (5.0, 51100.1)
     assert (await call(okx.fetch_positions))[0]["contracts"] == 5.0
+
+
+async def test_an_explicit_algo_client_id_names_the_algo_order(okx: Any, sim: SimClient) -> None:
+    await _long(okx, sim)
+    params = {"stopLossPrice": 49000, "reduceOnly": True, "algoClOrdId": "algo7"}
+    stop = await call(okx.create_order, BTC, "market", "sell", 20, None, params)
+    assert stop["info"]["algoClOrdId"] == "algo7"
+    assert stop["clientOrderId"].startswith(okx.options["brokerId"])  # ccxt's own clOrdId
+    found = await call(okx.fetch_order, None, BTC, {"trigger": True, "clientOrderId": "algo7"})
+    assert (found["id"], found["info"]["algoClOrdId"]) == (stop["id"], "algo7")
+    await call(okx.cancel_orders, [], BTC, {"trigger": True, "clientOrderId": "algo7"})
+    assert await call(okx.fetch_open_orders, BTC, None, None, CONDITIONAL) == []

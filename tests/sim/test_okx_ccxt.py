@@ -221,3 +221,17 @@ async def test_unsupported_modes_are_refused_not_ignored(okx: Any, sim: SimClien
             okx.create_order, BTC, "market", "buy", 1, None, {"stopLoss": {"triggerPrice": 49000}}
         )
     assert await call(okx.fetch_positions) == []
+
+
+async def test_single_order_endpoint_and_all_tickers(okx: Any, sim: SimClient) -> None:
+    await sim.set_price("BTC_USDT", "50000", freeze=True)
+    okx.options["createOrder"] = "privatePostTradeOrder"
+    order = await call(okx.create_order, BTC, "market", "buy", 1, None, {"clientOrderId": "one1"})
+    assert (order["id"], order["clientOrderId"]) == (order["info"]["ordId"], "one1")
+    item = {"instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": "buy", "ordType": "market"}
+    with pytest.raises(ccxt.InvalidOrder, match=r'"code":"1".*"sCode":"51121"'):
+        await call(okx.privatePostTradeOrder, {**item, "sz": "0.015"})
+    assert await call(okx.fetch_tickers) == {}  # default type spot: OKX lists no spot here
+    tickers = await call(okx.fetch_tickers, [BTC, ETH, SOL])
+    assert set(tickers) == {BTC, ETH, SOL}
+    assert tickers[ETH]["last"] == 3000.0

@@ -90,11 +90,11 @@ class AlgoApi:
         if isinstance(call.body, list):
             raise OkxError("50002", "Json data format error")
         (item,) = objects(call.body, 1)
-        cl = text(item, "algoClOrdId") or text(item, "clOrdId") or ""
+        cl_ord_id = text(item, "clOrdId") or ""
         answer: dict[str, object] = {
-            "algoClOrdId": cl,
+            "algoClOrdId": text(item, "algoClOrdId") or cl_ord_id,
             "algoId": "",
-            "clOrdId": cl,
+            "clOrdId": cl_ord_id,
             "tag": text(item, "tag") or "",
         }
         try:
@@ -129,7 +129,9 @@ class AlgoApi:
             client_id=client_id(item, "algoClOrdId") or client_id(item, "clOrdId"),
             trigger=spec.trigger,
         )
-        meta = OrderMeta(tag_of(item), algo_type, spec.price_type, close_fraction)
+        meta = OrderMeta(
+            tag_of(item), algo_type, spec.price_type, close_fraction, text(item, "clOrdId") or ""
+        )
         try:
             order = self.engine.place(call.account_id, request).order
         except Rejected as exc:

@@ -159,6 +159,7 @@ class OrderMeta:
     algo_type: str = ""  # "conditional" or "trigger" for algo orders
     trigger_px_type: str = "last"
     close_fraction: str = ""
+    cl_ord_id: str = ""  # an algo order's ``clOrdId`` when an ``algoClOrdId`` was sent too
 
 
 class Venue:

@@ -128,11 +128,11 @@ def _rejected_item(item: object, code: str, msg: str, *, algo: bool) -> dict[str
     """One order's refusal, echoing the ids the request gave."""
     source = item if isinstance(item, Mapping) else {}
     if algo:
-        cl = text(source, "algoClOrdId") or text(source, "clOrdId") or ""
+        cl_ord_id = text(source, "clOrdId") or ""
         return {
-            "algoClOrdId": cl,
+            "algoClOrdId": text(source, "algoClOrdId") or cl_ord_id,
             "algoId": text(source, "algoId") or "",
-            "clOrdId": cl,
+            "clOrdId": cl_ord_id,
             "sCode": code,
             "sMsg": msg,
             "tag": text(source, "tag") or "",

@@ -191,7 +191,7 @@ def algo_view(venue: Venue, contract: Contract, order: Order) -> dict[str, objec
         "callbackRatio": "",
         "callbackSpread": "",
         "ccy": "",
-        "clOrdId": order.client_id or "",
+        "clOrdId": meta.cl_ord_id or order.client_id or "",
         "closeFraction": meta.close_fraction,
         "failCode": "51169" if state == "order_failed" else "0",
         "instId": contract.inst_id,
