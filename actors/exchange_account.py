@@ -38,7 +38,7 @@ from testudo.exchanges.clients import ClientFactory, Credentials
 from testudo.exchanges.errors import ExchangeFailure, failure_from, retry_after_of
 from testudo.exchanges.funds import Funds, fetch_funds, fetch_prices
 from testudo.exchanges.health import HealthBoard
-from testudo.trading import venue
+from testudo.exchanges.venues import AccountSnapshot, Venue, venue_for
 
 from .actor import Actor, ActorContext
 from .errors import ActorStopped, MailboxFull
@@ -76,7 +76,7 @@ class FetchBalance:
 
 @attrs.frozen
 class Snapshot:
-    """Reply a :class:`~testudo.trading.venue.AccountSnapshot` for a decision on ``symbol``.
+    """Reply a :class:`~testudo.exchanges.venues.AccountSnapshot` for a decision on ``symbol``.
 
     Answered from the kept funds when they are fresh (see the module docstring).
     """
@@ -203,6 +203,12 @@ class ExchangeAccountActor(Actor[Any]):
         self._refresh_at = 0.0
         self._polling = False
 
+    @property
+    def venue(self) -> Venue:
+        """The account's venue module (every exchange-specific rule goes through it)."""
+        assert self.identity is not None
+        return venue_for(self.identity.info)
+
     async def started(self, ctx: ActorContext) -> None:
         identity: AccountIdentity = await self._load()
         self.identity = identity
@@ -252,12 +258,8 @@ class ExchangeAccountActor(Actor[Any]):
             case EnsureLeverage(symbol, leverage):
                 if self._leverage.get(symbol) == leverage:
                     return None
-                assert self.identity is not None
-                info = self.identity.info
                 result = await self._call(
-                    functools.partial(
-                        venue.set_leverage, info=info, symbol=symbol, leverage=leverage
-                    ),
+                    functools.partial(self.venue.set_leverage, symbol=symbol, leverage=leverage),
                     False,
                     "set_leverage",
                 )
@@ -277,7 +279,7 @@ class ExchangeAccountActor(Actor[Any]):
         try:
             info = self.identity.info
             for symbol in sorted({symbol for _, symbol, _ in self._watchers.values()}):
-                fetch = functools.partial(venue.open_orders, info=info, symbol=symbol)
+                fetch = functools.partial(self.venue.open_orders, symbol=symbol)
                 result = await self._call(fetch, True, "poll", lane=self._background)
                 if isinstance(result, ExchangeFailure):
                     continue
@@ -295,10 +297,8 @@ class ExchangeAccountActor(Actor[Any]):
         finally:
             self._polling = False
 
-    def _tell_watchers(
-        self, symbol: str, open_orders: list[tuple[str, Any]], price: Decimal | None
-    ) -> None:
-        orders = {state.exchange_order_id: state for _, state in open_orders}
+    def _tell_watchers(self, symbol: str, open_orders: list[Any], price: Decimal | None) -> None:
+        orders = {state.exchange_order_id: state for state in open_orders}
         snapshot = OrdersSnapshot(trio.current_time(), orders, price)
         for key, (ref, watched, _) in list(self._watchers.items()):
             if watched != symbol:
@@ -340,7 +340,12 @@ class ExchangeAccountActor(Actor[Any]):
                 value = await trio.to_thread.run_sync(lane.run, fn, abandon_on_cancel=False)
             except Exception as exc:
                 latency = (time.perf_counter() - started) * 1000
-                failure = failure_from(exc, self.identity.info.id, retry_after_of(lane.client))
+                failure = failure_from(
+                    exc,
+                    self.identity.info.id,
+                    retry_after_of(lane.client),
+                    self.venue.classify(exc),
+                )
                 self._health.record(
                     self.identity.account_id,
                     self.identity.info.id,
@@ -373,13 +378,13 @@ class ExchangeAccountActor(Actor[Any]):
             if isinstance(failure, ExchangeFailure):
                 return failure
         info = self.identity.info
-        rules_of = functools.partial(venue.market_rules, info=info, symbol=symbol, need_price=False)
+        rules_of = functools.partial(self.venue.market_rules, symbol=symbol, need_price=False)
         assert self._trading is not None
         if self._trading.markets_fresh():  # a lookup in the loaded markets: no I/O, no thread
             try:
                 rules = rules_of(self._trading.client)
             except Exception as exc:
-                return failure_from(exc, info.id, None)
+                return failure_from(exc, info.id, None, self.venue.classify(exc))
         else:
             result = await self._call(rules_of, True, "market_rules")
             if isinstance(result, ExchangeFailure):
@@ -388,7 +393,7 @@ class ExchangeAccountActor(Actor[Any]):
         funds = self._funds
         assert funds is not None
         price = self._prices.get(symbol, (Decimal(0), 0.0))[0]
-        return venue.AccountSnapshot(
+        return AccountSnapshot(
             attrs.evolve(rules, last_price=price),
             funds.equity,
             funds.available,

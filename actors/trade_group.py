@@ -23,7 +23,8 @@ import attrs
 import trio
 
 from testudo.exchanges.errors import ExchangeFailure
-from testudo.trading import store, venue
+from testudo.exchanges.venues import OrderState, Venue, venue_for
+from testudo.trading import store
 from testudo.trading.model import (
     BREAK_EVEN_FEE_OFFSET,
     TERMINAL,
@@ -291,6 +292,11 @@ class TradeGroupActor(Actor[Any]):
 
     # -- exchange I/O ---------------------------------------------------------------------
 
+    @property
+    def venue(self) -> Venue:
+        assert self.group is not None
+        return venue_for(self.group.exchange)
+
     async def _with_client(self, fn: Any, *, read_only: bool) -> Any:
         """Run ``fn(client)`` on the group's account (raises ExchangeFailure)."""
         account = await self._account_view()
@@ -313,11 +319,10 @@ class TradeGroupActor(Actor[Any]):
         group = self.group
         assert group is not None
         spec = spec_of(group, order)
-        info = (await self._account_view()).info
         reference = group.entry_price
         try:
             state = await self._with_client(
-                lambda client: venue.place(client, info, spec, reference), read_only=False
+                lambda client: self.venue.place(client, spec, reference), read_only=False
             )
         except ExchangeFailure as failure:
             # Refusals: the exchange did not take the order (a 429 is refused before any
@@ -337,11 +342,10 @@ class TradeGroupActor(Actor[Any]):
     async def _lookup(self, order: Order) -> None:
         group = self.group
         assert group is not None
-        info = (await self._account_view()).info
         try:
             found = await self._with_client(
-                lambda client: venue.find_by_client_id(
-                    client, info, group.symbol, order.client_order_id, order.is_trigger
+                lambda client: self.venue.find_by_client_id(
+                    client, group.symbol, order.client_order_id, order.is_trigger
                 ),
                 read_only=True,
             )
@@ -357,7 +361,7 @@ class TradeGroupActor(Actor[Any]):
             order.status = "not_found"  # never reached the exchange: safe to place anew
             self._lookups.pop(order.id, None)
 
-    def _apply(self, order: Order, state: venue.OrderState) -> None:
+    def _apply(self, order: Order, state: OrderState) -> None:
         order.exchange_order_id = state.exchange_order_id
         order.filled = max(order.filled, state.filled)
         if state.average_price is not None:
@@ -366,12 +370,11 @@ class TradeGroupActor(Actor[Any]):
             state.status if state.status in ("open", "filled", "cancelled", "rejected") else "open"
         )
 
-    async def _refresh(self, snapshot: dict[str, venue.OrderState]) -> bool:
+    async def _refresh(self, snapshot: dict[str, OrderState]) -> bool:
         """Bring live orders up to date; True when anything changed."""
         group = self.group
         assert group is not None
         changed = False
-        info = (await self._account_view()).info
         for order in [o for o in group.orders if o.live]:
             before = (order.status, order.filled)
             if order.status == "pending_submit" or order.exchange_order_id is None:
@@ -381,8 +384,8 @@ class TradeGroupActor(Actor[Any]):
             else:
                 try:
                     state = await self._with_client(
-                        lambda client, o=order: venue.fetch(
-                            client, info, group.symbol, o.exchange_order_id or "", o.is_trigger
+                        lambda client, o=order: self.venue.fetch(
+                            client, group.symbol, o.exchange_order_id or "", o.is_trigger
                         ),
                         read_only=True,
                     )
@@ -392,18 +395,18 @@ class TradeGroupActor(Actor[Any]):
                     continue
                 self._apply(order, state)
             if order.filled > 0 and order.average_price is None:
-                await self._fill_price(order, info)
+                await self._fill_price(order)
             changed |= (order.status, order.filled) != before
         return changed
 
-    async def _fill_price(self, order: Order, info: Any) -> None:
+    async def _fill_price(self, order: Order) -> None:
         group = self.group
         assert group is not None
         since = int((order.created_at or self.s.clock.now()).timestamp() * 1000) - 60_000
         try:
             order.average_price = await self._with_client(
-                lambda client: venue.average_fill_price(
-                    client, info, group.symbol, order.exchange_order_id or "", since
+                lambda client: self.venue.average_fill_price(
+                    client, group.symbol, order.exchange_order_id or "", since
                 ),
                 read_only=True,
             )
@@ -415,11 +418,10 @@ class TradeGroupActor(Actor[Any]):
         assert group is not None
         if order.exchange_order_id is None:
             return
-        info = (await self._account_view()).info
         try:
             await self._with_client(
-                lambda client: venue.cancel(
-                    client, info, group.symbol, order.exchange_order_id or "", order.is_trigger
+                lambda client: self.venue.cancel(
+                    client, group.symbol, order.exchange_order_id or "", order.is_trigger
                 ),
                 read_only=False,
             )
@@ -427,8 +429,8 @@ class TradeGroupActor(Actor[Any]):
             return  # still open: the next reconcile tries again
         try:
             state = await self._with_client(
-                lambda client: venue.fetch(
-                    client, info, group.symbol, order.exchange_order_id or "", order.is_trigger
+                lambda client: self.venue.fetch(
+                    client, group.symbol, order.exchange_order_id or "", order.is_trigger
                 ),
                 read_only=True,
             )

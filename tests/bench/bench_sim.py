@@ -30,6 +30,8 @@ from testudo.sim.dialects.hyperliquid import HyperliquidDialect
 from testudo.sim.dialects.hyperliquid.signing import action_hash, l1_digest
 from testudo.sim.dialects.okx import OkxDialect, auth as okx_auth
 from testudo.sim.dialects.wire import WireRequest
+from testudo.sim.dialects.woo import WooDialect
+from testudo.sim.dialects.woo.auth import sign as woo_sign
 from testudo.sim.engine import Engine, EngineSettings
 from testudo.sim.history import generate_fills
 from testudo.sim.instruments import BINANCE, DEFAULT_PRICES, binance_instruments
@@ -175,6 +177,25 @@ def _dialects_without_http() -> list[dict[str, Any]]:
 
     okx_order = _okx_order(sim, creds)
 
+    woo = WooDialect(sim)
+
+    def woo_order(i: int) -> None:
+        side = "BUY" if i % 2 else "SELL"
+        body = json.dumps(
+            {"symbol": "PERP_BTC_USDT", "side": side, "type": "MARKET", "quantity": "0.01"}
+        )
+        timestamp = str(sim.clock.now_ms())
+        signature = woo_sign(f"{timestamp}POST/v3/trade/order{body}", creds.secret)
+        headers = {
+            "x-api-key": creds.api_key,
+            "x-api-timestamp": timestamp,
+            "x-api-signature": signature,
+        }
+        response = woo.handle(
+            WireRequest("POST", "/v3/trade/order", body=body.encode(), headers=headers)
+        )
+        assert response.status == 200, response.body
+
     return [
         _row(
             "binance dialect: HMAC check + market order (no HTTP)",
@@ -183,6 +204,10 @@ def _dialects_without_http() -> list[dict[str, Any]]:
         _row(
             "okx dialect: passphrase + HMAC check + market order (no HTTP)",
             _timed(ROUND_TRIPS, okx_order),
+        ),
+        _row(
+            "woo dialect: v3 HMAC check + market order (no HTTP)",
+            _timed(ROUND_TRIPS, woo_order),
         ),
         _row(
             "hyperliquid dialect: EIP-712 recover + order (no HTTP)",
@@ -252,12 +277,14 @@ async def test_simulator_throughput(sim: SimClient) -> None:
     binance = sim.binance(account, fetchCurrencies=False)
     hyperliquid = sim.hyperliquid(account, builderFee=False)
     okx = sim.okx(account)
+    woo = sim.woo(account)
     bare_url = f"{sim.base_url}/binanceusdm/fapi/v1/time"
 
     def over_http() -> list[dict[str, Any]]:
         session = requests.Session()
         binance.load_markets()
         hyperliquid.load_markets()
+        woo.load_markets()
         symbol, hl_symbol = "BTC/USDT:USDT", "BTC/USDC:USDC"
         bare = _timed(ROUND_TRIPS, lambda i: session.get(bare_url).raise_for_status())
         unsigned = _timed(ROUND_TRIPS, lambda i: binance.fetch_time())
@@ -278,6 +305,11 @@ async def test_simulator_throughput(sim: SimClient) -> None:
             ROUND_TRIPS,
             lambda i: okx.create_order(symbol, "market", "buy" if i % 2 else "sell", 1),
         )
+        woo_signed = _timed(ROUND_TRIPS, lambda i: woo.fetch_balance())
+        woo_orders = _timed(
+            ROUND_TRIPS,
+            lambda i: woo.create_order(symbol, "market", "buy" if i % 2 else "sell", 0.01),
+        )
         return [
             {**_row("bare HTTP GET (requests, keep-alive)", bare), "ratio_to_bare": 1.0},
             _row("ccxt binanceusdm fetch_time (unsigned)", unsigned),
@@ -286,6 +318,8 @@ async def test_simulator_throughput(sim: SimClient) -> None:
             _row("ccxt hyperliquid create_order market (EIP-712)", hl_orders),
             _row("ccxt okx fetch_balance (HMAC + passphrase)", okx_balance),
             _row("ccxt okx create_order market (batch-orders, 1 contract)", okx_orders),
+            _row("ccxt woo fetch_balance (v3 HMAC-signed)", woo_signed),
+            _row("ccxt woo create_order market", woo_orders),
         ]
 
     rows = await trio.to_thread.run_sync(over_http)

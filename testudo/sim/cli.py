@@ -44,8 +44,10 @@ def banner(handle: SimHandle) -> str:
             f"  Binance USD-M : {handle.exchange_url('binanceusdm')}",
             f"  Hyperliquid   : {handle.exchange_url('hyperliquid')}",
             f"  OKX           : {handle.exchange_url('okx')}",
+            f"  WOO X         : {handle.exchange_url('woo')}",
             f"  Control API   : {handle.base_url}/_sim (loopback only)",
-            f"Demo account ({balance} USDT on Binance, {balance} USDC on Hyperliquid):",
+            f"Demo account ({balance} USDT on Binance, OKX and WOO X,"
+            f" {balance} USDC on Hyperliquid):",
             f"  api_key            {demo.api_key}",
             f"  secret             {demo.secret}",
             f"  passphrase (OKX)   {demo.passphrase}",

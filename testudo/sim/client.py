@@ -93,14 +93,13 @@ class SimClient:
         days: int = 90,
         seed: int = 0,
     ) -> int:
-        """Generate past fills for ``account`` on ``venue``; return how many."""
-        key: dict[str, Any] = (
-            {"api_key": account.api_key}
-            if venue == "binance"
-            else {"wallet_address": account.wallet_address}
+        """Generate past fills for ``account`` on ``venue`` (``binance``, ``hyperliquid``,
+        ``okx``, ``woo``); return how many."""
+        key = (
+            {"wallet_address": account.wallet_address}
+            if venue == "hyperliquid"
+            else {"api_key": account.api_key, "venue": venue}
         )
-        if venue == "okx":
-            key = {"account_id": account.account_id, "venue": "okx"}
         data = await self._call(
             "POST", "/history", json={**key, "fills": fills, "days": days, "seed": seed}
         )
@@ -139,8 +138,8 @@ class SimClient:
     ) -> dict[str, Any]:
         """Fill ``quantity`` of a resting limit order of ``account`` as maker (a partial match).
 
-        ``exchange`` is ``binanceusdm``, ``hyperliquid`` or ``okx`` (``quantity`` in base
-        units, not OKX contracts); name the order by ``order_id``
+        ``exchange`` is ``binanceusdm``, ``hyperliquid``, ``okx`` or ``woo`` (``quantity`` in
+        base units, not OKX contracts); name the order by ``order_id``
         (ccxt's ``id``) or ``client_order_id``. The fill is at the limit unless ``price`` is
         given. Return the order's new state (``filled``, ``remaining``, ``status``, ``fill``);
         an invalid request raises ``httpx.HTTPStatusError`` (400, or 404 for no such order).
@@ -172,6 +171,10 @@ class SimClient:
     def okx(self, account: SimAccount, **options: Any) -> Any:
         """A sync ``ccxt.okx`` for ``account`` (key, secret and passphrase)."""
         return make_okx(self.base_url, account, **options)
+
+    def woo(self, account: SimAccount, **options: Any) -> Any:
+        """A sync ``ccxt.woo`` for ``account`` (its API key and secret), pointed here."""
+        return make_woo(self.base_url, account, **options)
 
 
 def make_binance(base_url: str, account: SimAccount, **options: Any) -> Any:
@@ -214,6 +217,21 @@ def make_okx(base_url: str, account: SimAccount, **options: Any) -> Any:
             "apiKey": account.api_key,
             "secret": account.secret,
             "password": account.passphrase,
+            "enableRateLimit": options.pop("enableRateLimit", False),
+            "timeout": options.pop("timeout", 10_000),
+            "options": options,
+        }
+    )
+    point_ccxt_at(exchange, base_url)
+    return exchange
+
+
+def make_woo(base_url: str, account: SimAccount, **options: Any) -> Any:
+    """A configured ``ccxt.woo`` (rate limiting off unless asked)."""
+    exchange = ccxt.woo(
+        {
+            "apiKey": account.api_key,
+            "secret": account.secret,
             "enableRateLimit": options.pop("enableRateLimit", False),
             "timeout": options.pop("timeout", 10_000),
             "options": options,

@@ -10,7 +10,7 @@ from testudo.sim.accounts import Credentials
 from testudo.sim.dialects.wire import WireRequest, WireResponse, json_response
 from testudo.sim.faults import FaultError, rule_from_json
 from testudo.sim.history import HistoryError
-from testudo.sim.instruments import BINANCE, HYPERLIQUID, OKX
+from testudo.sim.instruments import BINANCE, HYPERLIQUID, OKX, WOO
 from testudo.sim.model import Reason, Rejected
 from testudo.sim.money import parse_decimal, plain
 from testudo.sim.prices import UnknownSymbol
@@ -18,7 +18,13 @@ from testudo.sim.simulator import Simulator
 from testudo.sim.state_view import account_state, fill_state, order_state, price_state
 
 LOOPBACK_PREFIXES = ("127.", "::1", "::ffff:127.")
-VENUES = {"binanceusdm": BINANCE, "binance": BINANCE, "hyperliquid": HYPERLIQUID, "okx": OKX}
+VENUES = {
+    "binanceusdm": BINANCE,
+    "binance": BINANCE,
+    "hyperliquid": HYPERLIQUID,
+    "okx": OKX,
+    "woo": WOO,
+}
 NOT_FOUND = (Reason.UNKNOWN_ORDER, Reason.UNKNOWN_ACCOUNT)
 
 
@@ -127,7 +133,7 @@ class ControlApi:
 
     def _history(self, body: Mapping[str, object], query: dict[str, str]) -> WireResponse:
         creds, venue = self._account_for(body)
-        if body.get("venue") in (BINANCE, HYPERLIQUID, OKX):
+        if body.get("venue") in (BINANCE, HYPERLIQUID, OKX, WOO):
             venue = str(body["venue"])
         count, days, seed = body.get("fills", 1000), body.get("days", 90), body.get("seed", 0)
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (count, days, seed)):

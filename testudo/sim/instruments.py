@@ -12,6 +12,7 @@ from testudo.sim.money import ceil_to, floor_to, is_multiple, round_to
 BINANCE = "binance"
 HYPERLIQUID = "hyperliquid"
 OKX = "okx"
+WOO = "woo"
 
 
 class PriceRule(Protocol):
@@ -207,6 +208,44 @@ def hyperliquid_instruments() -> tuple[Instrument, ...]:
         perp("BTC", 0, 5, 40, "0.5"),
         perp("ETH", 1, 4, 25, "5"),
         perp("SOL", 2, 2, 20, "200"),
+    )
+
+
+def woo_instruments() -> tuple[Instrument, ...]:
+    """PERP_BTC_USDT, PERP_ETH_USDT and PERP_SOL_USDT as WOO X lists them (USDT-settled).
+
+    ``quoteTick`` is the price tick, ``baseTick`` the quantity step, ``baseMin``/``baseMax`` the
+    order size bounds and ``minNotional`` the smallest order value; fees are WOO's base futures
+    tier (maker 2 bps, taker 5 bps), default leverage 10.
+    """
+
+    def perp(
+        base: str, index: int, tick: str, step: str, max_qty: str, leverage: int, level: str
+    ) -> Instrument:
+        return Instrument(
+            venue=WOO,
+            symbol=f"{base}_USDT",
+            venue_symbol=f"PERP_{base}_USDT",
+            base=base,
+            settle="USDT",
+            price_rule=TickRule(_d(tick)),
+            lot_size=_d(step),
+            min_qty=_d(step),
+            max_qty=_d(max_qty),
+            min_notional=_d("10"),
+            max_leverage=leverage,
+            default_leverage=10,
+            maker_fee=_d("0.0002"),
+            taker_fee=_d("0.0005"),
+            fee_quantum=_d("0.00000001"),
+            level_qty=_d(level),
+            index=index,
+        )
+
+    return (
+        perp("BTC", 0, "0.1", "0.0001", "50", 50, "2"),
+        perp("ETH", 1, "0.01", "0.001", "1000", 50, "20"),
+        perp("SOL", 2, "0.001", "0.01", "20000", 20, "500"),
     )
 
 

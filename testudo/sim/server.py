@@ -20,6 +20,7 @@ from testudo.sim.dialects.binance import BinanceDialect
 from testudo.sim.dialects.hyperliquid import HyperliquidDialect
 from testudo.sim.dialects.okx import OkxDialect
 from testudo.sim.dialects.wire import Dialect, WireRequest, WireResponse, json_response
+from testudo.sim.dialects.woo import WooDialect
 from testudo.sim.engine import Engine
 from testudo.sim.simulator import SimConfig, Simulator
 
@@ -37,7 +38,7 @@ class SimHandle:
 
     @property
     def engines(self) -> Mapping[str, Engine]:
-        """The matching engine of each venue (``binance``, ``hyperliquid``, ``okx``)."""
+        """The matching engine of each venue (``binance``, ``hyperliquid``, ``okx``, ``woo``)."""
         return self.simulator.engines
 
     def exchange_url(self, exchange_id: str) -> str:
@@ -53,6 +54,7 @@ def dialects_for(sim: Simulator) -> dict[str, Dialect]:
         "binance": binance,
         "hyperliquid": HyperliquidDialect(sim),
         "okx": OkxDialect(sim),
+        "woo": WooDialect(sim),
     }
 
 

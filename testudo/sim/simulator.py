@@ -17,9 +17,11 @@ from testudo.sim.instruments import (
     DEFAULT_PRICES,
     HYPERLIQUID,
     OKX,
+    WOO,
     binance_instruments,
     hyperliquid_instruments,
     okx_instruments,
+    woo_instruments,
 )
 from testudo.sim.model import Fill
 from testudo.sim.prices import PriceFeed
@@ -87,6 +89,18 @@ class Simulator:
                     order_id_start=2_896_576_259_728_695_296,
                     trade_id_start=700_000_000_000_000_000,
                     history_id_start=600_000_000_000_000_000,
+                    seed=config.seed,
+                ),
+            ),
+            WOO: Engine(
+                WOO,
+                woo_instruments(),
+                self.feed,
+                self.clock,
+                EngineSettings(
+                    order_id_start=65_902_000_000,
+                    trade_id_start=1_750_000_000,
+                    history_id_start=1_500_000_000,
                     seed=config.seed,
                 ),
             ),

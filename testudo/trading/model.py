@@ -20,10 +20,8 @@ from typing import Any
 
 import attrs
 
+from testudo.exchanges.venues import OrderSpec, venue_for
 from testudo.money import text
-
-from .client_ids import client_order_id
-from .venue import OrderSpec
 
 TERMINAL = frozenset({"stopped_out", "took_profit", "cancelled", "closed", "failed"})
 LIVE_ORDER = frozenset({"pending_submit", "open"})
@@ -218,7 +216,7 @@ def _new(
 ) -> NewOrder:
     idx = None if target is None else target.idx
     seq = group.next_seq(role, idx)
-    cid = client_order_id(group.exchange, group.id, role, seq, idx)
+    cid = venue_for(group.exchange).client_order_id(group.id, role, seq, idx)
     spec = OrderSpec(
         cid,
         group.symbol,
@@ -237,7 +235,7 @@ def entry_order(group: Group) -> NewOrder:
     price = group.entry_price if group.entry_type == "limit" else None
     seq = group.next_seq("entry")
     spec = OrderSpec(
-        client_order_id(group.exchange, group.id, "entry", seq),
+        venue_for(group.exchange).client_order_id(group.id, "entry", seq),
         group.symbol,
         group.side,
         group.entry_type,

@@ -81,7 +81,7 @@ SELECT_EVENTS = """
 SELECT seq, event_type, payload, created_at FROM trade_group_events WHERE group_id = %s
 ORDER BY seq"""
 LIVE_GROUP_IDS = """
-SELECT id::text AS id FROM trade_groups
+SELECT id::text AS id, user_id::text AS user_id FROM trade_groups
 WHERE status IN ('pending', 'active', 'awaiting_reconciliation')"""
 USER_LIVE_GROUPS = """
 SELECT id::text AS id, symbol, status FROM trade_groups
