@@ -11,6 +11,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +21,7 @@ import requests
 import trio
 from eth_keys.datatypes import PrivateKey
 
+from testudo.sim.accounts import Credentials
 from testudo.sim.client import SimClient
 from testudo.sim.clock import ManualClock
 from testudo.sim.dialects.binance import BinanceDialect
@@ -28,6 +30,7 @@ from testudo.sim.dialects.bybit import BybitDialect
 from testudo.sim.dialects.bybit.auth import sign as bybit_sign
 from testudo.sim.dialects.hyperliquid import HyperliquidDialect
 from testudo.sim.dialects.hyperliquid.signing import action_hash, l1_digest
+from testudo.sim.dialects.okx import OkxDialect, auth as okx_auth
 from testudo.sim.dialects.wire import WireRequest
 from testudo.sim.dialects.woo import WooDialect
 from testudo.sim.dialects.woo.auth import sign as woo_sign
@@ -89,6 +92,29 @@ def _engine() -> Engine:
     )
     engine.open_account(1, Decimal("1000000000"))
     return engine
+
+
+def _okx_order(sim: Simulator, creds: Credentials) -> Callable[[int], None]:
+    """One signed OKX ``batch-orders`` market order straight into the dialect."""
+    okx = OkxDialect(sim)
+    path = "/api/v5/trade/batch-orders"
+
+    def order(i: int) -> None:
+        side = "buy" if i % 2 else "sell"
+        item = {"instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": side}
+        body = json.dumps([{**item, "ordType": "market", "sz": "1"}])
+        moment = datetime.fromtimestamp(sim.clock.now_ms() / 1000, UTC)
+        stamp = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        headers = {
+            "OK-ACCESS-KEY": creds.api_key,
+            "OK-ACCESS-PASSPHRASE": creds.passphrase,
+            "OK-ACCESS-TIMESTAMP": stamp,
+            "OK-ACCESS-SIGN": okx_auth.sign(creds.secret, stamp, "POST", path, body),
+        }
+        response = okx.handle(WireRequest("POST", path, body=body.encode(), headers=headers))
+        assert b'"sCode":"0"' in response.body.encode(), response.body
+
+    return order
 
 
 def _dialects_without_http() -> list[dict[str, Any]]:
@@ -159,6 +185,8 @@ def _dialects_without_http() -> list[dict[str, Any]]:
         response = hyperliquid.handle(WireRequest("POST", "/exchange", body=signed[i]))
         assert b'"filled"' in response.body.encode(), response.body
 
+    okx_order = _okx_order(sim, creds)
+
     woo = WooDialect(sim)
 
     def woo_order(i: int) -> None:
@@ -182,6 +210,10 @@ def _dialects_without_http() -> list[dict[str, Any]]:
         _row(
             "binance dialect: HMAC check + market order (no HTTP)",
             _timed(ROUND_TRIPS, binance_order),
+        ),
+        _row(
+            "okx dialect: passphrase + HMAC check + market order (no HTTP)",
+            _timed(ROUND_TRIPS, okx_order),
         ),
         _row(
             "woo dialect: v3 HMAC check + market order (no HTTP)",
@@ -289,6 +321,7 @@ async def test_simulator_throughput(sim: SimClient) -> None:
     account = await sim.create_account("1000000000")
     binance = sim.binance(account, fetchCurrencies=False)
     hyperliquid = sim.hyperliquid(account, builderFee=False)
+    okx = sim.okx(account)
     woo = sim.woo(account)
     bybit = sim.bybit(account)
     bare_url = f"{sim.base_url}/binanceusdm/fapi/v1/time"
@@ -318,6 +351,12 @@ async def test_simulator_throughput(sim: SimClient) -> None:
             ROUND_TRIPS,
             lambda i: bybit.create_order(symbol, "market", "buy" if i % 2 else "sell", 0.01),
         )
+        okx.load_markets()
+        okx_balance = _timed(ROUND_TRIPS, lambda i: okx.fetch_balance())
+        okx_orders = _timed(
+            ROUND_TRIPS,
+            lambda i: okx.create_order(symbol, "market", "buy" if i % 2 else "sell", 1),
+        )
         woo_signed = _timed(ROUND_TRIPS, lambda i: woo.fetch_balance())
         woo_orders = _timed(
             ROUND_TRIPS,
@@ -329,6 +368,8 @@ async def test_simulator_throughput(sim: SimClient) -> None:
             _row("ccxt binanceusdm fetch_balance (HMAC-signed)", signed),
             _row("ccxt binanceusdm create_order market", orders),
             _row("ccxt hyperliquid create_order market (EIP-712)", hl_orders),
+            _row("ccxt okx fetch_balance (HMAC + passphrase)", okx_balance),
+            _row("ccxt okx create_order market (batch-orders, 1 contract)", okx_orders),
             _row("ccxt woo fetch_balance (v3 HMAC-signed)", woo_signed),
             _row("ccxt woo create_order market", woo_orders),
             _row("ccxt bybit fetch_balance (X-BAPI HMAC-signed)", bybit_signed),

@@ -90,6 +90,12 @@ def hyperliquid(sim: SimClient, account: SimAccount) -> Any:
 
 
 @pytest.fixture
+def okx(sim: SimClient, account: SimAccount) -> Any:
+    """A real ``ccxt.okx`` for ``account`` (key, secret, passphrase), pointed at the simulator."""
+    return sim.okx(account)
+
+
+@pytest.fixture
 def woo(sim: SimClient, account: SimAccount) -> Any:
     """A real ``ccxt.woo`` for ``account``, pointed at the simulator."""
     return sim.woo(account)

@@ -22,7 +22,14 @@ async def test_port_zero_binds_a_free_port_and_reports_it(sim: SimClient) -> Non
     assert sim.base_url.startswith("http://127.0.0.1:")
     assert not sim.base_url.endswith(":0")
     index = await sim.http.get("/")
-    assert index.json()["exchanges"] == ["binance", "binanceusdm", "bybit", "hyperliquid", "woo"]
+    assert index.json()["exchanges"] == [
+        "binance",
+        "binanceusdm",
+        "bybit",
+        "hyperliquid",
+        "okx",
+        "woo",
+    ]
     unknown = await sim.http.get("/kraken/0/public/Time")
     assert unknown.status_code == 404
 
@@ -74,6 +81,7 @@ async def test_accounts_prices_and_state(sim: SimClient) -> None:
     assert moved["marks"] == {
         "binance": "3123.46",
         "hyperliquid": "3123.5",
+        "okx": "3123.46",
         "woo": "3123.46",
         "bybit": "3123.46",
     }
@@ -170,6 +178,8 @@ async def test_banner_names_urls_and_the_seeded_demo_account(nursery: trio.Nurse
     second = await nursery.start(serve_simulator, SimConfig(port=0, seed=11, walk_interval_s=None))
     text = cli.banner(first)
     assert first.exchange_url("binanceusdm") in text and first.demo.api_key in text
+    assert first.exchange_url("okx") in text and first.demo.passphrase in text
+    assert first.demo.passphrase == second.demo.passphrase
     assert first.exchange_url("woo") in text and first.exchange_url("bybit") in text
     assert first.demo.wallet_private_key == second.demo.wallet_private_key
     demo = SimAccount(

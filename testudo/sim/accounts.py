@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import string
 from collections.abc import Mapping
@@ -42,6 +43,7 @@ class Credentials:
     wallet_private_key: str
     permissions: Mapping[str, bool]
     created_ms: int
+    passphrase: str = ""  # OKX's third credential (``OK-ACCESS-PASSPHRASE``)
 
     def public(self) -> dict[str, object]:
         """The JSON shape the control API returns."""
@@ -49,10 +51,19 @@ class Credentials:
             "account_id": self.account_id,
             "api_key": self.api_key,
             "secret": self.secret,
+            "passphrase": self.passphrase,
             "wallet_address": self.wallet_address,
             "wallet_private_key": self.wallet_private_key,
             "permissions": dict(self.permissions),
         }
+
+
+def passphrase_for(secret: str) -> str:
+    """The OKX passphrase of a simulated key: derived from its (seeded) secret, so it is
+    deterministic without drawing from the registry's random stream (other keys unchanged)."""
+    digest = hashlib.sha256(f"okx-passphrase:{secret}".encode()).digest()
+    token = "".join(_KEY_ALPHABET[b % len(_KEY_ALPHABET)] for b in digest[:16])
+    return f"{token[:8]}!{token[8:]}"
 
 
 @attrs.frozen
@@ -141,6 +152,7 @@ class Registry:
             permissions={**DEFAULT_PERMISSIONS, **(permissions or {})},
             created_ms=now_ms,
         )
+        creds = attrs.evolve(creds, passphrase=passphrase_for(creds.secret))
         self._next_id += 1
         self.by_id[creds.account_id] = creds
         self.by_api_key[creds.api_key] = creds

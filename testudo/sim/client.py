@@ -23,6 +23,7 @@ class SimAccount:
     secret: str
     wallet_address: str
     wallet_private_key: str
+    passphrase: str = ""  # OKX's third credential
 
 
 class SimClient:
@@ -77,6 +78,7 @@ class SimClient:
             secret=data["secret"],
             wallet_address=data["wallet_address"],
             wallet_private_key=data["wallet_private_key"],
+            passphrase=data["passphrase"],
         )
 
     async def set_price(
@@ -109,7 +111,7 @@ class SimClient:
         seed: int = 0,
     ) -> int:
         """Generate past fills for ``account`` on ``venue`` (``binance``, ``hyperliquid``,
-        ``woo``, ``bybit``); return how many."""
+        ``okx``, ``woo``, ``bybit``); return how many."""
         key = (
             {"wallet_address": account.wallet_address}
             if venue == "hyperliquid"
@@ -180,11 +182,11 @@ class SimClient:
     ) -> dict[str, Any]:
         """Fill ``quantity`` of a resting limit order of ``account`` as maker (a partial match).
 
-        ``exchange`` is ``binanceusdm``, ``hyperliquid``, ``woo`` or ``bybit``; name the order
-        by ``order_id`` (ccxt's ``id``) or ``client_order_id``. The fill is at the limit unless
-        ``price`` is given. Return the order's new state (``filled``, ``remaining``,
-        ``status``, ``fill``); an invalid request raises ``httpx.HTTPStatusError`` (400, or 404
-        for no such order).
+        ``exchange`` is ``binanceusdm``, ``hyperliquid``, ``okx``, ``woo`` or ``bybit``
+        (``quantity`` in base units, not OKX contracts); name the order by ``order_id``
+        (ccxt's ``id``) or ``client_order_id``. The fill is at the limit unless ``price`` is
+        given. Return the order's new state (``filled``, ``remaining``, ``status``, ``fill``);
+        an invalid request raises ``httpx.HTTPStatusError`` (400, or 404 for no such order).
         """
         body: dict[str, Any] = {
             "account_id": account.account_id,
@@ -213,6 +215,10 @@ class SimClient:
     def bybit(self, account: SimAccount, **options: Any) -> Any:
         """A sync ``ccxt.bybit`` for ``account``, pointed at the simulator."""
         return make_bybit(self.base_url, account, **options)
+
+    def okx(self, account: SimAccount, **options: Any) -> Any:
+        """A sync ``ccxt.okx`` for ``account`` (key, secret and passphrase)."""
+        return make_okx(self.base_url, account, **options)
 
     def woo(self, account: SimAccount, **options: Any) -> Any:
         """A sync ``ccxt.woo`` for ``account`` (its API key and secret), pointed here."""
@@ -257,6 +263,23 @@ def make_bybit(base_url: str, account: SimAccount, **options: Any) -> Any:
         {
             "apiKey": account.api_key,
             "secret": account.secret,
+            "enableRateLimit": options.pop("enableRateLimit", False),
+            "timeout": options.pop("timeout", 10_000),
+            "options": options,
+        }
+    )
+    point_ccxt_at(exchange, base_url)
+    return exchange
+
+
+def make_okx(base_url: str, account: SimAccount, **options: Any) -> Any:
+    """A configured ``ccxt.okx`` (rate limiting off unless asked); the passphrase is ccxt's
+    ``password``."""
+    exchange = ccxt.okx(
+        {
+            "apiKey": account.api_key,
+            "secret": account.secret,
+            "password": account.passphrase,
             "enableRateLimit": options.pop("enableRateLimit", False),
             "timeout": options.pop("timeout", 10_000),
             "options": options,

@@ -13,7 +13,7 @@ from testudo.sim.dialects.bybit.ids import order_number
 from testudo.sim.dialects.wire import WireRequest, WireResponse, json_response
 from testudo.sim.faults import FaultError, rule_from_json
 from testudo.sim.history import HistoryError
-from testudo.sim.instruments import BINANCE, BYBIT, HYPERLIQUID, WOO
+from testudo.sim.instruments import BINANCE, BYBIT, HYPERLIQUID, OKX, WOO
 from testudo.sim.model import Reason, Rejected
 from testudo.sim.money import parse_decimal, plain
 from testudo.sim.prices import UnknownSymbol
@@ -25,6 +25,7 @@ VENUES = {
     "binanceusdm": BINANCE,
     "binance": BINANCE,
     "hyperliquid": HYPERLIQUID,
+    "okx": OKX,
     "woo": WOO,
     "bybit": BYBIT,
 }
@@ -141,7 +142,7 @@ class ControlApi:
 
     def _history(self, body: Mapping[str, object], query: dict[str, str]) -> WireResponse:
         creds, venue = self._account_for(body)
-        if body.get("venue") in (BINANCE, HYPERLIQUID, WOO, BYBIT):
+        if body.get("venue") in (BINANCE, HYPERLIQUID, OKX, WOO, BYBIT):
             venue = str(body["venue"])
         count, days, seed = body.get("fills", 1000), body.get("days", 90), body.get("seed", 0)
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (count, days, seed)):

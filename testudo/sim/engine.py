@@ -711,6 +711,8 @@ class Engine:
         account.updated_ms = now
         order.filled_qty += qty
         order.filled_notional += notional
+        order.fees += fee + extra_fee
+        order.realized_pnl += effect.realized_pnl
         order.updated_ms = now
         if order.is_open and order.remaining > 0:
             order.status = OrderStatus.PARTIALLY_FILLED
@@ -732,6 +734,7 @@ class Engine:
             client_id=order.client_id,
         )
         self._next_trade_id += 1
+        order.last_fill = fill
         account.fills.append(fill)
         if effect.size == 0 and start != 0:
             self._cancel_position_orders(account, order)

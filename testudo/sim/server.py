@@ -19,6 +19,7 @@ from testudo.sim.control import ControlApi, is_loopback
 from testudo.sim.dialects.binance import BinanceDialect
 from testudo.sim.dialects.bybit import BybitDialect
 from testudo.sim.dialects.hyperliquid import HyperliquidDialect
+from testudo.sim.dialects.okx import OkxDialect
 from testudo.sim.dialects.wire import Dialect, WireRequest, WireResponse, json_response
 from testudo.sim.dialects.woo import WooDialect
 from testudo.sim.engine import Engine
@@ -40,7 +41,7 @@ class SimHandle:
 
     @property
     def engines(self) -> Mapping[str, Engine]:
-        """The matching engine of each venue (``binance``, ``hyperliquid``, ``woo``,
+        """The matching engine of each venue (``binance``, ``hyperliquid``, ``okx``, ``woo``,
         ``bybit``)."""
         return self.simulator.engines
 
@@ -56,6 +57,7 @@ def dialects_for(sim: Simulator) -> dict[str, Dialect]:
         "binanceusdm": binance,
         "binance": binance,
         "hyperliquid": HyperliquidDialect(sim),
+        "okx": OkxDialect(sim),
         "woo": WooDialect(sim),
         "bybit": BybitDialect(sim),
     }

@@ -18,10 +18,12 @@ from testudo.sim.instruments import (
     BYBIT,
     DEFAULT_PRICES,
     HYPERLIQUID,
+    OKX,
     WOO,
     binance_instruments,
     bybit_instruments,
     hyperliquid_instruments,
+    okx_instruments,
     woo_instruments,
 )
 from testudo.sim.model import Fill
@@ -91,6 +93,19 @@ class Simulator:
                     order_id_start=30_000_000_000,
                     trade_id_start=900_000_000_000_000,
                     history_id_start=500_000_000_000_000,
+                    seed=config.seed,
+                ),
+            ),
+            OKX: Engine(
+                OKX,
+                okx_instruments(),
+                self.feed,
+                self.clock,
+                EngineSettings(
+                    reject_immediate_trigger=True,
+                    order_id_start=2_896_576_259_728_695_296,
+                    trade_id_start=700_000_000_000_000_000,
+                    history_id_start=600_000_000_000_000_000,
                     seed=config.seed,
                 ),
             ),
