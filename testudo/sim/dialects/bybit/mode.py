@@ -22,8 +22,13 @@ class PositionMode(enum.Enum):
 
 
 def position_mode(sim: Simulator, account_id: int) -> PositionMode:
-    """The position mode of an account (one-way for every account today)."""
-    return PositionMode.ONE_WAY
+    """The position mode of an account: hedge for an account created with ``hedge_mode``
+    (shown and enforced on orders; the engine itself keeps one-way positions), else one-way."""
+    try:
+        hedged = sim.account_options(account_id).hedge_mode
+    except KeyError:
+        hedged = False
+    return PositionMode.HEDGE if hedged else PositionMode.ONE_WAY
 
 
 def position_indices(mode: PositionMode) -> tuple[int, ...]:

@@ -16,8 +16,13 @@ HEDGE_MODE = "HEDGE_MODE"
 
 
 def position_mode(sim: Simulator, account_id: int) -> str:
-    """The account's WOO ``positionMode`` (``ONE_WAY`` until per-account hedge mode exists)."""
-    return ONE_WAY
+    """The account's WOO ``positionMode``: ``HEDGE_MODE`` for an account created with
+    ``hedge_mode`` (detected and refused: the engine trades one-way), else ``ONE_WAY``."""
+    try:
+        hedged = sim.account_options(account_id).hedge_mode
+    except KeyError:
+        hedged = False
+    return HEDGE_MODE if hedged else ONE_WAY
 
 
 def check_position_side(mode: str, params: Params) -> str:
