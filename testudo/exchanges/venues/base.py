@@ -36,6 +36,8 @@ from testudo.exchanges.models import Balance
 from testudo.exchanges.symbols import from_ccxt, to_ccxt
 from testudo.money import to_decimal
 
+from .history import HistorySource
+
 ROLE_CODES = {"entry": "e", "stop_loss": "s", "take_profit": "t", "close": "c"}
 TESTUDO_PREFIX = "tdo-"
 
@@ -373,6 +375,10 @@ class Venue:
         """What the key may do, where the venue tells (worker thread)."""
         del client
         return {"withdrawal_check": "unsupported"}
+
+    def history(self) -> HistorySource | None:
+        """How this venue's fill history is imported (None: not available yet)."""
+        return None
 
 
 def role_code(role: str, seq: int, target_idx: int | None) -> str:

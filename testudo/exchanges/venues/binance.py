@@ -24,6 +24,8 @@ from testudo.exchanges.failures import Classified, FailureKind, by_code, classif
 from testudo.money import to_decimal
 
 from .base import Equity, OrderState, Venue
+from .binance_history import BinanceHistory
+from .history import HistorySource
 
 T, U, R, A = (
     FailureKind.TRANSIENT,
@@ -112,3 +114,6 @@ class BinanceVenue(Venue):
             "ip_restricted": bool(restrictions.get("ipRestrict", False)),
             "withdrawal_check": "verified",
         }
+
+    def history(self) -> HistorySource:
+        return BinanceHistory(self.info.id, self.info.settle)

@@ -30,6 +30,8 @@ import ccxt
 from testudo.exchanges.failures import Classified, FailureKind, by_message, classify_ccxt
 
 from .base import OrderRequest, OrderSpec, OrderState, Venue, role_code
+from .history import HistorySource
+from .hyperliquid_history import HyperliquidHistory
 
 PREFIX = "0x7e57"
 T, R, A = FailureKind.TRANSIENT, FailureKind.REFUSED, FailureKind.AUTH_LOST
@@ -103,3 +105,6 @@ class HyperliquidVenue(Venue):
         if not raw or raw.get("id") is None:
             return None
         return self.state_of(client, raw, is_trigger)
+
+    def history(self) -> HistorySource:
+        return HyperliquidHistory(self.info.id, self.info.settle)
