@@ -158,6 +158,7 @@ class TradeGroupActor(Actor[Any]):
         self._last_snapshot = 0.0
         self._filled_seen = Decimal(0)
         self._unsaved: Events = []  # events not yet saved
+        self._urgent = False  # the account polls fast for this group
         self._entry_refused: ExchangeFailure | None = None  # a 429 on the entry
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -207,7 +208,15 @@ class TradeGroupActor(Actor[Any]):
 
     async def _watch(self) -> None:
         if self._ctx is not None and self.group is not None:
-            await self.x.watch(self._ctx.ref, wants_price(self.group))
+            self._urgent = self._wants_haste()
+            await self.x.watch(self._ctx.ref, wants_price(self.group), self._urgent)
+
+    def _wants_haste(self) -> bool:
+        """Poll fast while the entry may fill any moment or the position lacks its stop."""
+        group = self.group
+        assert group is not None
+        waiting_fill = any(o.live for o in group.orders_of("entry"))
+        return waiting_fill or protection_of(group).state == "unprotected"
 
     # -- messages -------------------------------------------------------------------------
 
@@ -247,6 +256,10 @@ class TradeGroupActor(Actor[Any]):
             return
         if snapshot.price is not None:
             group.mark_price = snapshot.price
+        if snapshot.orders is None:  # a heartbeat: no position moved, orders not read
+            if group.status == "active" and wants_price(group):
+                await self._advance([])
+            return
         changed = await self._refresh(snapshot.orders)
         events: Events = []
         if snapshot.positions is not None:
@@ -621,6 +634,8 @@ class TradeGroupActor(Actor[Any]):
         await self.s.db.run(lambda c: store.save_group_tx(c, group, now, events))
         self._unsaved.clear()
         BOARD.report(group.id, group.exchange, protection_of(group).state)
+        if group.status not in TERMINAL and self._wants_haste() != self._urgent:
+            await self._watch()
         filled = sum((o.filled for o in group.orders), Decimal(0))
         if filled != self._filled_seen:
             self._filled_seen = filled

@@ -39,6 +39,7 @@ from . import catalog
 from .catalog import ExchangeInfo
 from .clients import ClientFactory, Credentials
 from .errors import ExchangeFailure, failure_from, retry_after_of
+from .governor import Governor
 from .health import HealthBoard
 from .models import Balance
 from .symbols import from_ccxt
@@ -168,6 +169,8 @@ class AccountsService:
         poll_interval: float = 2.0,
         state_max_age: float = 5.0,
         price_max_age: float = 2.0,
+        order_recheck: float = 10.0,
+        poll_budget_share: float = 0.5,
     ) -> None:
         self.db = db
         self.registry = registry
@@ -181,6 +184,14 @@ class AccountsService:
         self.poll_interval = poll_interval
         self.state_max_age = state_max_age
         self.price_max_age = price_max_age
+        self.order_recheck = order_recheck
+        # One request-weight budget per venue for the polling of every account of the process.
+        self.governor = Governor(
+            {
+                info.id: max(1, int(venue_for(info).request_budget * poll_budget_share))
+                for info in catalog.EXCHANGES
+            }
+        )
 
     # -- the catalog ------------------------------------------------------------------
 
@@ -319,6 +330,8 @@ class AccountsService:
             poll_interval=self.poll_interval,
             state_max_age=self.state_max_age,
             price_max_age=self.price_max_age,
+            order_recheck=self.order_recheck,
+            governor=self.governor,
         )
 
     def _identity(self, conn: Conn, account_id: str) -> AccountIdentity:
