@@ -52,6 +52,19 @@ REFRESH_QUIET = 0.1  # seconds without writes before the kept funds are fetched 
 FAST_POLL = 0.5  # seconds between polls while a group waits for a fill or its stop
 PRICE_INTEREST = 60.0  # a symbol's price is refreshed with the funds this long after a Snapshot
 PUBLISH_BALANCE = "SELECT publish_event(%s, %s::jsonb)"
+MARK_REAUTHORIZE = """
+UPDATE exchange_accounts SET status = 'requires_reauthorization', updated_at = now()
+WHERE id = %s AND status = 'active' RETURNING id"""
+# Failures that mean the venue no longer knows the account's credentials (a Hyperliquid agent
+# pruned or expired): the account is marked for re-authorisation.
+CREDENTIALS_GONE = frozenset({"agent_unknown"})
+MODE_TTL = 3600.0  # seconds a position-mode answer is trusted
+HEDGE_MODE_REFUSAL = ExchangeFailure(
+    422,
+    "hedge_mode_unsupported",
+    "The account is in hedge (dual-side) position mode. Testudo manages one-way positions: "
+    "switch the account to one-way mode on the exchange, then retry.",
+)
 
 
 @attrs.frozen
@@ -127,6 +140,11 @@ class OrdersSnapshot:
     orders: dict[str, Any] | None
     price: Decimal | None = None
     positions: dict[str, Decimal] | None = None
+
+
+@attrs.frozen
+class CheckMode:
+    """Read the account's position mode now; reply a refusal when it is hedge mode."""
 
 
 @attrs.frozen
@@ -226,6 +244,8 @@ class ExchangeAccountActor(Actor[Any]):
         self._price_wanted: dict[str, float] = {}  # symbol -> last Snapshot asking for it
         self._refresh_queued = False  # a background refresh is scheduled
         self._refresh_at = 0.0
+        self._lost: ExchangeFailure | None = None  # credentials lost: nothing is sent
+        self._mode: tuple[str, float] | None = None  # (position mode, trio time read)
 
     @property
     def venue(self) -> Venue:
@@ -290,6 +310,9 @@ class ExchangeAccountActor(Actor[Any]):
                 if self._ctx is not None and not self.poller.polling:
                     self._ctx.nursery.start_soon(self.poller.poll)
                 return None
+            case CheckMode():
+                self._mode = None
+                return await self._hedge_mode()
             case Positions():
                 result = await self._call(self.venue.positions, True, "positions")
                 return result if isinstance(result, ExchangeFailure) else result.value
@@ -331,13 +354,42 @@ class ExchangeAccountActor(Actor[Any]):
         """
         lane = lane or self._trading
         assert lane is not None
+        if self._lost is not None:
+            return self._lost  # the credentials no longer work: nothing is sent any more
         try:
             async with lane.lock:
-                return await self._attempts(fn, read_only, lane)
+                result = await self._attempts(fn, read_only, lane)
         finally:
             if not read_only:
                 self._writes += 1
                 self._queue_refresh(quiet=REFRESH_QUIET)
+        if isinstance(result, ExchangeFailure) and result.reason in CREDENTIALS_GONE:
+            await self._credentials_lost(result)
+        return result
+
+    async def _credentials_lost(self, failure: ExchangeFailure) -> None:
+        """The venue no longer knows the account's agent: the account needs re-authorisation
+        (an event says so); until then this incarnation sends nothing. Approving a new agent
+        restarts the actor."""
+        assert self.identity is not None
+        self._lost = failure
+        account_id, user_id = self.identity.account_id, self.identity.user_id
+        payload = json.dumps(
+            {
+                "e": "account_update",
+                "account_id": account_id,
+                "exchange": self.identity.info.id,
+                "status": "requires_reauthorization",
+                "reason": failure.reason,
+                "detail": failure.detail,
+            }
+        )
+
+        def mark(conn: Any) -> None:
+            if conn.execute(MARK_REAUTHORIZE, (account_id,)).fetchone() is not None:
+                conn.execute(PUBLISH_BALANCE, (f"balance.{user_id}", payload))
+
+        await self._db.run(mark)
 
     async def _attempts(
         self, fn: Callable[[Any], Any], read_only: bool, lane: Lane
@@ -381,6 +433,9 @@ class ExchangeAccountActor(Actor[Any]):
         assert self.identity is not None
         now = trio.current_time()
         self._price_wanted[symbol] = now
+        hedged = await self._hedge_mode()
+        if hedged is not None:
+            return hedged
         source = self._snapshot_source(now, symbol, need_price)
         ACCOUNT_SNAPSHOTS.labels(source).inc()
         funds_fresh = source in ("kept", "price")
@@ -411,6 +466,19 @@ class ExchangeAccountActor(Actor[Any]):
             funds.position_symbols,
             funds.unrealized_pnl,
         )
+
+    async def _hedge_mode(self) -> ExchangeFailure | None:
+        """A refusal when the account trades in hedge mode (read hourly): Testudo's groups
+        hold one-way positions, so a hedge-mode account is refused before any order."""
+        now = trio.current_time()
+        if self._mode is None or now - self._mode[1] > MODE_TTL:
+            result = await self._call(self.venue.position_mode, True, "position_mode")
+            if isinstance(result, ExchangeFailure):
+                return result
+            self._mode = (str(result.value), now)
+        if self._mode[0] == "hedge":
+            return HEDGE_MODE_REFUSAL
+        return None
 
     def _snapshot_source(self, now: float, symbol: str, need_price: bool) -> str:
         """Whether the kept funds (and price) may answer a snapshot now, or why not."""

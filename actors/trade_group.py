@@ -483,21 +483,22 @@ class TradeGroupActor(Actor[Any]):
 
     # -- reading orders -------------------------------------------------------------------
 
-    async def _lookup(self, order: Order) -> None:
+    async def _lookup(self, order: Order) -> ExchangeFailure | None:
         try:
             found = await self.x.find(order)
-        except ExchangeFailure:
-            return
+        except ExchangeFailure as failure:
+            return failure
         if found is not None:
             self._lookups.pop(order.id, None)
             self._apply(order, found)
-            return
+            return None
         count = self._lookups.get(order.id, 0) + 1
         self._lookups[order.id] = count
         if count >= LOOKUPS_BEFORE_NOT_FOUND:
             order.status = "not_found"  # never reached the exchange: safe to place anew
             self._lookups.pop(order.id, None)
             self._not_accepted[order.role] = self._not_accepted.get(order.role, 0) + 1
+        return None
 
     def _apply(self, order: Order, state: OrderState) -> None:
         order.exchange_order_id = state.exchange_order_id
@@ -509,27 +510,37 @@ class TradeGroupActor(Actor[Any]):
         )
 
     async def _refresh(self, snapshot: dict[str, OrderState]) -> bool:
-        """Bring live orders up to date; True when anything changed."""
+        """Bring live orders up to date; True when anything changed. Reading orders again
+        also tells whether the account's credentials work (``group.waiting``)."""
         group = self.group
         assert group is not None
         changed = False
+        lost: ExchangeFailure | None = None
         for order in [o for o in group.orders if o.live]:
             before = (order.status, order.filled)
+            failure: ExchangeFailure | None = None
             if order.status == "pending_submit" or order.exchange_order_id is None:
-                await self._lookup(order)
+                failure = await self._lookup(order)
             elif snapshot and order.exchange_order_id in snapshot:
                 self._apply(order, snapshot[order.exchange_order_id])
             else:
                 try:
                     self._apply(order, await self.x.fetch(order))
-                except ExchangeFailure as failure:
-                    if failure.error == "order_not_found":
+                except ExchangeFailure as error:
+                    failure = error
+                    if error.error == "order_not_found":
                         order.status = "cancelled"
-                    continue
+            if failure is not None:
+                lost = failure if failure.kind is FailureKind.AUTH_LOST else lost
+                continue
             if order.filled > 0 and order.average_price is None:
                 await self._fill_price(order)
             changed |= (order.status, order.filled) != before
-        return changed
+        was_waiting = group.waiting
+        group.waiting = (
+            None if lost is None else f"the exchange no longer accepts the account: {lost.detail}"
+        )
+        return changed or was_waiting != group.waiting
 
     async def _fill_price(self, order: Order) -> None:
         since = int((order.created_at or self.s.clock.now()).timestamp() * 1000) - 60_000

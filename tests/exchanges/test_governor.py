@@ -78,31 +78,33 @@ async def test_hyperliquid_polling_stays_inside_the_budget(
         poll_budget_share=1 / 12,
     )
     await sim.set_price("BTC_USDT", "50000", freeze=True)
-    async with running_service(nursery, settings_, clock) as service:
-        async with httpx.AsyncClient(base_url=service.http_url, timeout=30) as http:
-            for _ in range(3):
-                session = await sign_in(http, Wallet(), clock.now())
-                owner = await sim.create_account("10000")
-                account_id = await approved_account(http, session, owner)
-                created = await http.post(
-                    "/api/v1/trades",
-                    headers=session.bearer(),
-                    json={
-                        "symbol": "BTC_USDT",
-                        "side": "buy",
-                        "entry_price": "45000",
-                        "quantity": "0.01",
-                        "stop_loss_price": "44000",
-                        "exchange_account_id": account_id,
-                        "leverage": 2,
-                    },
-                )
-                assert created.status_code == 201, created.text
-            await sim.clear_requests()
-            began = trio.current_time()
-            await trio.sleep(6)
-            spent = service.system.accounts.governor.used("hyperliquid")
-            elapsed = trio.current_time() - began
+    async with (
+        running_service(nursery, settings_, clock) as service,
+        httpx.AsyncClient(base_url=service.http_url, timeout=30) as http,
+    ):
+        for _ in range(3):
+            session = await sign_in(http, Wallet(), clock.now())
+            owner = await sim.create_account("10000")
+            account_id = await approved_account(http, session, owner)
+            created = await http.post(
+                "/api/v1/trades",
+                headers=session.bearer(),
+                json={
+                    "symbol": "BTC_USDT",
+                    "side": "buy",
+                    "entry_price": "45000",
+                    "quantity": "0.01",
+                    "stop_loss_price": "44000",
+                    "exchange_account_id": account_id,
+                    "leverage": 2,
+                },
+            )
+            assert created.status_code == 201, created.text
+        await sim.clear_requests()
+        began = trio.current_time()
+        await trio.sleep(6)
+        spent = service.system.accounts.governor.used("hyperliquid")
+        elapsed = trio.current_time() - began
     logged = await sim.requests("hyperliquid", key="/info:*")
     polls = [
         r for r in logged if r["key"] in ("/info:clearinghouseState", "/info:frontendOpenOrders")
