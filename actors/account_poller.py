@@ -89,6 +89,7 @@ class AccountPoller:
         venue_id = self.venue.info.id
         symbols = sorted({w.symbol for w in self.watchers.values()})
         await self.governor.acquire(venue_id, self.venue.positions_weight)
+        read_at = trio.current_time()
         result = await self.call(self.venue.positions, "poll_positions")
         if isinstance(result, ExchangeFailure):
             return
@@ -98,7 +99,7 @@ class AccountPoller:
         changed = net != self.last_net
         self.last_net = net
         if not (changed or self.orders_wanted or now - self.orders_at >= self.recheck):
-            self._tell(symbols, None, await self._prices(symbols), net)
+            self._tell(symbols, None, await self._prices(symbols), net, read_at)
             return
         self.orders_wanted = False
         await self.governor.acquire(venue_id, self.venue.open_orders_weight(len(symbols)))
@@ -111,7 +112,7 @@ class AccountPoller:
         self.book = Book(tuple(positions), tuple(answer.value), frozenset(symbols))
         self.book_at = self.orders_at
         prices = await self._prices(symbols)
-        self._tell(symbols, self.book, prices, net)
+        self._tell(symbols, self.book, prices, net, read_at)
 
     async def _prices(self, symbols: list[str]) -> dict[str, Decimal]:
         priced = [
@@ -130,11 +131,12 @@ class AccountPoller:
         book: Book | None,
         prices: dict[str, Decimal],
         net: dict[str, Decimal],
+        positions_at: float,
     ) -> None:
         at = trio.current_time()
         for symbol in symbols:
             orders = None if book is None else book.orders_of(symbol)
-            snapshot = self.snapshot_type(at, orders, prices.get(symbol), net)
+            snapshot = self.snapshot_type(at, orders, prices.get(symbol), net, positions_at)
             for key, watcher in list(self.watchers.items()):
                 if watcher.symbol != symbol:
                     continue

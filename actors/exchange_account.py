@@ -140,6 +140,7 @@ class OrdersSnapshot:
     orders: dict[str, Any] | None
     price: Decimal | None = None
     positions: dict[str, Decimal] | None = None
+    positions_at: float = 0.0  # trio time the positions were read
 
 
 @attrs.frozen

@@ -159,6 +159,7 @@ class TradeGroupActor(Actor[Any]):
         self._filled_seen = Decimal(0)
         self._unsaved: Events = []  # events not yet saved
         self._urgent = False  # the account polls fast for this group
+        self._moved_at = trio.current_time()  # when a fill last moved the group's position
         self._entry_refused: ExchangeFailure | None = None  # a 429 on the entry
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -262,7 +263,10 @@ class TradeGroupActor(Actor[Any]):
             return
         changed = await self._refresh(snapshot.orders)
         events: Events = []
-        if snapshot.positions is not None:
+        # A position read before the group's own position last moved (an entry that filled
+        # between the positions and the orders) says nothing about the group: only a flat
+        # account read afterwards means the position was closed outside Testudo.
+        if snapshot.positions is not None and snapshot.positions_at > self._moved_at:
             net = snapshot.positions.get(base_of(group.symbol), Decimal(0))
             changed |= self._closed_outside(net, events)
         if changed or events or (group.status == "active" and wants_price(group)):
@@ -502,6 +506,8 @@ class TradeGroupActor(Actor[Any]):
 
     def _apply(self, order: Order, state: OrderState) -> None:
         order.exchange_order_id = state.exchange_order_id
+        if state.filled > order.filled:
+            self._moved_at = trio.current_time()
         order.filled = max(order.filled, state.filled)
         if state.average_price is not None:
             order.average_price = state.average_price

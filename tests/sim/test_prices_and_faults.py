@@ -167,3 +167,12 @@ def test_reject_needs_a_code() -> None:
         rule_from_json({"exchange": "x", "mode": "reject"})
     with pytest.raises(FaultError):
         rule_from_json({"exchange": "x", "mode": "outage", "count": 0})
+
+
+def test_skip_lets_the_first_matching_requests_through() -> None:
+    faults = Faults()
+    faults.apply(rule_from_json({"exchange": "x", "mode": "outage", "skip": 2, "count": 1}))
+    answers = [faults.plan("x", ["/p"], 0).response is not None for _ in range(4)]
+    assert answers == [False, False, True, False]
+    with pytest.raises(FaultError):
+        rule_from_json({"exchange": "x", "mode": "outage", "skip": -1})

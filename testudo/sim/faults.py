@@ -51,6 +51,7 @@ class FaultRule:
     code: str | None = None
     message: str | None = None
     count: int | None = None
+    skip: int = 0
 
     def matches(self, exchange: str, keys: Sequence[str]) -> bool:
         """Whether the rule covers a request to ``exchange`` described by ``keys``."""
@@ -133,6 +134,7 @@ def rule_from_json(data: Mapping[str, object]) -> FaultRule:
             code=None if data.get("code") is None else str(data["code"]),
             message=None if data.get("message") is None else str(data["message"]),
             count=None if data.get("count") is None else int(_num(data, "count", 0)),
+            skip=int(_num(data, "skip", 0)),
         )
     except (TypeError, ValueError) as exc:
         raise FaultError(f"bad fault parameter: {exc}") from exc
@@ -144,6 +146,8 @@ def rule_from_json(data: Mapping[str, object]) -> FaultRule:
         raise FaultError("status must be an HTTP status")
     if rule.count is not None and rule.count < 1:
         raise FaultError("count must be at least 1")
+    if rule.skip < 0:
+        raise FaultError("skip must not be negative")
     if rule.mode is FaultMode.REJECT and rule.code is None:
         raise FaultError("a reject fault needs the venue's error code")
     return rule
@@ -164,6 +168,7 @@ class Faults:
         self._rng = random.Random(f"faults:{seed}")
         self._hits: dict[FaultRule, deque[int]] = {}
         self._left: dict[int, int] = {}  # id(rule) -> requests it still applies to (``count``)
+        self._to_skip: dict[int, int] = {}  # id(rule) -> matching requests still let through
 
     @property
     def rules(self) -> tuple[FaultRule, ...]:
@@ -186,17 +191,29 @@ class Faults:
         self._rules.append(rule)
         if rule.count is not None:
             self._left[id(rule)] = rule.count
+        if rule.skip:
+            self._to_skip[id(rule)] = rule.skip
 
     def clear(self) -> None:
         """Remove every rule."""
         self._rules.clear()
         self._hits.clear()
         self._left.clear()
+        self._to_skip.clear()
 
     def _forget_lapsed(self) -> None:
         self._hits = {r: q for r, q in self._hits.items() if r in self._rules}
         alive = {id(r) for r in self._rules}
         self._left = {k: v for k, v in self._left.items() if k in alive}
+        self._to_skip = {k: v for k, v in self._to_skip.items() if k in alive}
+
+    def _skips(self, rule: FaultRule) -> bool:
+        """Let this matching request through untouched while the rule's ``skip`` lasts."""
+        left = self._to_skip.get(id(rule), 0)
+        if left <= 0:
+            return False
+        self._to_skip[id(rule)] = left - 1
+        return True
 
     def _spend(self, rule: FaultRule) -> None:
         """Count one request ``rule`` applied to; a rule with a ``count`` lapses at zero."""
@@ -210,7 +227,7 @@ class Faults:
 
     def plan(self, exchange: str, keys: Sequence[str], now_ms: int) -> FaultPlan:
         """Decide the fate of a request to ``exchange`` described by ``keys``."""
-        matching = [r for r in self._rules if r.matches(exchange, keys)]
+        matching = [r for r in self._rules if r.matches(exchange, keys) and not self._skips(r)]
         if not matching:
             return NO_FAULT
         delay_ms = 0

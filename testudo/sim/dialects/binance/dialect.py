@@ -63,8 +63,9 @@ class BinanceDialect:
         return self.sim.clock.now_ms()
 
     def fault_keys(self, request: WireRequest) -> list[str]:
-        """The path, e.g. ``/fapi/v1/order``."""
-        return [request.path]
+        """The path, e.g. ``/fapi/v1/order``, and the method with it (``POST /fapi/v1/order``:
+        a rule can then refuse the placement of an order without touching its lookups)."""
+        return [request.path, f"{request.method} {request.path}"]
 
     def fault_response(self, fault: FaultResponse, request: WireRequest) -> WireResponse:
         """Rate limits answer ``-1003`` with ``Retry-After``; rejections Binance's

@@ -1,0 +1,178 @@
+"""The fault matrix's venues and its invariant.
+
+A :class:`VenueCase` says, for one venue, how a user links an account, which simulator
+endpoints the placement of a stop, a target and a close go to, and the venue's own error
+codes for the refusals the matrix plays. :func:`assert_protected_or_flat` is the promise:
+after every fault, the position is protected by exactly one reduce-only stop resting on the
+exchange, or it is flat, and the group says which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from decimal import Decimal as D
+from typing import Any
+
+import attrs
+import httpx
+import trio
+
+from tests.auth.helpers import Wallet, sign_in
+from tests.exchanges.test_agent_wallet import approved_account
+from tests.trading.helpers import Trader
+from testudo.clock import ManualClock
+from testudo.sim.client import SimClient
+
+
+@attrs.frozen
+class Reject:
+    """A ``reject`` fault: the venue's own error code and message."""
+
+    code: str
+    message: str
+
+
+@attrs.frozen
+class VenueCase:
+    id: str
+    prefix: str  # the simulator's URL prefix (fault rules)
+    engine: str  # the simulator's engine (state)
+    symbol: str  # the ccxt symbol of BTC_USDT on this venue
+    stop_endpoint: str
+    target_endpoint: str
+    close_endpoint: str
+    target_skip: int  # placements of the same endpoint before a target's (the stop's)
+    stop_refused: Reject  # a refusal of the stop with no alternative: an emergency exit
+    target_refused: Reject
+    close_refused: Reject  # a close refusal a fresh price answers
+    stop_slots: Reject | None  # "too many conditional orders": the targets make room
+    link: Callable[[httpx.AsyncClient, SimClient, ClockLike], Awaitable[Trader]]
+    client: Callable[[SimClient, Any], Any]  # the user's own ccxt client (trading by hand)
+
+
+ClockLike = ManualClock
+
+
+async def link_binance(http: httpx.AsyncClient, sim: SimClient, clock: ManualClock) -> Trader:
+    session = await sign_in(http, Wallet(), clock.now())
+    account = await sim.create_account("10000")
+    response = await http.post(
+        "/api/v1/exchanges/accounts",
+        headers=session.bearer(),
+        json={"exchange_name": "binance", "api_key": account.api_key, "secret": account.secret},
+    )
+    assert response.status_code == 201, response.text
+    return Trader(http, session, account, response.json()["id"])
+
+
+async def link_hyperliquid(http: httpx.AsyncClient, sim: SimClient, clock: ManualClock) -> Trader:
+    session = await sign_in(http, Wallet(), clock.now())
+    account = await sim.create_account("10000")
+    account_id = await approved_account(http, session, account)
+    return Trader(http, session, account, account_id)
+
+
+BINANCE = VenueCase(
+    id="binance",
+    prefix="binanceusdm",
+    engine="binance",
+    symbol="BTC/USDT:USDT",
+    stop_endpoint="POST /fapi/v1/algoOrder",
+    target_endpoint="POST /fapi/v1/order",
+    close_endpoint="POST /fapi/v1/order",
+    target_skip=0,
+    stop_refused=Reject("-2021", "Order would immediately trigger."),
+    target_refused=Reject("-1111", "Precision is over the maximum defined for this asset."),
+    close_refused=Reject(
+        "-4131", "The counterparty's best price does not meet the PERCENT_PRICE filter limit."
+    ),
+    stop_slots=Reject("-4045", "Reach max stop order limit."),
+    link=link_binance,
+    client=lambda sim, account: sim.binance(account),
+)
+HYPERLIQUID = VenueCase(
+    id="hyperliquid",
+    prefix="hyperliquid",
+    engine="hyperliquid",
+    symbol="BTC/USDC:USDC",
+    stop_endpoint="/exchange:order",
+    target_endpoint="/exchange:order",
+    close_endpoint="/exchange:order",
+    target_skip=1,
+    stop_refused=Reject("tpsl", "Invalid TP/SL price. asset=0"),
+    target_refused=Reject("tick", "Price must be divisible by tick size. asset=0"),
+    close_refused=Reject(
+        "band", "Order price cannot be more than 80% away from the reference price"
+    ),
+    stop_slots=None,
+    link=link_hyperliquid,
+    client=lambda sim, account: sim.hyperliquid(account, builderFee=False),
+)
+VENUES = [BINANCE, HYPERLIQUID]
+
+
+def pending_long(**extra: Any) -> dict[str, Any]:
+    """A limit long below the market (it fills when the test moves the price)."""
+    return {
+        "symbol": "BTC_USDT",
+        "side": "buy",
+        "entry_price": "49500",
+        "quantity": "0.02",
+        "stop_loss_price": "48500",
+        "take_profit": [{"price": "52000"}],
+        "leverage": 2,
+        **extra,
+    }
+
+
+async def fill_entry(sim: SimClient) -> None:
+    await sim.set_price("BTC_USDT", "49400", freeze=True)
+
+
+async def venue_orders(sim: SimClient, trader: Trader, venue: VenueCase) -> list[dict[str, Any]]:
+    state = await sim.state(trader.account)
+    return list(state["venues"][venue.engine]["open_orders"])
+
+
+async def venue_position(sim: SimClient, trader: Trader, venue: VenueCase) -> D:
+    state = await sim.state(trader.account)
+    sizes = [
+        D(p["size"])
+        for p in state["venues"][venue.engine]["positions"]
+        if p["symbol"] == "BTC_USDT"
+    ]
+    return sum(sizes, D(0))
+
+
+async def assert_protected_or_flat(
+    sim: SimClient, trader: Trader, venue: VenueCase, group_id: str
+) -> dict[str, Any]:
+    """The promise, checked on the exchange itself and against what the group says."""
+    body = await trader.group(group_id)
+    size = await venue_position(sim, trader, venue)
+    orders = await venue_orders(sim, trader, venue)
+    stops = [o for o in orders if o["reduce_only"] and o["trigger_kind"] == "sl"]
+    if size == 0:
+        assert stops == [], f"a flat position keeps a stop: {stops}"
+        assert body["protection"]["state"] == "flat", body["protection"]
+        return body
+    assert len(stops) == 1, f"position {size} needs exactly one stop, has {stops}"
+    assert D(stops[0]["qty"]) >= abs(size)
+    assert body["protection"]["state"] == "protected", body["protection"]
+    assert D(body["position_quantity"]) == abs(size)
+    return body
+
+
+async def wait_protected_or_flat(
+    sim: SimClient, trader: Trader, venue: VenueCase, group_id: str, timeout: float = 30
+) -> dict[str, Any]:
+    """Wait until the invariant holds (the group acts in its own time), then return."""
+    failure: AssertionError | None = None
+    with trio.move_on_after(timeout):
+        while True:
+            try:
+                return await assert_protected_or_flat(sim, trader, venue, group_id)
+            except AssertionError as error:
+                failure = error
+            await trio.sleep(0.2)
+    raise AssertionError(f"never protected or flat: {failure}")
