@@ -28,6 +28,7 @@ from actors import ChildSpec, Registry, Supervisor
 from actors.pg_listener import PgListener
 from actors.revocation_router import RevocationRouter
 from api.app import create_app
+from api.keepalive import KeepAliveGuard
 from api.ws.server import WsService
 from testudo.auth.keys import SecretError, load_or_create_secret
 from testudo.auth.service import AuthService
@@ -291,7 +292,7 @@ async def _serve(
         async def serve_http(*, task_status: trio.TaskStatus[list[str]]) -> None:
             try:
                 await worker_serve(
-                    wrap_app(app, 1024 * 1024, "asgi"),
+                    wrap_app(KeepAliveGuard(app), 1024 * 1024, "asgi"),
                     hypercorn_config(settings),
                     sockets=http_sockets,
                     shutdown_trigger=shutdown.wait,
