@@ -155,6 +155,8 @@ def auth_settings(settings: Settings) -> AuthSettings:
         jwt_secret=secret,
         cookie_secure=settings.cookie_secure,
         cookie_samesite=settings.cookie_samesite,
+        signin_per_client_per_minute=settings.signin_per_client_per_minute,
+        signin_per_second=settings.signin_per_second,
     )
 
 

@@ -41,6 +41,7 @@ LOCK_REFRESH = """
 SELECT id, used_at, replaced_by, expires_at FROM refresh_tokens
 WHERE token_hash = %s AND session_id = %s FOR UPDATE"""
 LOCK_SESSION = "SELECT revoked_at, expires_at FROM sessions WHERE id = %s FOR UPDATE"
+SUCCESSOR_USED = "SELECT used_at FROM refresh_tokens WHERE id = %s"
 MARK_REFRESH_USED = "UPDATE refresh_tokens SET used_at = %s, replaced_by = %s WHERE id = %s"
 EXTEND_SESSION = "UPDATE sessions SET last_used_at = %s, expires_at = %s WHERE id = %s"
 TOUCH_SESSION = "UPDATE sessions SET last_used_at = %s WHERE id = %s AND last_used_at < %s"
@@ -192,7 +193,8 @@ def rotate_tx(
     if session["revoked_at"] is not None:
         return RotationOutcome("revoked")
     if token["used_at"] is not None:
-        if now - token["used_at"] <= dt.timedelta(seconds=grace):
+        in_window = now - token["used_at"] <= dt.timedelta(seconds=grace)
+        if in_window and _successor_unused(conn, token["replaced_by"]):
             return RotationOutcome("grace")
         revoke_tx(conn, session_id, "refresh_token_reused", now)
         return RotationOutcome("reused")
@@ -207,6 +209,16 @@ def rotate_tx(
     conn.execute(MARK_REFRESH_USED, (now, child_row["id"], token["id"]))
     conn.execute(EXTEND_SESSION, (now, expires, session_id))
     return RotationOutcome("rotated", child, expires)
+
+
+def _successor_unused(conn: Conn, successor_id: Any) -> bool:
+    """True when the token that replaced this one was not used yet: this is the newest used
+    token of the family, the only one the grace window covers (two tabs refreshing at once).
+    A token two or more rotations old is reuse, whenever it is presented."""
+    if successor_id is None:
+        return False
+    row = conn.execute(SUCCESSOR_USED, (successor_id,)).fetchone()
+    return row is not None and row["used_at"] is None
 
 
 def revoke_tx(conn: Conn, session_id: str, reason: str, now: dt.datetime) -> bool:
