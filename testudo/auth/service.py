@@ -200,6 +200,8 @@ class AuthService:
         if session_id is None:
             return AuthFailure(401, "invalid_token", "The refresh token is not valid.")
         view = await self._ask_session(session_id, Authenticate())
+        if isinstance(view, Refused):
+            return AuthFailure(view.status, view.error, "The refresh token is not valid.")
         if isinstance(view, SessionView) and view.kind != expected_kind:
             # Refused before rotating: consuming it here would make the real client's next
             # refresh look like reuse and revoke its session.
@@ -300,9 +302,12 @@ class AuthService:
                 ip,
                 user_agent,
                 s.refresh_ttl,
-                s.pairing_ip_failures_per_minute,
-                s.pairing_global_failures_per_minute,
-                s.pairing_max_failures_per_code,
+                store.PairingBudgets(
+                    s.pairing_ip_failures_per_minute,
+                    s.pairing_ip_failures_per_hour,
+                    s.pairing_global_failures_per_minute,
+                    s.pairing_max_failures_per_code,
+                ),
             )
         )
         if outcome.throttled_for is not None:
