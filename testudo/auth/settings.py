@@ -25,8 +25,9 @@ class AuthSettings:
     issued_at_skew: int = 60
     pairing_ttl: int = 300
     pairing_status_window: int = 300
-    pairing_max_failures_per_code: int = 5
+    pairing_max_failures_per_code: int = 30  # failed claims during a code's life, then burned
     pairing_ip_failures_per_minute: int = 5
+    pairing_ip_failures_per_hour: int = 20
     pairing_global_failures_per_minute: int = 60
     refresh_grace: int = 10
     session_idle_timeout: float = 600.0
