@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -12,7 +13,9 @@ import pytest
 import trio
 
 from tests.auth.helpers import Wallet, sign_in
-from tests.conftest import make_settings
+from tests.conftest import SIWE_DOMAIN, SIWE_URI, make_settings
+from testudo.auth.settings import AuthSettings
+from testudo.auth.siwe_check import _siwe, check_siwe
 from testudo.clock import SystemClock
 from testudo.service import Running, run_service
 
@@ -95,3 +98,57 @@ async def test_sign_in_throughput_and_auth_overhead(
         ["path", "rps", "p50_ms", "ratio"],
     )
     service.shutdown()
+
+
+def _cpu(fn: Callable[[], object], repeat: int) -> float:
+    """CPU seconds per call (process time, so a busy machine does not inflate it)."""
+    began = time.process_time()
+    for _ in range(repeat):
+        fn()
+    return (time.process_time() - began) / repeat
+
+
+def _parse_as_before(message: str) -> None:
+    """What verify-siwe did before the shape pre-check: the library's ABNF parse of anything
+    up to 4,096 characters."""
+    try:
+        _siwe().SiweMessage.from_message(message[:4096])
+    except Exception:
+        return
+
+
+@pytest.mark.bench
+def test_hostile_sign_in_message_cost_before_and_after() -> None:
+    settings = AuthSettings(SIWE_DOMAIN, SIWE_URI)
+    now = SystemClock().now()
+    wallet = Wallet()
+    valid = wallet.message("a" * 32, now)
+    signature = wallet.sign(valid)
+    hostile = valid.replace("Sign in to Testudo", "x" * 3800)  # 4,096 characters
+    widest = wallet.message(
+        "a" * 64,
+        now,
+        statement="x" * 128,
+        request_id="r" * 64,
+        resources=["https://desk.testudo.test/" + "y" * 100],
+        expiration_time="2030-01-01T00:00:00.000000Z",
+        not_before="2020-01-01T00:00:00.000000Z",
+    )
+    rows = []
+    for label, message, repeat in (
+        ("hostile 4,096 characters", hostile, 2),
+        ("widest message the bound lets through", widest, 5),
+        ("a desk's sign-in message", valid, 20),
+    ):
+        before = _cpu(lambda m=message: _parse_as_before(m), repeat)  # type: ignore[misc]
+        after = _cpu(lambda m=message: check_siwe(m, signature, settings, now), repeat)  # type: ignore[misc]
+        rows.append(
+            {
+                "message": f"{label} ({len(message)} chars)",
+                "before_ms": round(before * 1000, 2),
+                "after_ms": round(after * 1000, 3),
+                "after/before": round(after / before, 5),
+            }
+        )
+    report("auth_hostile_message", rows, ["message", "before_ms", "after_ms", "after/before"])
+    assert rows[0]["after_ms"] < rows[0]["before_ms"]

@@ -23,7 +23,7 @@ MAX_NONCE = 64  # we issue 32 characters; EIP-4361 needs at least 8
 MAX_CHAIN_ID_DIGITS = 20  # EIP-155 chain ids are 64-bit
 MAX_TIME = 40  # RFC 3339 with nanoseconds and an offset is 35
 MAX_REQUEST_ID = 64
-MAX_RESOURCES = 2
+MAX_RESOURCES = 1
 MAX_RESOURCE = 128
 MAX_SIGNATURE = 132  # "0x" + 65 bytes in hex: EOA signatures only
 
