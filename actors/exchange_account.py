@@ -33,12 +33,13 @@ import attrs
 import trio
 
 from testudo.db import Database
+from testudo.exchanges.book import Book, fetch_book
 from testudo.exchanges.catalog import ExchangeInfo
 from testudo.exchanges.clients import ClientFactory, Credentials
 from testudo.exchanges.errors import ExchangeFailure, failure_from, retry_after_of
 from testudo.exchanges.funds import Funds, fetch_funds, fetch_prices
 from testudo.exchanges.health import HealthBoard
-from testudo.trading import venue
+from testudo.exchanges.venues import AccountSnapshot, Venue, venue_for
 
 from .actor import Actor, ActorContext
 from .errors import ActorStopped, MailboxFull
@@ -76,7 +77,7 @@ class FetchBalance:
 
 @attrs.frozen
 class Snapshot:
-    """Reply a :class:`~testudo.trading.venue.AccountSnapshot` for a decision on ``symbol``.
+    """Reply a :class:`~testudo.exchanges.venues.AccountSnapshot` for a decision on ``symbol``.
 
     Answered from the kept funds when they are fresh (see the module docstring).
     """
@@ -113,12 +114,27 @@ class Poll:
 
 @attrs.frozen
 class OrdersSnapshot:
-    """The account's open orders at ``at`` (monotonic seconds), by exchange order id, and
-    the symbol's last price when a watcher asked for it."""
+    """The open orders of the watched symbol at ``at`` (trio time), by exchange order id,
+    the symbol's last price when a watcher asked for it, and the account's signed net
+    positions by base coin (read before the orders; None when they could not be read)."""
 
     at: float
     orders: dict[str, Any]
     price: Decimal | None = None
+    positions: dict[str, Decimal] | None = None
+
+
+@attrs.frozen
+class Positions:
+    """Fetch the account's open positions now; reply ``list[Position]`` or a failure."""
+
+
+@attrs.frozen
+class ReadBook:
+    """Reply the account's :class:`~testudo.exchanges.book.Book`: the last poll's when it is
+    at most ``max_age`` seconds old, else read now."""
+
+    max_age: float
 
 
 @attrs.frozen
@@ -202,6 +218,14 @@ class ExchangeAccountActor(Actor[Any]):
         self._refresh_queued = False  # a background refresh is scheduled
         self._refresh_at = 0.0
         self._polling = False
+        self._book: Book | None = None  # the last poll's positions and open orders
+        self._book_at = 0.0
+
+    @property
+    def venue(self) -> Venue:
+        """The account's venue module (every exchange-specific rule goes through it)."""
+        assert self.identity is not None
+        return venue_for(self.identity.info)
 
     async def started(self, ctx: ActorContext) -> None:
         identity: AccountIdentity = await self._load()
@@ -249,15 +273,16 @@ class ExchangeAccountActor(Actor[Any]):
                 if self._ctx is not None and not self._polling:
                     self._ctx.nursery.start_soon(self._poll)
                 return None
+            case Positions():
+                result = await self._call(self.venue.positions, True, "positions")
+                return result if isinstance(result, ExchangeFailure) else result.value
+            case ReadBook(max_age):
+                return await self._read_book(max_age)
             case EnsureLeverage(symbol, leverage):
                 if self._leverage.get(symbol) == leverage:
                     return None
-                assert self.identity is not None
-                info = self.identity.info
                 result = await self._call(
-                    functools.partial(
-                        venue.set_leverage, info=info, symbol=symbol, leverage=leverage
-                    ),
+                    functools.partial(self.venue.set_leverage, symbol=symbol, leverage=leverage),
                     False,
                     "set_leverage",
                 )
@@ -268,38 +293,57 @@ class ExchangeAccountActor(Actor[Any]):
         return await super().handle(message)
 
     async def _poll(self) -> None:
-        """One open-orders request per watched symbol (cheap on every venue's rate limits),
-        in the background lane."""
+        """Read the book (positions, then the open orders of the watched symbols) in the
+        background lane, and hand every watching group its symbol's part."""
         assert self.identity is not None
         if self._polling:
             return
         self._polling = True
         try:
-            info = self.identity.info
-            for symbol in sorted({symbol for _, symbol, _ in self._watchers.values()}):
-                fetch = functools.partial(venue.open_orders, info=info, symbol=symbol)
-                result = await self._call(fetch, True, "poll", lane=self._background)
-                if isinstance(result, ExchangeFailure):
-                    continue
-                price = None
-                if any(s == symbol and w for _, s, w in self._watchers.values()):
-                    priced = await self._call(
-                        functools.partial(fetch_prices, info=info, symbols=[symbol]),
-                        True,
-                        "poll_price",
-                        lane=self._background,
-                    )
-                    if not isinstance(priced, ExchangeFailure):
-                        price = priced.value[symbol]
-                self._tell_watchers(symbol, result.value, price)
+            symbols = sorted({symbol for _, symbol, _ in self._watchers.values()})
+            fetch = functools.partial(fetch_book, venue=self.venue, symbols=symbols)
+            result = await self._call(fetch, True, "poll", lane=self._background)
+            if isinstance(result, ExchangeFailure):
+                return
+            book: Book = result.value
+            self._book, self._book_at = book, trio.current_time()
+            priced = [
+                s for s in symbols if any(x == s and w for _, x, w in self._watchers.values())
+            ]
+            prices: dict[str, Decimal] = {}
+            if priced:
+                answer = await self._call(
+                    functools.partial(self.venue.last_prices, symbols=priced),
+                    True,
+                    "poll_price",
+                    lane=self._background,
+                )
+                prices = {} if isinstance(answer, ExchangeFailure) else answer.value
+            net = book.net()
+            for symbol in symbols:
+                self._tell_watchers(symbol, book.orders_of(symbol), prices.get(symbol), net)
         finally:
             self._polling = False
 
+    async def _read_book(self, max_age: float) -> Book | ExchangeFailure:
+        """The last poll's book when fresh enough, else one read now (trading lane)."""
+        if self._book is not None and trio.current_time() - self._book_at <= max_age:
+            return self._book
+        fetch = functools.partial(fetch_book, venue=self.venue, symbols=None)
+        result = await self._call(fetch, True, "book")
+        if isinstance(result, ExchangeFailure):
+            return result
+        self._book, self._book_at = result.value, trio.current_time()
+        return self._book
+
     def _tell_watchers(
-        self, symbol: str, open_orders: list[tuple[str, Any]], price: Decimal | None
+        self,
+        symbol: str,
+        orders: dict[str, Any],
+        price: Decimal | None,
+        positions: dict[str, Decimal],
     ) -> None:
-        orders = {state.exchange_order_id: state for _, state in open_orders}
-        snapshot = OrdersSnapshot(trio.current_time(), orders, price)
+        snapshot = OrdersSnapshot(trio.current_time(), orders, price, positions)
         for key, (ref, watched, _) in list(self._watchers.items()):
             if watched != symbol:
                 continue
@@ -340,7 +384,12 @@ class ExchangeAccountActor(Actor[Any]):
                 value = await trio.to_thread.run_sync(lane.run, fn, abandon_on_cancel=False)
             except Exception as exc:
                 latency = (time.perf_counter() - started) * 1000
-                failure = failure_from(exc, self.identity.info.id, retry_after_of(lane.client))
+                failure = failure_from(
+                    exc,
+                    self.identity.info.id,
+                    retry_after_of(lane.client),
+                    self.venue.classify(exc),
+                )
                 self._health.record(
                     self.identity.account_id,
                     self.identity.info.id,
@@ -373,13 +422,13 @@ class ExchangeAccountActor(Actor[Any]):
             if isinstance(failure, ExchangeFailure):
                 return failure
         info = self.identity.info
-        rules_of = functools.partial(venue.market_rules, info=info, symbol=symbol, need_price=False)
+        rules_of = functools.partial(self.venue.market_rules, symbol=symbol, need_price=False)
         assert self._trading is not None
         if self._trading.markets_fresh():  # a lookup in the loaded markets: no I/O, no thread
             try:
                 rules = rules_of(self._trading.client)
             except Exception as exc:
-                return failure_from(exc, info.id, None)
+                return failure_from(exc, info.id, None, self.venue.classify(exc))
         else:
             result = await self._call(rules_of, True, "market_rules")
             if isinstance(result, ExchangeFailure):
@@ -388,7 +437,7 @@ class ExchangeAccountActor(Actor[Any]):
         funds = self._funds
         assert funds is not None
         price = self._prices.get(symbol, (Decimal(0), 0.0))[0]
-        return venue.AccountSnapshot(
+        return AccountSnapshot(
             attrs.evolve(rules, last_price=price),
             funds.equity,
             funds.available,

@@ -40,3 +40,21 @@ ACCOUNT_SNAPSHOTS = Counter(
     "(after_write), they were too old (age) or only the price was (price).",
     ["source"],
 )
+TIME_TO_PROTECTION = Histogram(
+    "testudo_time_to_protection_seconds",
+    "From the moment a group sees its entry fill (or a new fill) to the moment a reduce-only "
+    "stop for the whole position is acknowledged by the exchange, by venue.",
+    ["venue"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 15, 30, 60, 120),
+)
+UNPROTECTED_POSITIONS = Gauge(
+    "testudo_unprotected_positions",
+    "Positions Testudo manages that have a stop-loss but no stop resting on the exchange for "
+    "the whole position right now, by venue.",
+    ["venue"],
+)
+UNPROTECTED_SECONDS = Counter(
+    "testudo_unprotected_seconds_total",
+    "Seconds positions spent without their stop on the exchange, summed, by venue.",
+    ["venue"],
+)

@@ -5,6 +5,11 @@ running actor for a key or starts one under the given supervisor; concurrent cal
 same key wait for the one start in progress instead of starting a second actor. When the actor
 ends for good (stopped, passivated, given up on) its entry disappears, and the next
 :meth:`ask` spawns it again, rehydrating from the database in its ``started`` hook.
+
+Every actor the registry starts belongs to one user (a session, an account, a trader, a trade
+group), so it is an *isolated* child: it has its own restart budget and is parked, never
+escalated, when it exceeds it (``docs/architecture.md``, "Tenant isolation"). A key may also
+name a per-user supervisor (:meth:`ensure_supervisor`), under which that user's actors live.
 """
 
 from __future__ import annotations
@@ -19,13 +24,14 @@ from .errors import ActorStopped
 from .supervisor import ChildSpec, Restart, Supervisor, SupervisorRef
 
 ActorFactory = Callable[[], Actor[Any]]
+SupervisorFactory = Callable[[], Supervisor]
 
 
 class Registry:
     """Key → running actor, for one process."""
 
     def __init__(self) -> None:
-        self._refs: dict[Hashable, ActorRef[Any]] = {}
+        self._refs: dict[Hashable, Any] = {}  # ActorRef, or SupervisorRef for a subtree
         self._starting: dict[Hashable, trio.Event] = {}
 
     def __len__(self) -> int:
@@ -51,6 +57,35 @@ class Registry:
         mailbox_size: int = 64,
     ) -> ActorRef[Any]:
         """Return the actor for ``key``, starting it under ``supervisor`` if needed."""
+        ref: ActorRef[Any] = await self._ensure(
+            key, supervisor, factory, name, restart, idle_timeout, mailbox_size
+        )
+        return ref
+
+    async def ensure_supervisor(
+        self,
+        key: Hashable,
+        supervisor: Supervisor | SupervisorRef,
+        factory: SupervisorFactory,
+        *,
+        name: str | None = None,
+    ) -> SupervisorRef:
+        """Return the (permanent, isolated) subtree for ``key``, starting it if needed."""
+        ref: SupervisorRef = await self._ensure(
+            key, supervisor, factory, name, Restart.PERMANENT, None, 0
+        )
+        return ref
+
+    async def _ensure(
+        self,
+        key: Hashable,
+        supervisor: Supervisor | SupervisorRef,
+        factory: Callable[[], Actor[Any] | Supervisor],
+        name: str | None,
+        restart: Restart,
+        idle_timeout: float | None,
+        mailbox_size: int,
+    ) -> Any:
         while True:
             existing = self._refs.get(key)
             if existing is not None:
@@ -69,8 +104,9 @@ class Registry:
                 idle_timeout=idle_timeout,
                 mailbox_size=mailbox_size,
                 on_exit=lambda: self._forget(key),
+                isolated=True,
             )
-            ref: ActorRef[Any] = await supervisor.start_child(spec)
+            ref = await supervisor.start_child(spec)
             self._refs[key] = ref
             return ref
         finally:

@@ -8,6 +8,15 @@ mailbox across restarts and runs a restart loop:
 * restart intensity: more than ``intensity`` restarts (across all children) within ``period``
   seconds make the supervisor give up: it cancels its children and raises
   :class:`~actors.errors.RestartIntensityExceeded` to its own parent ("fail upward");
+* isolation: an *isolated* child (``ChildSpec.isolated``; every per-user actor is one) has a
+  restart budget of its own. When it exceeds it, the escalation is logged and the child is
+  *parked* (restarted after ``park`` seconds) instead of failing its siblings and parents: one
+  user's crashing actor can never stop, slow or restart another user's. A *top* supervisor
+  (``top=True``, the root) parks any child that exhausts the budget, so an escalation at the
+  top is logged and recovered, never a silent death of the actor system;
+* adoption: ``adopt`` runs after every start of the supervisor (the first and every restart)
+  and brings back the dynamic children that must outlive a restart (the trades supervisor
+  rehydrates every live trade group: a live group is never simply cancelled);
 * jittered exponential backoff between restarts of one child, reset after a healthy run;
 * graceful stop: the child stops taking messages, gets ``grace`` seconds to finish the current
   one, then is cancelled; its ``stopping`` hook runs shielded with a time limit.
@@ -20,7 +29,7 @@ from __future__ import annotations
 
 import enum
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
@@ -62,6 +71,9 @@ class ChildSpec:
     incarnation, so state is rebuilt in ``started`` after a restart. ``idle_timeout`` enables
     passivation: after that many seconds without a message the child stops (reason
     ``passivated``) and ``on_exit`` runs. ``on_exit`` runs once when the slot ends for good.
+    ``isolated`` gives the child its own restart budget (the supervisor's ``intensity`` within
+    ``period``, counted for this child alone); a child that exceeds it is parked, never
+    escalated.
     """
 
     name: str
@@ -71,6 +83,15 @@ class ChildSpec:
     idle_timeout: float | None = None
     grace: float = 5.0
     on_exit: Callable[[], None] | None = None
+    isolated: bool = False
+
+
+class _Verdict(enum.Enum):
+    """What a supervisor does after a child's crash or exit."""
+
+    RESTART = "restart"
+    PARK = "park"  # restart after the supervisor's ``park`` delay
+    GIVE_UP = "give_up"  # the supervisor fails upward
 
 
 class _Exit(enum.Enum):
@@ -120,6 +141,7 @@ class _Slot:
     exit_logged: bool = False
     detached: bool = False
     done: trio.Event = attrs.Factory(trio.Event)
+    restarts: list[float] = attrs.Factory(list)  # restart times (isolated children only)
 
 
 class Supervisor:
@@ -141,6 +163,9 @@ class Supervisor:
         backoff: Backoff = Backoff(),
         parent_path: str = "",
         rng: random.Random | None = None,
+        top: bool = False,
+        park: float = 30.0,
+        adopt: Callable[[Supervisor], Awaitable[None]] | None = None,
     ) -> None:
         self.name = name
         self.path = f"{parent_path}/{name}" if parent_path else name
@@ -155,6 +180,9 @@ class Supervisor:
         self._stop = trio.Event()
         self._finished = trio.Event()
         self._failure: RestartIntensityExceeded | None = None
+        self.top = top
+        self.park = park
+        self._adopt = adopt
 
     def __repr__(self) -> str:
         return f"<Supervisor {self.path} children={len(self._slots)}>"
@@ -174,6 +202,8 @@ class Supervisor:
                 for spec in self._static:
                     await self.start_child(spec)
                 task_status.started(self)
+                if self._adopt is not None:
+                    nursery.start_soon(self._adopt, self)
                 await self._stop.wait()
                 if self._failure is None:
                     await self._stop_children()
@@ -191,8 +221,16 @@ class Supervisor:
         """
         if self._nursery is None or self._stop.is_set():
             raise ActorStopped(f"supervisor {self.path} is not running")
+        ending = self._slots.get(spec.name)
+        if ending is not None and _ending(ending):
+            # The previous holder of the name is on its way out (its stopping hook runs):
+            # a new incarnation starts once it is gone, never beside it.
+            with trio.move_on_after(ending.spec.grace + STOPPING_HOOK_TIMEOUT):
+                await ending.done.wait()
         if spec.name in self._slots:
             raise ValueError(f"{self.path} already has a child named {spec.name!r}")
+        if self._nursery is None or self._stop.is_set():
+            raise ActorStopped(f"supervisor {self.path} is not running")
         return await self._nursery.start(self._run_slot, spec)
 
     async def stop_child(self, name: str, reason: str = "stopped") -> None:
@@ -300,14 +338,18 @@ class Supervisor:
                     slog.emit(slog.Event.STOP, slot.path, slot.kind, _reason(slot))
                     if spec.restart is not Restart.PERMANENT:
                         return
-                # restart, unless the supervisor has had too many
+                # restart, unless the supervisor has had too many (an isolated child, or any
+                # child of the top, is parked instead)
                 now = trio.current_time()
                 if now - began > self.period:
                     attempt = 0
                 attempt += 1
-                if not self._count_restart(now, slot):
+                verdict = self._count_restart(now, slot)
+                if verdict is _Verdict.GIVE_UP:
                     return
                 delay = self.backoff.delay(attempt, self._rng)
+                if verdict is _Verdict.PARK:
+                    delay, attempt = self.park, 0
                 slog.emit(
                     slog.Event.RESTART,
                     slot.path,
@@ -346,12 +388,28 @@ class Supervisor:
         if slot.spec.on_exit is not None:
             slot.spec.on_exit()
 
-    def _count_restart(self, now: float, slot: _Slot) -> bool:
-        """Record a restart; False when intensity is exceeded and the supervisor gives up."""
-        self._restarts = [t for t in self._restarts if now - t <= self.period]
-        self._restarts.append(now)
-        if len(self._restarts) <= self.intensity:
-            return True
+    def _count_restart(self, now: float, slot: _Slot) -> _Verdict:
+        """Record a restart against the child's budget (its own when isolated, else the
+        supervisor's) and say what happens: restart, park, or give up (fail upward)."""
+        budget = slot.restarts if slot.spec.isolated else self._restarts
+        budget[:] = [t for t in budget if now - t <= self.period]
+        budget.append(now)
+        if len(budget) <= self.intensity:
+            return _Verdict.RESTART
+        if slot.spec.isolated or self.top:
+            count = len(budget)
+            budget.clear()
+            where = "its own budget" if slot.spec.isolated else "the top's budget"
+            slog.emit(
+                slog.Event.ESCALATE,
+                slot.path,
+                slot.kind,
+                f"exceeded {where} of {self.intensity} restarts in {self.period:g}s; "
+                f"parked for {self.park:g}s, then restarted",
+                restart_count=count,
+                delay_s=self.park,
+            )
+            return _Verdict.PARK
         self._failure = RestartIntensityExceeded(self.path, len(self._restarts), self.period)
         slog.emit(
             slog.Event.ESCALATE,
@@ -361,7 +419,7 @@ class Supervisor:
             error=self._failure,
         )
         self._stop.set()
-        return False
+        return _Verdict.GIVE_UP
 
     async def _incarnation(self, slot: _Slot, ready: Callable[[], None]) -> _Exit:
         child = slot.first if slot.first is not None else slot.spec.factory()
@@ -463,6 +521,13 @@ class Supervisor:
             depth.dec()
             await process(actor, envelope, slot.path)
         return _Exit.STOPPED if slot.stop_requested else _Exit.NORMAL
+
+
+def _ending(slot: _Slot) -> bool:
+    """Whether a child is stopping for good (asked to, or asked itself to)."""
+    if slot.stop_requested or slot.done.is_set():
+        return True
+    return slot.ctx is not None and slot.ctx.stop_requested
 
 
 def _refuse(envelope: Any, path: str) -> None:

@@ -8,9 +8,16 @@ after a crash or a restart of the service) the actor reloads the group from the 
 reconciles it with the exchange, so a position whose entry filled while Testudo was down gets
 its stop and targets placed at once.
 
-Fills are observed by the exchange-account actor (one open-orders poll per account) and
-delivered here as :class:`~actors.exchange_account.OrdersSnapshot`; an order that left the
-open set is fetched to learn whether it filled or was cancelled.
+Fills are observed by the exchange-account actor (one poll per account) and delivered here as
+:class:`~actors.exchange_account.OrdersSnapshot`, with the account's positions; an order that
+left the open set is fetched to learn whether it filled or was cancelled, a stop that vanished
+is placed again, and a position that is flat on the exchange while the group still holds it
+was closed outside Testudo: the group ends ``closed_externally`` and cancels its leftovers.
+
+A failed order call is answered by :func:`testudo.trading.protection.response_to`: retried
+after a backoff (transient), looked up (unknown), waited out (credentials lost), or answered by
+a documented alternative or an emergency exit (refused). The group's ``protection`` says at
+every moment whether its position is covered and why not.
 """
 
 from __future__ import annotations
@@ -23,7 +30,10 @@ import attrs
 import trio
 
 from testudo.exchanges.errors import ExchangeFailure
-from testudo.trading import store, venue
+from testudo.exchanges.failures import FailureKind
+from testudo.exchanges.symbols import base_of
+from testudo.exchanges.venues import OrderState
+from testudo.trading import store
 from testudo.trading.model import (
     BREAK_EVEN_FEE_OFFSET,
     TERMINAL,
@@ -34,20 +44,26 @@ from testudo.trading.model import (
     break_even_level,
     pending_order,
     plan,
-    spec_of,
     wants_price,
 )
+from testudo.trading.protection import Response, backoff, protection_of, response_to
 from testudo.trading.views import group_json
 
 from .actor import Actor, ActorContext
-from .errors import ActorError
-from .exchange_account import EnsureLeverage, OrdersSnapshot, Refresh, Unwatch, Watch
+from .group_exchange import GroupExchange, sleep_then
+from .protection_board import BOARD
 
 if TYPE_CHECKING:
     from testudo.exchanges.accounts import AccountsService
 
+    from .exchange_account import OrdersSnapshot
+
 LOOKUPS_BEFORE_NOT_FOUND = 3
 MAX_PLAN_ROUNDS = 6
+MAX_NOT_ACCEPTED = 3  # a protective order the venue never received this often is refused
+DEFAULT_CLOSE_SLIPPAGE = Decimal("0.05")
+
+Events = list[tuple[str, dict[str, Any]]]
 
 
 @attrs.frozen
@@ -68,7 +84,7 @@ class Describe:
 
 @attrs.frozen
 class CancelGroup:
-    """Cancel every open order; close the position (reduce-only, market) if there is one."""
+    """Close: the close order first, the stop kept until the position is flat."""
 
 
 @attrs.frozen
@@ -103,6 +119,15 @@ class GroupServices:
     accounts: AccountsService
     clock: Any
     poll_interval: float = 2.0
+    close_slippage: Decimal = DEFAULT_CLOSE_SLIPPAGE
+
+
+@attrs.frozen
+class Placed:
+    """An order just sent, and the failure when the exchange did not take it."""
+
+    order: Order
+    failure: ExchangeFailure | None = None
 
 
 class TradeGroupActor(Actor[Any]):
@@ -122,12 +147,17 @@ class TradeGroupActor(Actor[Any]):
         self.s = services
         self.group: Group | None = group
         self._fresh = group is not None
+        self._account = account
         self._ctx: ActorContext | None = None
+        self._x: GroupExchange | None = None
         self._lookups: dict[str, int] = {}
+        self._not_accepted: dict[str, int] = {}  # role -> orders in a row never received
+        self._holds: dict[str, float] = {}  # role -> trio time before which nothing is sent
+        self._attempts: dict[str, int] = {}  # role -> failed attempts in a row (backoff)
+        self._slots_freed = False
         self._last_snapshot = 0.0
         self._filled_seen = Decimal(0)
-        self._account: Any = account
-        self._unsaved: list[tuple[str, dict[str, Any]]] = []  # events not yet saved
+        self._unsaved: Events = []  # events not yet saved
         self._entry_refused: ExchangeFailure | None = None  # a 429 on the entry
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -138,6 +168,7 @@ class TradeGroupActor(Actor[Any]):
             self.group = await self.s.db.run(lambda c: store.load_group_tx(c, self.group_id))
         if self.group is None:
             raise LookupError(f"trade group {self.group_id} does not exist")
+        self._x = GroupExchange(self.s.accounts, self.group, self._account)
         if self.group.status in TERMINAL:
             ctx.stop("terminal")
             return
@@ -150,17 +181,19 @@ class TradeGroupActor(Actor[Any]):
             ctx.ref.send_nowait(Reconcile())
 
     async def stopping(self) -> None:
+        BOARD.forget(self.group_id)
         if self.group is not None and self._unsaved:
             events = list(self._unsaved)
             group, now = self.group, self.s.clock.now()
             with contextlib.suppress(Exception):  # the restarted actor reconciles anyway
                 await self.s.db.run(lambda c: store.save_group_tx(c, group, now, events))
-        if self.group is not None:
-            account = await self._account_view()
-            if account is not None:
-                # The account actor may be gone already: then there is nothing to undo.
-                with contextlib.suppress(Exception):
-                    await self.s.accounts.ask(account, Unwatch(self.group_id), timeout=2)
+        if self._x is not None:
+            await self._x.unwatch()
+
+    @property
+    def x(self) -> GroupExchange:
+        assert self._x is not None
+        return self._x
 
     async def _watchdog(self) -> None:
         """(Re)register with the account's poller; reconcile directly if snapshots stop."""
@@ -173,65 +206,26 @@ class TradeGroupActor(Actor[Any]):
             await trio.sleep(self.s.poll_interval)
 
     async def _watch(self) -> None:
-        """Ask the account's actor to send this group every snapshot of its open orders."""
-        account = await self._account_view()
-        if account is None or self._ctx is None or self.group is None:
-            return
-        with contextlib.suppress(ExchangeFailure):
-            await self.s.accounts.ask(
-                account,
-                Watch(self.group_id, self._ctx.ref, self.group.symbol, wants_price(self.group)),
-            )
-
-    async def _refresh_balance(self) -> None:
-        """A fill moved money: have the account actor refresh (and publish) its funds.
-
-        Sent, not asked: the group's reply does not wait for the balance.
-        """
-        account = await self._account_view()
-        if account is None:
-            return
-        ref = self.s.accounts.registry.lookup(("exchange_account", account.id))
-        if ref is not None:
-            with contextlib.suppress(ActorError):
-                ref.send_nowait(Refresh())
-
-    async def _account_view(self) -> Any:
-        """The group's account (looked up once per incarnation)."""
-        assert self.group is not None
-        if self._account is None:
-            self._account = await self.s.accounts.get(self.group.user_id, self.group.account_id)
-        return self._account
+        if self._ctx is not None and self.group is not None:
+            await self.x.watch(self._ctx.ref, wants_price(self.group))
 
     # -- messages -------------------------------------------------------------------------
 
     async def handle(self, message: Any) -> Any:
+        from .exchange_account import OrdersSnapshot
+
         group = self.group
         assert group is not None
         match message:
             case Start():
-                unsent = [
-                    o for o in group.orders if o.role == "entry" and o.status == "pending_submit"
-                ]
-                # Only the incarnation the trader started sends the entry: a restarted one
-                # cannot know whether it went out, and reconciles it by client order id.
-                if unsent and self._fresh:
-                    self._fresh = False
-                    await self._send_entry(unsent[0])
-                return await self._started_reply()
+                return await self._start()
             case Reconcile():
-                await self._refresh({})
-                await self._advance([])
-                return self.describe()
-            case OrdersSnapshot(_, orders, price):
-                self._last_snapshot = trio.current_time()
-                if group.status in TERMINAL:
-                    return None
-                if price is not None:
-                    group.mark_price = price
-                changed = await self._refresh(orders)
-                if changed or (group.status == "active" and wants_price(group)):
+                if group.status not in TERMINAL:
+                    await self._refresh({})
                     await self._advance([])
+                return self.describe()
+            case OrdersSnapshot():
+                await self._on_snapshot(message)
                 return None
             case Describe():
                 return self.describe()
@@ -245,17 +239,60 @@ class TradeGroupActor(Actor[Any]):
                 return await self._set_break_even(enabled, trigger)
         return await super().handle(message)
 
+    async def _on_snapshot(self, snapshot: OrdersSnapshot) -> None:
+        group = self.group
+        assert group is not None
+        self._last_snapshot = trio.current_time()
+        if group.status in TERMINAL:
+            return
+        if snapshot.price is not None:
+            group.mark_price = snapshot.price
+        changed = await self._refresh(snapshot.orders)
+        events: Events = []
+        if snapshot.positions is not None:
+            net = snapshot.positions.get(base_of(group.symbol), Decimal(0))
+            changed |= self._closed_outside(net, events)
+        if changed or events or (group.status == "active" and wants_price(group)):
+            await self._advance(events)
+
+    def _closed_outside(self, net: Decimal, events: Events) -> bool:
+        """The account is flat in the group's symbol while the group, its orders refreshed,
+        still holds a position: it was closed outside Testudo (by hand, a liquidation)."""
+        group = self.group
+        assert group is not None
+        if net != 0 or group.position == 0 or not group.entry_done:
+            return False
+        if any(o.status == "pending_submit" for o in group.orders):
+            return False  # an order of ours may explain it: resolve that first
+        events.append(("closed_externally", {"quantity": str(group.position)}))
+        group.external_exit += group.position
+        group.closing = True
+        group.close_reason = "closed_externally"
+        return True
+
+    async def _start(self) -> Any:
+        group = self.group
+        assert group is not None
+        unsent = [o for o in group.orders if o.role == "entry" and o.status == "pending_submit"]
+        # Only the incarnation the trader started sends the entry: a restarted one
+        # cannot know whether it went out, and reconciles it by client order id.
+        if unsent and self._fresh:
+            self._fresh = False
+            await self._send_entry(unsent[0])
+        return await self._started_reply()
+
     async def _send_entry(self, entry: Order) -> None:
         """Set the symbol's leverage (once per value, cached by the account), then send."""
         group = self.group
         assert group is not None
-        account = await self._account_view()
-        failure = await self.s.accounts.ask(account, EnsureLeverage(group.symbol, group.leverage))
-        if isinstance(failure, ExchangeFailure):
+        failure = await self.x.ensure_leverage()
+        if failure is not None:
             group.error = f"leverage could not be set: {failure.detail}"
             entry.status, entry.error = "rejected", group.error  # never sent
             return
-        await self._submit(entry)
+        placed = await self._submit(entry)
+        if placed.failure is not None:
+            await self._respond(placed, [])
 
     async def _started_reply(self) -> dict[str, Any] | Refusal:
         """Reply as soon as the entry is acknowledged.
@@ -268,7 +305,7 @@ class TradeGroupActor(Actor[Any]):
         """
         group = self.group
         assert group is not None
-        events: list[tuple[str, dict[str, Any]]] = [("trade_created", {"status": group.status})]
+        events: Events = [("trade_created", {"status": group.status})]
         ends_here = plan(group).status in TERMINAL or self._ctx is None
         await self._advance(events, protect=False, save=ends_here)
         if ends_here:
@@ -289,16 +326,9 @@ class TradeGroupActor(Actor[Any]):
         assert self.group is not None
         return group_json(self.group)
 
-    # -- exchange I/O ---------------------------------------------------------------------
+    # -- placing orders -----------------------------------------------------------------
 
-    async def _with_client(self, fn: Any, *, read_only: bool) -> Any:
-        """Run ``fn(client)`` on the group's account (raises ExchangeFailure)."""
-        account = await self._account_view()
-        if account is None:
-            raise ExchangeFailure(409, "account_gone", "The group's exchange account was removed.")
-        return await self.s.accounts.call(account, fn, read_only=read_only)
-
-    async def _place(self, new: NewOrder) -> Order:
+    async def _place(self, new: NewOrder) -> Placed:
         """Record ``new`` as ``pending_submit``, then send it."""
         group = self.group
         assert group is not None
@@ -308,43 +338,141 @@ class TradeGroupActor(Actor[Any]):
         group.orders.append(order)
         return await self._submit(order)
 
-    async def _submit(self, order: Order) -> Order:
-        """Send a recorded order; an ambiguous failure is resolved by client order id."""
+    async def _submit(self, order: Order) -> Placed:
+        """Send a recorded order (a market order priced from the mark where the venue needs
+        a price); an ambiguous failure is looked up by client order id at once."""
+        try:
+            reference = await self._reference(order)
+            state = await self.x.place(order, reference, self.s.close_slippage)
+        except ExchangeFailure as failure:
+            if failure.kind is not FailureKind.UNKNOWN:
+                order.status, order.error = "rejected", failure.detail  # never on the exchange
+            else:
+                await self._lookup(order)
+            return Placed(order, failure)
+        self._apply(order, state)
+        self._attempts.pop(order.role, None)
+        self._not_accepted.pop(order.role, None)
+        return Placed(order)
+
+    async def _reference(self, order: Order) -> Decimal | None:
+        """The price a market order is bounded around: the entry's decision price, or for a
+        close the market's price *now* (never the old entry price)."""
+        if order.order_type != "market" or order.trigger_price is not None:
+            return None
+        if not self.x.venue.market_needs_price:
+            return None
+        assert self.group is not None
+        if order.role == "entry":
+            return self.group.entry_price
+        return await self.x.mark()
+
+    async def _respond(self, placed: Placed, events: Events) -> bool:
+        """Act on a failed order call; True when the current plan round must stop."""
+        group = self.group
+        failure = placed.failure
+        assert group is not None and failure is not None
+        order = placed.order
+        response = response_to(order.role, failure.kind, failure.reason, self._slots_freed)
+        if response is Response.CHECK_POSITION:
+            response = await self._position_check(order.role)
+        detail = {"role": order.role, "reason": failure.reason, "code": failure.code}
+        match response:
+            case Response.LOOKUP:
+                return False
+            case Response.RETRY | Response.REPRICE:
+                delay = self._hold(order.role, failure.retry_after)
+                group.error = f"{order.role} not placed ({failure.detail}); retry in {delay:g}s"
+                events.append(("order_retry", {**detail, "delay_s": delay}))
+            case Response.WAIT_FOR_AUTH:
+                group.waiting = f"the exchange no longer accepts the account: {failure.detail}"
+                events.append(("credentials_lost", detail))
+            case Response.FAIL_GROUP:
+                group.error = failure.detail
+                self._entry_refused = failure if failure.status == 429 else None
+            case Response.EMERGENCY_EXIT:
+                self._emergency_exit(failure, events)
+            case Response.FREE_STOP_SLOTS:
+                await self._free_stop_slots(events)
+            case Response.TARGET_AS_LIMIT | Response.TARGET_REFUSED:
+                self._target_refused(order, failure, response, events)
+            case Response.CHECK_POSITION:  # flat: closed outside Testudo
+                self._closed_outside(Decimal(0), events)
+        return True
+
+    def _hold(self, role: str, retry_after: int | None) -> float:
+        """Send nothing of ``role`` for a backoff; wake up to try again."""
+        attempt = self._attempts.get(role, 0) + 1
+        self._attempts[role] = attempt
+        delay = backoff(attempt, retry_after)
+        self._holds[role] = trio.current_time() + delay
+        if self._ctx is not None:
+            self._ctx.nursery.start_soon(sleep_then, delay, self._ctx.ref, Reconcile())
+        return delay
+
+    def _held(self, role: str) -> bool:
+        return trio.current_time() < self._holds.get(role, 0.0)
+
+    def _emergency_exit(self, failure: ExchangeFailure, events: Events) -> None:
+        """No stop can rest on the exchange: close the position at market, now."""
         group = self.group
         assert group is not None
-        spec = spec_of(group, order)
-        info = (await self._account_view()).info
-        reference = group.entry_price
-        try:
-            state = await self._with_client(
-                lambda client: venue.place(client, info, spec, reference), read_only=False
+        group.closing = True
+        group.close_reason = "stop_rejected_emergency_exit"
+        group.error = f"the stop was refused: {failure.detail}"
+        events.append(
+            (
+                "emergency_exit",
+                {"reason": failure.reason, "code": failure.code, "detail": failure.detail},
             )
-        except ExchangeFailure as failure:
-            # Refusals: the exchange did not take the order (a 429 is refused before any
-            # work is done); anything else may have been executed and is looked up.
-            if failure.status in (401, 404, 409, 422, 429):
-                order.status = "rejected"
-                order.error = failure.detail
-                if order.role == "entry":
-                    group.error = failure.detail
-                    self._entry_refused = failure if failure.status == 429 else None
-                return order
-            await self._lookup(order)  # ambiguous: find it by client order id
-            return order
-        self._apply(order, state)
-        return order
+        )
+
+    async def _free_stop_slots(self, events: Events) -> None:
+        """The venue's maximum of conditional orders is reached: the group's trigger
+        take-profits give their slots to the stop and rest as plain limit orders instead."""
+        group = self.group
+        assert group is not None
+        self._slots_freed = True
+        for target in group.targets:
+            target.order_type = "limit"
+        for order in [o for o in group.orders if o.live and o.role == "take_profit"]:
+            if order.is_trigger:
+                await self._cancel(order)
+        events.append(("stop_slots_freed", {"targets": "limit"}))
+
+    def _target_refused(
+        self, order: Order, failure: ExchangeFailure, response: Response, events: Events
+    ) -> None:
+        group = self.group
+        assert group is not None
+        target = next((t for t in group.targets if t.idx == order.target_idx), None)
+        if target is None:
+            return
+        if response is Response.TARGET_AS_LIMIT and target.order_type != "limit":
+            target.order_type = "limit"
+            events.append(("take_profit_as_limit", {"index": target.idx, "reason": failure.reason}))
+            return
+        target.error = failure.detail
+        events.append(("take_profit_refused", {"index": target.idx, "reason": failure.reason}))
+
+    async def _position_check(self, role: str) -> Response:
+        """A reduce-only order was refused: flat means the position was closed outside
+        Testudo; otherwise the role's usual answer to a refusal."""
+        try:
+            flat = await self.x.net_position() == 0
+        except ExchangeFailure:
+            flat = False
+        if flat:
+            return Response.CHECK_POSITION
+        if role == "stop_loss":
+            return Response.EMERGENCY_EXIT
+        return Response.TARGET_REFUSED if role == "take_profit" else Response.REPRICE
+
+    # -- reading orders -------------------------------------------------------------------
 
     async def _lookup(self, order: Order) -> None:
-        group = self.group
-        assert group is not None
-        info = (await self._account_view()).info
         try:
-            found = await self._with_client(
-                lambda client: venue.find_by_client_id(
-                    client, info, group.symbol, order.client_order_id, order.is_trigger
-                ),
-                read_only=True,
-            )
+            found = await self.x.find(order)
         except ExchangeFailure:
             return
         if found is not None:
@@ -356,8 +484,9 @@ class TradeGroupActor(Actor[Any]):
         if count >= LOOKUPS_BEFORE_NOT_FOUND:
             order.status = "not_found"  # never reached the exchange: safe to place anew
             self._lookups.pop(order.id, None)
+            self._not_accepted[order.role] = self._not_accepted.get(order.role, 0) + 1
 
-    def _apply(self, order: Order, state: venue.OrderState) -> None:
+    def _apply(self, order: Order, state: OrderState) -> None:
         order.exchange_order_id = state.exchange_order_id
         order.filled = max(order.filled, state.filled)
         if state.average_price is not None:
@@ -366,81 +495,51 @@ class TradeGroupActor(Actor[Any]):
             state.status if state.status in ("open", "filled", "cancelled", "rejected") else "open"
         )
 
-    async def _refresh(self, snapshot: dict[str, venue.OrderState]) -> bool:
+    async def _refresh(self, snapshot: dict[str, OrderState]) -> bool:
         """Bring live orders up to date; True when anything changed."""
         group = self.group
         assert group is not None
         changed = False
-        info = (await self._account_view()).info
         for order in [o for o in group.orders if o.live]:
             before = (order.status, order.filled)
             if order.status == "pending_submit" or order.exchange_order_id is None:
                 await self._lookup(order)
-            elif order.exchange_order_id in snapshot and snapshot:
+            elif snapshot and order.exchange_order_id in snapshot:
                 self._apply(order, snapshot[order.exchange_order_id])
             else:
                 try:
-                    state = await self._with_client(
-                        lambda client, o=order: venue.fetch(
-                            client, info, group.symbol, o.exchange_order_id or "", o.is_trigger
-                        ),
-                        read_only=True,
-                    )
+                    self._apply(order, await self.x.fetch(order))
                 except ExchangeFailure as failure:
                     if failure.error == "order_not_found":
                         order.status = "cancelled"
                     continue
-                self._apply(order, state)
             if order.filled > 0 and order.average_price is None:
-                await self._fill_price(order, info)
+                await self._fill_price(order)
             changed |= (order.status, order.filled) != before
         return changed
 
-    async def _fill_price(self, order: Order, info: Any) -> None:
-        group = self.group
-        assert group is not None
+    async def _fill_price(self, order: Order) -> None:
         since = int((order.created_at or self.s.clock.now()).timestamp() * 1000) - 60_000
-        try:
-            order.average_price = await self._with_client(
-                lambda client: venue.average_fill_price(
-                    client, info, group.symbol, order.exchange_order_id or "", since
-                ),
-                read_only=True,
-            )
-        except ExchangeFailure:
-            return
+        with contextlib.suppress(ExchangeFailure):
+            order.average_price = await self.x.average_price(order, since)
 
     async def _cancel(self, order: Order) -> None:
-        group = self.group
-        assert group is not None
         if order.exchange_order_id is None:
             return
-        info = (await self._account_view()).info
         try:
-            await self._with_client(
-                lambda client: venue.cancel(
-                    client, info, group.symbol, order.exchange_order_id or "", order.is_trigger
-                ),
-                read_only=False,
-            )
+            await self.x.cancel(order)
         except ExchangeFailure:
             return  # still open: the next reconcile tries again
         try:
-            state = await self._with_client(
-                lambda client: venue.fetch(
-                    client, info, group.symbol, order.exchange_order_id or "", order.is_trigger
-                ),
-                read_only=True,
-            )
-            self._apply(order, state)
+            self._apply(order, await self.x.fetch(order))
         except ExchangeFailure:
             order.status = "cancelled"
         if order.live:
             order.status = "cancelled"
 
-    async def _advance(
-        self, events: list[tuple[str, dict[str, Any]]], protect: bool = True, save: bool = True
-    ) -> None:
+    # -- acting on the plan -----------------------------------------------------------------
+
+    async def _advance(self, events: Events, protect: bool = True, save: bool = True) -> None:
         """Act on the plan until nothing is left to do; save; stop when terminal.
 
         With ``protect=False`` only the status is updated (no orders placed or cancelled);
@@ -455,44 +554,88 @@ class TradeGroupActor(Actor[Any]):
                 group.status = step.status
                 break
             events += list(step.events)
-            if group.closing:
-                for order in step.cancel:
-                    await self._cancel(order)
-                    events.append(("order_cancelled", _order_event(order)))
-            for new in step.place:
-                order = await self._place(new)
-                events.append((f"{new.role}_placed", _order_event(order)))
-                if order.role == "stop_loss" and order.status == "rejected":
-                    # No stop can be placed (e.g. the market is already through it): the
-                    # position must not stay unprotected, so it is closed at market.
-                    group.closing = True
-                    group.close_reason = "stop_rejected_emergency_exit"
-                    events.append(("emergency_exit", {"reason": order.error or "stop refused"}))
-                    break
-            if not group.closing:
-                for order in step.cancel:
-                    await self._cancel(order)
-                    events.append(("order_cancelled", _order_event(order)))
+            acted = await self._act(step.place, step.cancel, events)
             group.status = step.status
-            if not step.place and not step.cancel:
+            if not acted:
                 break
         if group.status != before:
             events.append(("group_status_changed", {"from": before, "status": group.status}))
-        if not save:
+        if save:
+            await self._save(events)
+        else:
             self._unsaved.extend(events)
-            return
+
+    async def _act(
+        self, place: tuple[NewOrder, ...], cancel: tuple[Order, ...], events: Events
+    ) -> bool:
+        """Place (protective orders first), then cancel what they replace; while closing,
+        cancel first (targets, an unfilled entry) and keep the stop. True when anything was
+        sent."""
+        group = self.group
+        assert group is not None
+        acted = False
+        if group.closing:
+            acted |= await self._cancel_all(cancel, events)
+        for new in place:
+            if self._held(new.role):
+                continue
+            acted = True
+            placed = await self._place(new)
+            events.append((f"{new.role}_placed", _order_event(placed.order)))
+            if placed.failure is not None and await self._respond(placed, events):
+                return True
+            if self._not_accepted.get(new.role, 0) >= MAX_NOT_ACCEPTED:
+                self._give_up_on(new.role, events)
+                return True
+        if not group.closing:
+            acted |= await self._cancel_all(cancel, events)
+        return acted
+
+    async def _cancel_all(self, orders: tuple[Order, ...], events: Events) -> bool:
+        for order in orders:
+            if order.exchange_order_id is None and order.status != "pending_submit":
+                order.status = "cancelled"  # never on the exchange
+                continue
+            await self._cancel(order)
+            events.append(("order_cancelled", _order_event(order)))
+        return bool(orders)
+
+    def _give_up_on(self, role: str, events: Events) -> None:
+        """The venue never received this role's order, several times over: a refusal."""
+        self._not_accepted.pop(role, None)
+        failure = ExchangeFailure(
+            502,
+            "not_accepted",
+            f"the exchange never received the {role} after {MAX_NOT_ACCEPTED} attempts",
+            kind=FailureKind.REFUSED,
+            reason="not_accepted",
+        )
+        if role == "stop_loss":
+            self._emergency_exit(failure, events)
+
+    async def _save(self, events: Events) -> None:
+        group = self.group
+        assert group is not None
         now = self.s.clock.now()
         events = [*self._unsaved, *events]
         await self.s.db.run(lambda c: store.save_group_tx(c, group, now, events))
         self._unsaved.clear()
+        BOARD.report(group.id, group.exchange, protection_of(group).state)
         filled = sum((o.filled for o in group.orders), Decimal(0))
         if filled != self._filled_seen:
             self._filled_seen = filled
-            await self._refresh_balance()
+            await self.x.refresh_balance()
         if group.status in TERMINAL and self._ctx is not None:
             self._ctx.stop(f"group {group.status}")
 
     # -- commands -------------------------------------------------------------------------
+
+    def _closed(self) -> Refusal | None:
+        group = self.group
+        assert group is not None
+        if group.status in TERMINAL or group.closing:
+            return Refusal(409, "group_closed", f"The group is {group.status}.")
+        return None
 
     async def _cancel_group(self) -> Any:
         group = self.group
@@ -509,8 +652,8 @@ class TradeGroupActor(Actor[Any]):
         profit side, and makes the poller send the market's price."""
         group = self.group
         assert group is not None
-        if group.status in TERMINAL or group.closing:
-            return Refusal(409, "group_closed", f"The group is {group.status}.")
+        if (refused := self._closed()) is not None:
+            return refused
         level = break_even_level(trigger)
         if enabled and level is not None:
             entry = group.average_entry_price or group.entry_price
@@ -531,8 +674,8 @@ class TradeGroupActor(Actor[Any]):
     async def _update_stop(self, price: Decimal) -> Any:
         group = self.group
         assert group is not None
-        if group.status in TERMINAL or group.closing:
-            return Refusal(409, "group_closed", f"The group is {group.status}.")
+        if (refused := self._closed()) is not None:
+            return refused
         group.stop_loss_price = price
         group.break_even_price = None
         await self._advance([("stop_loss_amended", {"stop_price": str(price)})])
@@ -541,8 +684,8 @@ class TradeGroupActor(Actor[Any]):
     async def _update_targets(self, targets: tuple[tuple[Decimal, Decimal, str], ...]) -> Any:
         group = self.group
         assert group is not None
-        if group.status in TERMINAL or group.closing:
-            return Refusal(409, "group_closed", f"The group is {group.status}.")
+        if (refused := self._closed()) is not None:
+            return refused
         limit = group.position if group.status == "active" else group.quantity
         if sum((q for _, q, _ in targets), Decimal(0)) > limit:
             return Refusal(
@@ -551,14 +694,8 @@ class TradeGroupActor(Actor[Any]):
         start = max((t.idx for t in group.targets), default=-1) + 1
         group.targets = [Target(start + i, p, q, kind) for i, (p, q, kind) in enumerate(targets)]
         await self.s.db.run(lambda c: store.replace_targets_tx(c, group.id, group.targets))
-        await self._advance(
-            [
-                (
-                    "take_profit_amended",
-                    {"targets": [{"price": str(p), "quantity": str(q)} for p, q, _ in targets]},
-                )
-            ]
-        )
+        amended = [{"price": str(p), "quantity": str(q)} for p, q, _ in targets]
+        await self._advance([("take_profit_amended", {"targets": amended})])
         return self.describe()
 
 

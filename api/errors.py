@@ -17,6 +17,8 @@ from quart import Quart, Response
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
+from actors.errors import ActorCrashed, ActorError
+
 from .middleware import current_request_id
 from .problems import ApiError, problem_response
 
@@ -67,6 +69,29 @@ def install(app: Quart) -> None:
     @app.errorhandler(ApiError)
     async def _api_error(error: ApiError) -> Response:
         return render(error)
+
+    @app.errorhandler(ActorError)
+    async def _actor_error(error: ActorError) -> Response:
+        """An actor that could not answer: busy or restarting is 503 (retry shortly); a
+        crash is our bug, 500 (logged with the request id)."""
+        if isinstance(error, ActorCrashed):
+            log.error(
+                "actor crashed serving a request",
+                extra={"json_fields": {"event": "actor_crashed", "error": str(error)}},
+            )
+            return problem_response(
+                500,
+                "internal_error",
+                "An internal error occurred.",
+                request_id=current_request_id(),
+            )
+        return problem_response(
+            503,
+            "temporarily_unavailable",
+            "The service is restarting or busy; retry shortly.",
+            headers={"Retry-After": "1"},
+            request_id=current_request_id(),
+        )
 
     @app.errorhandler(RequestSchemaValidationError)
     async def _schema_error(error: RequestSchemaValidationError) -> Response:

@@ -14,7 +14,7 @@ import errno
 import logging
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
@@ -102,18 +102,36 @@ def hypercorn_config(settings: Settings) -> HypercornConfig:
     return config
 
 
-def build_root(database_url: str) -> Supervisor:
-    """The root supervisor and its static children."""
+@attrs.define
+class Adoption:
+    """What a restarted ``trades`` supervisor runs to bring its live groups back; set once the
+    trading service exists (the first start, at boot, has nothing to adopt yet)."""
+
+    target: Callable[[Supervisor], Awaitable[None]] | None = None
+
+    async def __call__(self, supervisor: Supervisor) -> None:
+        if self.target is not None:
+            await self.target(supervisor)
+
+
+def build_root(database_url: str, adopt_trades: Adoption | None = None) -> Supervisor:
+    """The root supervisor (the top: it parks a failing child, never gives up) and its static
+    children. Per-user actors are isolated children of ``exchanges``, ``sessions`` and
+    ``trades`` (each user's subtree), so none of these ever escalates because of one user."""
     return Supervisor(
         "root",
         children=(
             ChildSpec("pg-listener", lambda: PgListener(database_url)),
             ChildSpec("exchanges", lambda: Supervisor("exchanges", intensity=20, period=60)),
             ChildSpec("sessions", lambda: Supervisor("sessions", intensity=20, period=60)),
-            ChildSpec("trades", lambda: Supervisor("trades", intensity=50, period=60)),
+            ChildSpec(
+                "trades",
+                lambda: Supervisor("trades", intensity=50, period=60, adopt=adopt_trades),
+            ),
         ),
         intensity=10,
         period=60,
+        top=True,
     )
 
 
@@ -235,7 +253,8 @@ async def _serve(
     task_status: trio.TaskStatus[Running],
 ) -> None:
     shutdown = trio.Event()
-    root = build_root(database_url)
+    adoption = Adoption()
+    root = build_root(database_url, adoption)
     async with trio.open_nursery() as nursery:
         exchange_base = await _exchange_base_url(settings, nursery)
         await nursery.start(root.run)
@@ -279,6 +298,7 @@ async def _serve(
             clients=clients,
             health=health,
         )
+        adoption.target = system.trades.adopt
         await root.start_child(
             ChildSpec(
                 "revocation-router", lambda: RevocationRouter(children["pg-listener"], auth_service)

@@ -400,3 +400,103 @@ def test_log_lines_render_as_one_json_object(caplog: pytest.LogCaptureFixture) -
     assert data["event"] == "restart" and data["actor"] == "root/x"
     assert data["restart_count"] == 1 and data["delay_s"] == 0.5
     assert data["ts"].endswith("Z") and data["level"] == "info"
+
+
+async def test_an_isolated_child_is_parked_and_never_touches_its_siblings(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock, log: LogLines
+) -> None:
+    root = await start_root(nursery, backoff=no_jitter(), intensity=2, period=60, park=30)
+    sibling = await root.start_child(ChildSpec("sibling", Counter))
+    await sibling.ask(Add(5))
+    hostile = await root.start_child(ChildSpec("hostile", Counter, isolated=True))
+    for _ in range(3):
+        with pytest.raises(ActorCrashed):
+            await hostile.ask(Boom())
+        await trio.sleep(0.001)
+    parked_at = trio.current_time()
+    assert await hostile.ask(Get(), timeout=60) == 0  # restarted after the park
+    assert trio.current_time() - parked_at == pytest.approx(30, abs=0.01)
+    escalate = [e for e in log.events("root/hostile") if e["event"] == "escalate"]
+    assert len(escalate) == 1 and "parked for 30s" in escalate[0]["reason"]
+    assert escalate[0]["restart_count"] == 3
+    # The sibling kept its state: nothing restarted it, and the supervisor never gave up.
+    assert await sibling.ask(Get()) == 5
+    assert log.names("root/sibling") == ["start"]
+    assert log.names("root") == []
+
+
+async def test_a_shared_budget_still_fails_upward(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock, log: LogLines
+) -> None:
+    """Without isolation, the same crashes exhaust the supervisor's shared budget."""
+    inner = Supervisor("inner", intensity=2, period=60, backoff=no_jitter())
+    with pytest.RaisesGroup(RestartIntensityExceeded, flatten_subgroups=True):
+        async with trio.open_nursery() as inner_nursery:
+            await inner_nursery.start(inner.run)
+            sibling = await inner.start_child(ChildSpec("sibling", Counter))
+            hostile = await inner.start_child(ChildSpec("hostile", Counter))
+            for _ in range(3):
+                with pytest.raises(ActorCrashed):
+                    await hostile.ask(Boom())
+                await trio.sleep(0.001)
+            await trio.sleep_forever()
+    with pytest.raises(ActorStopped):
+        await sibling.ask(Get())
+
+
+async def test_the_top_parks_a_child_instead_of_dying(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock, log: LogLines
+) -> None:
+    root = await start_root(nursery, backoff=no_jitter(), intensity=1, period=60, park=10, top=True)
+    ref = await root.start_child(ChildSpec("listener", Counter))
+    for _ in range(2):
+        with pytest.raises(ActorCrashed):
+            await ref.ask(Boom())
+        await trio.sleep(0.001)
+    assert await ref.ask(Get(), timeout=30) == 0
+    assert [e["event"] for e in log.events("root/listener")].count("escalate") == 1
+    assert log.names("root") == []
+
+
+async def test_adopt_runs_after_every_start_of_a_supervisor(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
+) -> None:
+    adopted: list[str] = []
+
+    async def adopt(supervisor: Supervisor) -> None:
+        adopted.append(supervisor.path)
+        await supervisor.start_child(ChildSpec("adopted", Counter))
+
+    root = await start_root(nursery, backoff=no_jitter())
+    spec = ChildSpec("groups", lambda: Supervisor("groups", intensity=0, period=60, adopt=adopt))
+    groups = await root.start_child(spec)
+    await trio.sleep(0.01)
+    assert adopted == ["root/groups"]
+    assert groups.current is not None
+    child = groups.current.children["adopted"]
+    with pytest.raises(ActorCrashed):
+        await child.ask(Boom())  # intensity 0: the subtree fails and is restarted
+    await trio.sleep(5)
+    assert adopted == ["root/groups", "root/groups"]
+    assert groups.current is not None and "adopted" in groups.current.children
+
+
+class SlowToStop(Counter):
+    kind = "slow"
+
+    async def stopping(self) -> None:
+        await trio.sleep(2)
+
+
+async def test_a_new_child_waits_for_its_namesake_to_finish_stopping(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A group that just ended is still running its stopping hook when the next request
+    for it arrives: the new incarnation starts after it, never beside it or as an error."""
+    root = await start_root(nursery)
+    first = await root.start_child(ChildSpec("g", SlowToStop, restart=Restart.TRANSIENT))
+    assert await first.ask(Quit()) == "bye"
+    began = trio.current_time()
+    second = await root.start_child(ChildSpec("g", Counter, restart=Restart.TRANSIENT))
+    assert trio.current_time() - began == pytest.approx(2, abs=0.01)
+    assert await second.ask(Add(1)) == 1

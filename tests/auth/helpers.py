@@ -83,6 +83,10 @@ class WebSession:
     def bearer(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access}"}
 
+    @property
+    def user_id(self) -> str:
+        return str(self.user["id"])
+
 
 async def sign_in(http: httpx.AsyncClient, wallet: Wallet, now: dt.datetime) -> WebSession:
     nonce = (await http.get("/api/v1/auth/nonce")).json()["nonce"]

@@ -32,7 +32,7 @@ from psycopg.rows import dict_row
 from tests.auth.helpers import Wallet, sign_in
 from tests.conftest import make_settings
 from testudo.clock import ManualClock
-from testudo.imports import fetchers
+from testudo.exchanges.venues import venue_for
 from testudo.journal import analytics, trades
 from testudo.journal.filters import TradeFilter, build_filter
 from testudo.journal.trades import Sort
@@ -258,17 +258,19 @@ async def test_import_throughput(
     # baseline: page through the same history with the same ccxt client, nothing else
     def fetch_only() -> int:
         client = sim.binance(account)
-        markets = fetchers.binance_markets(client)
+        history = venue_for("binance").history()
+        assert history is not None
         now = int(time.time() * 1000)
         start = now - 90 * 86_400_000
         count = 0
-        for market_id in markets.values():
-            cursor = fetchers.BinanceCursor()
-            while not cursor.done:
-                request = fetchers.binance_request(market_id, cursor, start, now)
-                rows = fetchers.binance_page(client, request)
-                count += len(rows)
-                cursor = fetchers.binance_advance(cursor, request, rows, now)
+        for stream in history.streams(client, None):
+            state = history.start(stream, None, start)
+            while True:
+                page = history.page(client, stream, state, start, now)
+                count += page.fetched
+                if page.done:
+                    break
+                state = page.state
         return count
 
     started = time.perf_counter()

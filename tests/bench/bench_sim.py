@@ -11,6 +11,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -20,19 +21,25 @@ import requests
 import trio
 from eth_keys.datatypes import PrivateKey
 
+from testudo.sim.accounts import Credentials
 from testudo.sim.client import SimClient
 from testudo.sim.clock import ManualClock
 from testudo.sim.dialects.binance import BinanceDialect
 from testudo.sim.dialects.binance.auth import sign
+from testudo.sim.dialects.bybit import BybitDialect
+from testudo.sim.dialects.bybit.auth import sign as bybit_sign
 from testudo.sim.dialects.hyperliquid import HyperliquidDialect
 from testudo.sim.dialects.hyperliquid.signing import action_hash, l1_digest
+from testudo.sim.dialects.okx import OkxDialect, auth as okx_auth
 from testudo.sim.dialects.wire import WireRequest
+from testudo.sim.dialects.woo import WooDialect
+from testudo.sim.dialects.woo.auth import sign as woo_sign
 from testudo.sim.engine import Engine, EngineSettings
 from testudo.sim.history import generate_fills
 from testudo.sim.instruments import BINANCE, DEFAULT_PRICES, binance_instruments
 from testudo.sim.model import OrderKind, OrderRequest, Side, TriggerKind, trigger_for
 from testudo.sim.prices import PriceFeed
-from testudo.sim.pytest_plugin import sim, sim_config
+from testudo.sim.pytest_plugin import sim
 from testudo.sim.simulator import SimConfig, Simulator
 
 from .harness import report
@@ -43,6 +50,14 @@ ROUND_TRIPS = int(os.environ.get("BENCH_SIM_ROUND_TRIPS", "400"))
 MATCHES = int(os.environ.get("BENCH_SIM_MATCHES", "20000"))
 HISTORY = int(os.environ.get("BENCH_SIM_HISTORY", "100000"))
 WARM_UP = 20
+
+
+@pytest.fixture
+def sim_config() -> SimConfig:
+    """The benchmark measures throughput: the venues' per-IP weight limits are off."""
+    return SimConfig(
+        port=0, walk_interval_s=None, binance_weight_limit=None, hyperliquid_weight_limit=None
+    )
 
 
 def _timed(count: int, op: Callable[[int], Any]) -> float:
@@ -77,6 +92,29 @@ def _engine() -> Engine:
     )
     engine.open_account(1, Decimal("1000000000"))
     return engine
+
+
+def _okx_order(sim: Simulator, creds: Credentials) -> Callable[[int], None]:
+    """One signed OKX ``batch-orders`` market order straight into the dialect."""
+    okx = OkxDialect(sim)
+    path = "/api/v5/trade/batch-orders"
+
+    def order(i: int) -> None:
+        side = "buy" if i % 2 else "sell"
+        item = {"instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": side}
+        body = json.dumps([{**item, "ordType": "market", "sz": "1"}])
+        moment = datetime.fromtimestamp(sim.clock.now_ms() / 1000, UTC)
+        stamp = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        headers = {
+            "OK-ACCESS-KEY": creds.api_key,
+            "OK-ACCESS-PASSPHRASE": creds.passphrase,
+            "OK-ACCESS-TIMESTAMP": stamp,
+            "OK-ACCESS-SIGN": okx_auth.sign(creds.secret, stamp, "POST", path, body),
+        }
+        response = okx.handle(WireRequest("POST", path, body=body.encode(), headers=headers))
+        assert b'"sCode":"0"' in response.body.encode(), response.body
+
+    return order
 
 
 def _dialects_without_http() -> list[dict[str, Any]]:
@@ -147,16 +185,80 @@ def _dialects_without_http() -> list[dict[str, Any]]:
         response = hyperliquid.handle(WireRequest("POST", "/exchange", body=signed[i]))
         assert b'"filled"' in response.body.encode(), response.body
 
+    okx_order = _okx_order(sim, creds)
+
+    woo = WooDialect(sim)
+
+    def woo_order(i: int) -> None:
+        side = "BUY" if i % 2 else "SELL"
+        body = json.dumps(
+            {"symbol": "PERP_BTC_USDT", "side": side, "type": "MARKET", "quantity": "0.01"}
+        )
+        timestamp = str(sim.clock.now_ms())
+        signature = woo_sign(f"{timestamp}POST/v3/trade/order{body}", creds.secret)
+        headers = {
+            "x-api-key": creds.api_key,
+            "x-api-timestamp": timestamp,
+            "x-api-signature": signature,
+        }
+        response = woo.handle(
+            WireRequest("POST", "/v3/trade/order", body=body.encode(), headers=headers)
+        )
+        assert response.status == 200, response.body
+
     return [
         _row(
             "binance dialect: HMAC check + market order (no HTTP)",
             _timed(ROUND_TRIPS, binance_order),
         ),
         _row(
+            "okx dialect: passphrase + HMAC check + market order (no HTTP)",
+            _timed(ROUND_TRIPS, okx_order),
+        ),
+        _row(
+            "woo dialect: v3 HMAC check + market order (no HTTP)",
+            _timed(ROUND_TRIPS, woo_order),
+        ),
+        _row(
             "hyperliquid dialect: EIP-712 recover + order (no HTTP)",
             _timed(ROUND_TRIPS, hyperliquid_order),
         ),
     ]
+
+
+def _bybit_without_http() -> dict[str, Any]:
+    """Server-side cost of one signed Bybit order: X-BAPI HMAC check, matching, envelope."""
+    sim = Simulator(SimConfig(walk_interval_s=None))
+    creds = sim.create_account(Decimal("1000000000"))
+    bybit = BybitDialect(sim)
+
+    def bybit_order(i: int) -> None:
+        """One signed market order, alternately buying and selling."""
+        body = json.dumps(
+            {
+                "category": "linear",
+                "symbol": "BTCUSDT",
+                "side": "Buy" if i % 2 else "Sell",
+                "orderType": "Market",
+                "qty": "0.010",
+            }
+        )
+        timestamp = str(sim.clock.now_ms())
+        headers = {
+            "X-BAPI-API-KEY": creds.api_key,
+            "X-BAPI-TIMESTAMP": timestamp,
+            "X-BAPI-RECV-WINDOW": "5000",
+            "X-BAPI-SIGN": bybit_sign(timestamp + creds.api_key + "5000" + body, creds.secret),
+        }
+        response = bybit.handle(
+            WireRequest("POST", "/v5/order/create", body=body.encode(), headers=headers)
+        )
+        assert '"retCode":0' in response.body, response.body
+
+    return _row(
+        "bybit dialect: X-BAPI HMAC check + market order (no HTTP)",
+        _timed(ROUND_TRIPS, bybit_order),
+    )
 
 
 def _in_process_matching() -> list[dict[str, Any]]:
@@ -219,12 +321,17 @@ async def test_simulator_throughput(sim: SimClient) -> None:
     account = await sim.create_account("1000000000")
     binance = sim.binance(account, fetchCurrencies=False)
     hyperliquid = sim.hyperliquid(account, builderFee=False)
+    okx = sim.okx(account)
+    woo = sim.woo(account)
+    bybit = sim.bybit(account)
     bare_url = f"{sim.base_url}/binanceusdm/fapi/v1/time"
 
     def over_http() -> list[dict[str, Any]]:
         session = requests.Session()
         binance.load_markets()
         hyperliquid.load_markets()
+        woo.load_markets()
+        bybit.load_markets()
         symbol, hl_symbol = "BTC/USDT:USDT", "BTC/USDC:USDC"
         bare = _timed(ROUND_TRIPS, lambda i: session.get(bare_url).raise_for_status())
         unsigned = _timed(ROUND_TRIPS, lambda i: binance.fetch_time())
@@ -239,12 +346,34 @@ async def test_simulator_throughput(sim: SimClient) -> None:
                 hl_symbol, "market", "buy" if i % 2 else "sell", 0.01, 50_000
             ),
         )
+        bybit_signed = _timed(ROUND_TRIPS, lambda i: bybit.fetch_balance())
+        bybit_orders = _timed(
+            ROUND_TRIPS,
+            lambda i: bybit.create_order(symbol, "market", "buy" if i % 2 else "sell", 0.01),
+        )
+        okx.load_markets()
+        okx_balance = _timed(ROUND_TRIPS, lambda i: okx.fetch_balance())
+        okx_orders = _timed(
+            ROUND_TRIPS,
+            lambda i: okx.create_order(symbol, "market", "buy" if i % 2 else "sell", 1),
+        )
+        woo_signed = _timed(ROUND_TRIPS, lambda i: woo.fetch_balance())
+        woo_orders = _timed(
+            ROUND_TRIPS,
+            lambda i: woo.create_order(symbol, "market", "buy" if i % 2 else "sell", 0.01),
+        )
         return [
             {**_row("bare HTTP GET (requests, keep-alive)", bare), "ratio_to_bare": 1.0},
             _row("ccxt binanceusdm fetch_time (unsigned)", unsigned),
             _row("ccxt binanceusdm fetch_balance (HMAC-signed)", signed),
             _row("ccxt binanceusdm create_order market", orders),
             _row("ccxt hyperliquid create_order market (EIP-712)", hl_orders),
+            _row("ccxt okx fetch_balance (HMAC + passphrase)", okx_balance),
+            _row("ccxt okx create_order market (batch-orders, 1 contract)", okx_orders),
+            _row("ccxt woo fetch_balance (v3 HMAC-signed)", woo_signed),
+            _row("ccxt woo create_order market", woo_orders),
+            _row("ccxt bybit fetch_balance (X-BAPI HMAC-signed)", bybit_signed),
+            _row("ccxt bybit create_order market", bybit_orders),
         ]
 
     rows = await trio.to_thread.run_sync(over_http)
@@ -252,6 +381,7 @@ async def test_simulator_throughput(sim: SimClient) -> None:
     for row in rows[1:]:
         row["ratio_to_bare"] = round(row["us_per_op"] / baseline, 2)
     rows.extend(_dialects_without_http())
+    rows.append(_bybit_without_http())
     rows.extend(_in_process_matching())
     fills = sim.simulator.engines["binance"].account(account.account_id).fills
     assert len(fills) >= ROUND_TRIPS

@@ -19,9 +19,9 @@ from tests.conftest import make_settings, running_service
 from testudo.clock import ManualClock
 from testudo.exchanges.accounts import AccountView
 from testudo.exchanges.errors import ExchangeFailure
+from testudo.exchanges.venues import AccountSnapshot, venue_for
 from testudo.service import Running
 from testudo.sim.client import SimClient
-from testudo.trading import venue
 
 QUIET_REFRESH_WAIT = 1.0  # the actor refreshes 0.1 s after writes pause; a generous margin
 
@@ -78,17 +78,17 @@ async def outage(sim: SimClient) -> None:
     await sim.set_fault("binanceusdm", "outage")
 
 
-async def snapshot(setup: Setup, need_price: bool = False) -> venue.AccountSnapshot:
+async def snapshot(setup: Setup, need_price: bool = False) -> AccountSnapshot:
     accounts = setup.service.system.accounts
     return await accounts.snapshot(setup.account, "BTC_USDT", need_price=need_price)
 
 
 async def write(setup: Setup) -> None:
     """One write call on the account (setting the leverage)."""
-    info = setup.account.info
+    venue = venue_for(setup.account.info)
     await setup.service.system.accounts.call(
         setup.account,
-        functools.partial(venue.set_leverage, info=info, symbol="BTC_USDT", leverage=D(3)),
+        functools.partial(venue.set_leverage, symbol="BTC_USDT", leverage=D(3)),
         read_only=False,
     )
 

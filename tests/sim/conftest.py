@@ -87,3 +87,15 @@ def binance(sim: SimClient, account: SimAccount) -> Any:
 def hyperliquid(sim: SimClient, account: SimAccount) -> Any:
     """A real ``ccxt.hyperliquid`` signing with ``account``'s wallet key."""
     return sim.hyperliquid(account)
+
+
+@pytest.fixture
+def okx(sim: SimClient, account: SimAccount) -> Any:
+    """A real ``ccxt.okx`` for ``account`` (key, secret, passphrase), pointed at the simulator."""
+    return sim.okx(account)
+
+
+@pytest.fixture
+def woo(sim: SimClient, account: SimAccount) -> Any:
+    """A real ``ccxt.woo`` for ``account``, pointed at the simulator."""
+    return sim.woo(account)

@@ -22,7 +22,14 @@ async def test_port_zero_binds_a_free_port_and_reports_it(sim: SimClient) -> Non
     assert sim.base_url.startswith("http://127.0.0.1:")
     assert not sim.base_url.endswith(":0")
     index = await sim.http.get("/")
-    assert index.json()["exchanges"] == ["binance", "binanceusdm", "hyperliquid"]
+    assert index.json()["exchanges"] == [
+        "binance",
+        "binanceusdm",
+        "bybit",
+        "hyperliquid",
+        "okx",
+        "woo",
+    ]
     unknown = await sim.http.get("/kraken/0/public/Time")
     assert unknown.status_code == 404
 
@@ -71,7 +78,13 @@ async def test_accounts_prices_and_state(sim: SimClient) -> None:
     accounts = (await sim.http.get("/_sim/accounts")).json()
     assert body["api_key"] in {a["api_key"] for a in accounts}
     moved = await sim.set_price("ETH_USDT", "3123.456", freeze=True)
-    assert moved["marks"] == {"binance": "3123.46", "hyperliquid": "3123.5"}
+    assert moved["marks"] == {
+        "binance": "3123.46",
+        "hyperliquid": "3123.5",
+        "okx": "3123.46",
+        "woo": "3123.46",
+        "bybit": "3123.46",
+    }
     assert moved["frozen"] is True
     walked = await sim.step(3)
     assert walked["prices"]["ETH_USDT"]["price"] == "3123.456"
@@ -165,6 +178,9 @@ async def test_banner_names_urls_and_the_seeded_demo_account(nursery: trio.Nurse
     second = await nursery.start(serve_simulator, SimConfig(port=0, seed=11, walk_interval_s=None))
     text = cli.banner(first)
     assert first.exchange_url("binanceusdm") in text and first.demo.api_key in text
+    assert first.exchange_url("okx") in text and first.demo.passphrase in text
+    assert first.demo.passphrase == second.demo.passphrase
+    assert first.exchange_url("woo") in text and first.exchange_url("bybit") in text
     assert first.demo.wallet_private_key == second.demo.wallet_private_key
     demo = SimAccount(
         first.demo.account_id,

@@ -75,3 +75,10 @@ async def binance_trader(
     )
     assert response.status_code == 201, response.text
     return Trader(http, session, account, response.json()["id"])
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float = 30) -> None:
+    """Poll ``predicate`` (state another process or actor changes) until it holds."""
+    with trio.fail_after(timeout):
+        while not predicate():  # noqa: ASYNC110 (polling state we are not notified of)
+            await trio.sleep(0.05)

@@ -232,10 +232,13 @@ def test_cancel_while_pending_and_while_active() -> None:
     g.closing = True
     placed, cancelled, _status = apply(g)
     assert [n.role for n in placed] == ["close"] and placed[0].spec.reduce_only
-    assert sorted(o.role for o in cancelled) == ["stop_loss", "take_profit", "take_profit"]
+    # A close never removes the stop before the position is flat.
+    assert sorted(o.role for o in cancelled) == ["take_profit", "take_profit"]
+    assert len(live(g, "stop_loss")) == 1
     close = live(g, "close")[0]
     close.status, close.filled, close.average_price = "filled", D("0.2"), D("50100")
-    assert apply(g)[2] == "closed"
+    _, cancelled, status = apply(g)
+    assert [o.role for o in cancelled] == ["stop_loss"] and status == "closed"
 
 
 def test_unknown_order_fate_waits_for_reconciliation() -> None:
@@ -247,20 +250,21 @@ def test_unknown_order_fate_waits_for_reconciliation() -> None:
 
 
 def test_client_order_ids_are_unique_and_tagged() -> None:
-    from testudo.trading.client_ids import client_order_id, is_testudo_order
+    from testudo.exchanges.venues import venue_for
 
+    binance, hyperliquid = venue_for("binance"), venue_for("hyperliquid")
     gid = str(uuid.uuid4())
     ids = {
-        client_order_id("binance", gid, role, seq, idx)
+        binance.client_order_id(gid, role, seq, idx)
         for role in ("entry", "stop_loss", "take_profit", "close")
         for seq in (1, 2, 3)
         for idx in (None, 0, 1)
     }
     assert len(ids) == 4 * 3 * 3
-    assert all(len(i) <= 36 and is_testudo_order("binance", i) for i in ids)
-    hl = client_order_id("hyperliquid", gid, "entry", 1)
-    assert len(hl) == 34 and is_testudo_order("hyperliquid", hl) and int(hl, 16) > 0
-    assert not is_testudo_order("binance", "my-own-order")
+    assert all(len(i) <= 36 and binance.is_testudo_order(i) for i in ids)
+    hl = hyperliquid.client_order_id(gid, "entry", 1)
+    assert len(hl) == 34 and hyperliquid.is_testudo_order(hl) and int(hl, 16) > 0
+    assert not binance.is_testudo_order("my-own-order")
 
 
 @settings(max_examples=200, deadline=None)

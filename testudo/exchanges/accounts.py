@@ -34,7 +34,6 @@ from testudo.clock import Clock
 from testudo.db import Database
 from testudo.db.database import Conn
 from testudo.money import text, to_decimal, wire
-from testudo.trading.venue import AccountSnapshot
 
 from . import catalog
 from .catalog import ExchangeInfo
@@ -44,6 +43,7 @@ from .health import HealthBoard
 from .models import Balance
 from .symbols import from_ccxt
 from .vault import SealContext, Vault
+from .venues import AccountSnapshot, venue_for
 
 T = TypeVar("T")
 
@@ -236,7 +236,7 @@ class AccountsService:
 
         def check() -> dict[str, Any]:
             client.fetch_balance()
-            return read_permissions(info, client)
+            return venue_for(info).read_permissions(client)
 
         try:
             permissions = await trio.to_thread.run_sync(check, abandon_on_cancel=True)
@@ -440,20 +440,6 @@ class AccountsService:
 
     async def positions(self, user_id: str, account_id: str) -> dict[str, Any]:
         return await self.with_client(user_id, account_id, fetch_positions_and_orders)
-
-
-def read_permissions(info: ExchangeInfo, client: Any) -> dict[str, Any]:
-    """What the key may do, where the exchange tells (runs in a worker thread)."""
-    if info.ccxt_id == "binanceusdm":
-        restrictions = client.sapi_get_account_apirestrictions()
-        return {
-            "reading": bool(restrictions.get("enableReading", False)),
-            "futures": bool(restrictions.get("enableFutures", False)),
-            "withdrawals": bool(restrictions.get("enableWithdrawals", False)),
-            "ip_restricted": bool(restrictions.get("ipRestrict", False)),
-            "withdrawal_check": "verified",
-        }
-    return {"withdrawal_check": "unsupported"}
 
 
 def fetch_positions_and_orders(client: Any) -> dict[str, Any]:

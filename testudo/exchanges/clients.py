@@ -9,6 +9,7 @@ import ccxt
 
 from .catalog import ExchangeInfo
 from .endpoints import rebase_urls
+from .venues import venue_for
 
 
 @attrs.frozen
@@ -42,10 +43,10 @@ class ClientFactory:
                 # One call for all symbols is what the positions view needs.
                 "warnOnFetchOpenOrdersWithoutSymbol": False,
                 "fetchOpenOrders": {"warnWithoutSymbol": False},
-                # Hyperliquid: no builder fee (ccxt would otherwise try to approve one).
-                "builderFee": False,
             },
         }
+        venue = venue_for(info)
+        config["options"].update(venue.client_options())
         if credentials is not None:
             if info.auth_mode == "agent_wallet":
                 config["walletAddress"] = credentials.wallet_address
@@ -56,6 +57,7 @@ class ClientFactory:
                 if credentials.passphrase:
                     config["password"] = credentials.passphrase
         client = cls(config)
+        venue.prepare_client(client)
         if self.testnet and not self.base_url:
             client.set_sandbox_mode(True)
         if self.base_url:

@@ -12,16 +12,26 @@ import re
 import attrs
 import ccxt
 
+from .failures import Classified, FailureKind, classify_ccxt
+
 
 @attrs.frozen
 class ExchangeFailure(Exception):
-    """An exchange call failed in a way the caller can act on."""
+    """An exchange call failed in a way the caller can act on.
+
+    ``status`` and ``error`` are what the API answers; ``kind`` and ``reason`` say what the
+    failure means for the next step (:mod:`testudo.exchanges.failures`); ``code`` is the
+    venue's own error code. ``transient`` means a *read* may simply be retried.
+    """
 
     status: int
     error: str
     detail: str
     retry_after: int | None = None
     transient: bool = False
+    kind: FailureKind = FailureKind.REFUSED
+    reason: str = ""
+    code: str | None = None
 
     def __str__(self) -> str:
         return f"{self.error}: {self.detail}"
@@ -47,9 +57,27 @@ def sanitize(text: str, limit: int = 300) -> str:
 
 
 def failure_from(
-    exc: BaseException, exchange: str, retry_after: int | None = None
+    exc: BaseException,
+    exchange: str,
+    retry_after: int | None = None,
+    classified: Classified | None = None,
 ) -> ExchangeFailure:
-    """The problem a ccxt exception (or network error) stands for."""
+    """The problem a ccxt exception (or network error) stands for, with its class (the
+    venue's classification when given, else the one ccxt's exception type implies)."""
+    failure = _problem(exc, exchange, retry_after)
+    found = classified or classify_ccxt(exc)
+    if found.reason == "rate_limited" and failure.status != 429:
+        failure = ExchangeFailure(429, "rate_limited", failure.detail, retry_after or 1)
+    return attrs.evolve(
+        failure,
+        kind=found.kind,
+        reason=found.reason,
+        code=found.code,
+        transient=found.kind in (FailureKind.TRANSIENT, FailureKind.UNKNOWN),
+    )
+
+
+def _problem(exc: BaseException, exchange: str, retry_after: int | None) -> ExchangeFailure:
     detail = f"{exchange}: {sanitize(str(exc)) or type(exc).__name__}"
     if isinstance(exc, ccxt.RateLimitExceeded | ccxt.DDoSProtection):
         return ExchangeFailure(429, "rate_limited", detail, retry_after or 1, transient=True)

@@ -13,11 +13,9 @@ from typing import Any
 
 import attrs
 
-from testudo.money import to_decimal
-
 from .catalog import ExchangeInfo
 from .models import Balance
-from .symbols import from_ccxt, to_ccxt
+from .venues import balances_of, venue_for
 
 
 @attrs.frozen
@@ -32,48 +30,27 @@ class Funds:
     prices: Mapping[str, Decimal]  # Testudo symbol -> last traded price
 
 
-def balances_of(raw: Mapping[str, Any]) -> tuple[Balance, ...]:
-    """Non-zero balances of a ccxt ``fetch_balance`` result, as Decimal values."""
-    zero = Decimal(0)
-    out = []
-    for asset, value in sorted((raw.get("total") or {}).items()):
-        total = to_decimal(value) or zero
-        if total == 0:
-            continue
-        free = to_decimal((raw.get("free") or {}).get(asset)) or zero
-        used = to_decimal((raw.get("used") or {}).get(asset)) or zero
-        out.append(Balance(asset, total, free, used))
-    return tuple(out)
-
-
 def fetch_prices(client: Any, info: ExchangeInfo, symbols: Iterable[str]) -> dict[str, Decimal]:
     """The last price of each Testudo symbol (one ticker request each)."""
-    prices = {}
-    for symbol in symbols:
-        ticker = client.fetch_ticker(to_ccxt(info, symbol))
-        prices[symbol] = to_decimal(ticker.get("last")) or Decimal(0)
-    return prices
+    return venue_for(info).last_prices(client, symbols)
 
 
 def fetch_funds(client: Any, info: ExchangeInfo, price_symbols: Iterable[str]) -> Funds:
-    """Balance, positions and last prices: what a trade decision reads from the exchange."""
+    """Balance, positions and last prices: what a trade decision reads from the exchange.
+
+    Equity is what the venue module says it is (on Binance the total margin balance across
+    every collateral asset, not the settlement asset's row alone).
+    """
+    venue = venue_for(info)
     raw = client.fetch_balance()
-    settle = info.settle
-    equity = to_decimal((raw.get("total") or {}).get(settle)) or Decimal(0)
-    available = to_decimal((raw.get("free") or {}).get(settle)) or Decimal(0)
-    symbols = set()
-    unrealized = Decimal(0)
-    for position in client.fetch_positions():
-        contracts = to_decimal(position.get("contracts")) or Decimal(0)
-        if contracts == 0:
-            continue
-        symbols.add(from_ccxt(position["symbol"]))
-        unrealized += to_decimal(position.get("unrealizedPnl")) or Decimal(0)
+    equity = venue.equity(raw)
+    positions = venue.positions(client)
+    unrealized = sum((p.unrealized_pnl or Decimal(0) for p in positions), Decimal(0))
     return Funds(
         balances_of(raw),
-        equity,
-        available,
+        equity.equity,
+        equity.available,
         unrealized,
-        frozenset(symbols),
-        fetch_prices(client, info, price_symbols),
+        frozenset(p.symbol for p in positions),
+        venue.last_prices(client, price_symbols),
     )

@@ -27,6 +27,12 @@ def to_ccxt(info: ExchangeInfo, symbol: str) -> str:
     return f"{base}/{info.settle}:{info.settle}"
 
 
+def base_of(symbol: str) -> str:
+    """The base coin of a Testudo symbol (``BTC_USDT`` → ``BTC``): what identifies a market
+    across venues that settle in different assets."""
+    return symbol.split("_", 1)[0]
+
+
 def from_ccxt(symbol: str) -> str:
     """``BTC/USDT:USDT`` → ``BTC_USDT`` (the quote of the unified symbol)."""
     pair = symbol.split(":", 1)[0]

@@ -25,21 +25,18 @@ import trio
 from testudo.clock import Clock
 from testudo.db import Database
 from testudo.db.database import Conn
+from testudo.exchanges.venues import Venue, venue_for
+from testudo.exchanges.venues.history import HistorySource, Page, Watermark
 from testudo.journal.linking import link_trades_to_groups
 from testudo.journal.roundtrips import reconstruct
 
-from . import fetchers, queue, store
-from .fetchers import BadFill, BinanceCursor, HyperliquidCursor
-from .store import FetchedFill
+from . import queue, store
 
 log = logging.getLogger("testudo.imports")
 T = TypeVar("T")
 
 LOOKBACK = dt.timedelta(days=90)
 PUBLISH = "SELECT publish_event(%s, %s::jsonb)"
-SOURCES = {"hyperliquid": "import_hl"}
-DEFAULT_SOURCE = "import_ccxt"
-SUPPORTED = ("binance", "hyperliquid")
 
 
 class AccountsPort(Protocol):
@@ -168,44 +165,49 @@ class ImportRunner:
         if account is None or account.status != "active":
             raise ImportFailed("account_inactive", "The account is not active.", permanent=True)
         run.exchange = account.exchange
-        if account.exchange not in SUPPORTED:
+        history = venue_for(account.exchange).history()
+        if history is None:
             raise ImportFailed(
                 "import_unsupported",
                 f"History import is not available for {account.exchange} yet.",
                 permanent=True,
             )
-        now = self.clock.now()
-        if account.exchange == "binance":
-            await self._binance(run, now)
-        else:
-            await self._hyperliquid(run, account.wallet_address or "", now)
-        await self._build(run)
+        await self._fetch(run, history, account.wallet_address, self.clock.now())
+        await self._build(run, history.source)
 
     async def _call(self, run: JobRun, fn: Callable[[Any], T]) -> T:
         return await self.accounts.with_client(run.job.user_id, run.job.account_id, fn)
 
     # ------------------------------------------------------------------ pages
 
-    async def _save_page(
-        self,
-        run: JobRun,
-        fills: list[FetchedFill],
-        *,
-        fetched: int,
-        skipped: int,
-        errors: int,
-        cursor: Callable[[Conn, dt.datetime], None],
-    ) -> None:
+    async def _save_page(self, run: JobRun, stream: str, page: Page) -> None:
+        """Store a page's new fills, its watermark and the job's progress in one transaction."""
         job = run.job
         now = self.clock.now()
         due = trio.current_time() - run.last_event >= self.event_interval
+        fills = page.fills
+        run.progress["current_window"] = dict(page.window)
+        if page.errors:
+            log.warning(
+                "unreadable fills",
+                extra={"json_fields": {"job_id": job.id, "stream": stream, "count": page.errors}},
+            )
 
         def work(conn: Conn) -> tuple[dict[str, Any], dict[str, int]]:
             new = store.store_fills(conn, job.user_id, job.account_id, run.exchange, fills)
-            cursor(conn, now)
+            mark = page.watermark
+            if mark is not None:
+                store.save_cursor(
+                    conn,
+                    job.account_id,
+                    stream,
+                    now,
+                    last_fill_id=mark.last_fill_id,
+                    last_time=mark.last_time,
+                )
             progress = dict(run.progress)
             counters = dict(run.counters)
-            progress["fills_fetched"] += fetched
+            progress["fills_fetched"] += page.fetched
             progress["fills_new"] += new
             progress["fills_duplicate"] += len(fills) - new
             progress["pages"] += 1
@@ -213,8 +215,8 @@ class ImportRunner:
             symbols = set(progress["pending_symbols"])
             symbols.update(f.fill.symbol for f in fills)
             progress["pending_symbols"] = sorted(symbols)
-            counters["skipped"] += skipped
-            counters["errors"] += errors
+            counters["skipped"] += page.skipped
+            counters["errors"] += page.errors
             if not queue.heartbeat(conn, job, run.worker, now, progress, counters):
                 raise LeaseLost(job.id)
             if due:
@@ -238,78 +240,46 @@ class ImportRunner:
             current_window=progress["current_window"],
         )
 
-    def _parse(
-        self, rows: list[dict[str, Any]], parse: Callable[[dict[str, Any]], FetchedFill | None]
-    ) -> tuple[list[FetchedFill], int, int]:
-        fills: list[FetchedFill] = []
-        skipped = errors = 0
-        for row in rows:
-            try:
-                item = parse(row)
-            except BadFill as exc:
-                errors += 1
-                log.warning("unreadable fill", extra={"json_fields": {"error": str(exc)}})
-                continue
-            if item is None:
-                skipped += 1
-            else:
-                fills.append(item)
-        return fills, skipped, errors
+    # ------------------------------------------------------------------ streams
 
-    # ------------------------------------------------------------------ Binance
-
-    async def _binance(self, run: JobRun, now: dt.datetime) -> None:
+    async def _fetch(
+        self, run: JobRun, history: HistorySource, wallet: str | None, now: dt.datetime
+    ) -> None:
+        """Every stream of the venue, page by page, each page saved with its watermark."""
         job = run.job
         start_ms, end_ms = _ms(now - self.lookback), _ms(now)
-        markets = await self._call(run, fetchers.binance_markets)
+        streams = await self._call(run, functools.partial(history.streams, wallet=wallet))
         known = await self.db.run(lambda conn: store.cursors(conn, job.account_id))
-        new_symbols = [s for s in markets if s not in known or known[s].opening_position is None]
+        opening = [
+            s.name
+            for s in streams
+            if history.needs_opening
+            and (s.name not in known or known[s.name].opening_position is None)
+        ]
         positions: dict[str, Decimal] = {}
-        if new_symbols:
-            positions = await self._call(run, fetchers.fetch_signed_positions)
-        for symbol, market_id in markets.items():
-            saved = known.get(symbol)
-            if saved is not None and saved.last_fill_id is not None:
-                cursor = BinanceCursor(last_id=int(saved.last_fill_id.rsplit(":", 1)[-1]))
-            else:
-                resume = _ms(saved.last_time) + 1 if saved and saved.last_time else start_ms
-                cursor = BinanceCursor(window_start_ms=max(start_ms, resume))
-            while not cursor.done:
-                request = fetchers.binance_request(market_id, cursor, start_ms, end_ms)
-                run.progress["current_window"] = _binance_window(symbol, request)
-                rows = await self._call(
-                    run, functools.partial(fetchers.binance_page, request=request)
+        if opening:
+            venue = venue_for(run.exchange)
+            positions = await self._call(run, functools.partial(signed_positions, venue=venue))
+        for stream in streams:
+            saved = known.get(stream.name)
+            watermark = None if saved is None else Watermark(saved.last_fill_id, saved.last_time)
+            state = history.start(stream, watermark, start_ms)
+            while True:
+                page: Page = await self._call(
+                    run,
+                    functools.partial(
+                        history.page, stream=stream, state=state, start_ms=start_ms, end_ms=end_ms
+                    ),
                 )
-                fills, skipped, errors = self._parse(
-                    rows, functools.partial(_binance_row, run.exchange, symbol)
-                )
-                following = fetchers.binance_advance(cursor, request, rows, end_ms)
-                scanned = None if following.last_id is not None else int(request["endTime"])
+                await self._save_page(run, stream.name, page)
+                if page.done:
+                    break
+                state = page.state
+            if stream.name in opening:
+                at_zero = positions.get(stream.name, Decimal(0))
+                await self._opening(run, stream.name, at_zero, now)
 
-                def save(
-                    conn: Conn,
-                    at: dt.datetime,
-                    s: str = symbol,
-                    c: BinanceCursor = following,
-                    until: int | None = scanned,
-                ) -> None:
-                    store.save_cursor(
-                        conn,
-                        job.account_id,
-                        s,
-                        at,
-                        last_fill_id=f"{s}:{c.last_id}" if c.last_id is not None else None,
-                        last_time=fetchers.ms_to_datetime(until) if until is not None else None,
-                    )
-
-                await self._save_page(
-                    run, fills, fetched=len(rows), skipped=skipped, errors=errors, cursor=save
-                )
-                cursor = following
-            if symbol in new_symbols:
-                await self._binance_opening(run, symbol, positions.get(symbol, Decimal(0)), now)
-
-    async def _binance_opening(
+    async def _opening(
         self, run: JobRun, symbol: str, position_now: Decimal, at: dt.datetime
     ) -> None:
         """The position before the first stored fill: today's position minus every fill."""
@@ -323,59 +293,11 @@ class ImportRunner:
 
         await self.db.run(work)
 
-    # ------------------------------------------------------------------ Hyperliquid
-
-    async def _hyperliquid(self, run: JobRun, wallet: str, now: dt.datetime) -> None:
-        job = run.job
-        if not wallet:
-            raise ImportFailed("account_inactive", "The account has no wallet.", permanent=True)
-        start_ms, end_ms = _ms(now - self.lookback), _ms(now)
-        known = await self.db.run(lambda conn: store.cursors(conn, job.account_id))
-        saved = known.get("*")
-        if saved is not None and saved.last_time is not None:
-            start_ms = max(start_ms, _ms(saved.last_time))
-        cursor = HyperliquidCursor(start_ms)
-
-        def parse(row: dict[str, Any]) -> FetchedFill | None:
-            fill = fetchers.hyperliquid_fill(run.exchange, "USDC", row)
-            if fill is None:
-                return None
-            return FetchedFill(fill, fetchers.hyperliquid_start_position(row))
-
-        while not cursor.done:
-            request = fetchers.hyperliquid_request(wallet, cursor, end_ms)
-            run.progress["current_window"] = {
-                "from": _iso(fetchers.ms_to_datetime(cursor.start_ms)),
-                "to": _iso(fetchers.ms_to_datetime(end_ms)),
-            }
-            rows = await self._call(
-                run, functools.partial(fetchers.hyperliquid_page, request=request)
-            )
-            fills, skipped, errors = self._parse(rows, parse)
-            following = fetchers.hyperliquid_advance(cursor, rows, end_ms)
-            last = max((int(r["time"]) for r in rows), default=None)
-
-            def save(conn: Conn, at: dt.datetime, last_ms: int | None = last) -> None:
-                if last_ms is not None:
-                    store.save_cursor(
-                        conn,
-                        job.account_id,
-                        "*",
-                        at,
-                        last_time=fetchers.ms_to_datetime(last_ms),
-                    )
-
-            await self._save_page(
-                run, fills, fetched=len(rows), skipped=skipped, errors=errors, cursor=save
-            )
-            cursor = following
-
     # ------------------------------------------------------------------ trades
 
-    async def _build(self, run: JobRun) -> None:
+    async def _build(self, run: JobRun, source: str) -> None:
         job = run.job
         symbols = list(run.progress["pending_symbols"])
-        source = SOURCES.get(run.exchange, DEFAULT_SOURCE)
         now = self.clock.now()
 
         def work(conn: Conn) -> tuple[dict[str, Any], dict[str, int]]:
@@ -416,15 +338,8 @@ class ImportRunner:
         run.progress, run.counters = await self.db.run(work)
 
 
-def _binance_row(exchange: str, symbol: str, row: dict[str, Any]) -> FetchedFill:
-    return FetchedFill(fetchers.binance_fill(exchange, symbol, row))
-
-
-def _binance_window(symbol: str, request: dict[str, Any]) -> dict[str, Any]:
-    if "fromId" in request:
-        return {"symbol": symbol, "from_id": request["fromId"]}
+def signed_positions(client: Any, venue: Venue) -> dict[str, Decimal]:
+    """Testudo symbol → signed position size (long positive), now (worker thread)."""
     return {
-        "symbol": symbol,
-        "from": _iso(fetchers.ms_to_datetime(int(request["startTime"]))),
-        "to": _iso(fetchers.ms_to_datetime(int(request["endTime"]))),
+        p.symbol: p.quantity if p.side == "long" else -p.quantity for p in venue.positions(client)
     }

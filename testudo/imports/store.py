@@ -17,6 +17,7 @@ import attrs
 
 from testudo.db.database import Conn
 from testudo.exchanges.models import Fill
+from testudo.exchanges.venues.history import HistoryFill
 from testudo.journal.formulas import trip_figures
 from testudo.journal.roundtrips import RoundTrip, fill_order_key
 
@@ -81,14 +82,6 @@ DO NOTHING
 
 
 @attrs.frozen
-class FetchedFill:
-    """A fill as fetched, with the position before it when the exchange tells (Hyperliquid)."""
-
-    fill: Fill
-    start_position: Decimal | None = None
-
-
-@attrs.frozen
 class Cursor:
     stream: str
     last_fill_id: str | None
@@ -97,7 +90,7 @@ class Cursor:
 
 
 def store_fills(
-    conn: Conn, user_id: str, account_id: str, exchange: str, fills: Sequence[FetchedFill]
+    conn: Conn, user_id: str, account_id: str, exchange: str, fills: Sequence[HistoryFill]
 ) -> int:
     """Insert new fills; return how many were new (the rest were already stored)."""
     if not fills:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import string
 from collections.abc import Mapping
@@ -9,6 +10,8 @@ from decimal import Decimal
 
 import attrs
 from eth_account import Account as EthAccount
+
+from testudo.sim.account_options import AccountOptions
 
 _SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _KEY_ALPHABET = string.ascii_letters + string.digits
@@ -40,6 +43,7 @@ class Credentials:
     wallet_private_key: str
     permissions: Mapping[str, bool]
     created_ms: int
+    passphrase: str = ""  # OKX's third credential (``OK-ACCESS-PASSPHRASE``)
 
     def public(self) -> dict[str, object]:
         """The JSON shape the control API returns."""
@@ -47,10 +51,19 @@ class Credentials:
             "account_id": self.account_id,
             "api_key": self.api_key,
             "secret": self.secret,
+            "passphrase": self.passphrase,
             "wallet_address": self.wallet_address,
             "wallet_private_key": self.wallet_private_key,
             "permissions": dict(self.permissions),
         }
+
+
+def passphrase_for(secret: str) -> str:
+    """The OKX passphrase of a simulated key: derived from its (seeded) secret, so it is
+    deterministic without drawing from the registry's random stream (other keys unchanged)."""
+    digest = hashlib.sha256(f"okx-passphrase:{secret}".encode()).digest()
+    token = "".join(_KEY_ALPHABET[b % len(_KEY_ALPHABET)] for b in digest[:16])
+    return f"{token[:8]}!{token[8:]}"
 
 
 @attrs.frozen
@@ -63,29 +76,47 @@ class Agent:
     valid_until: int | None
 
 
+NONCES_KEPT = 20
+NONCES_KEPT_MAX = 100
+NONCE_VOLUME_STEP = Decimal("1000000")
+MAX_NAMED_AGENTS = 3
+
+
+def nonce_capacity(traded_notional: Decimal) -> int:
+    """How many of its highest nonces a signer keeps: 20, plus one per 1M USDC of
+    cumulative volume, at most 100 (Hyperliquid docs, "Nonces and API wallets")."""
+    extra = int(traded_notional // NONCE_VOLUME_STEP) if traded_notional > 0 else 0
+    return min(NONCES_KEPT_MAX, NONCES_KEPT + extra)
+
+
 class NonceWindow:
-    """Hyperliquid's nonce rule: each signer keeps its 100 highest nonces.
+    """Hyperliquid's nonce rule: each signer keeps its highest nonces (``capacity`` of them).
 
-    A nonce is accepted when unused and larger than the smallest of those 100.
+    A nonce is accepted when unused and larger than the smallest of those kept.
     """
-
-    SIZE = 100
 
     def __init__(self) -> None:
         self._seen: dict[str, list[int]] = {}
 
-    def accept(self, signer: str, nonce: int) -> str | None:
+    def accept(self, signer: str, nonce: int, capacity: int = NONCES_KEPT) -> str | None:
         """Record ``nonce`` for ``signer``; return an error message if it is refused."""
         seen = self._seen.setdefault(signer.lower(), [])
         if nonce in seen:
             return "Invalid nonce: duplicate nonce"
-        if len(seen) >= self.SIZE and nonce < seen[0]:
+        if len(seen) >= capacity and nonce < seen[0]:
             return f"Invalid nonce: nonce {nonce} too low"
         seen.append(nonce)
         seen.sort()
-        if len(seen) > self.SIZE:
-            del seen[0]
+        del seen[: max(0, len(seen) - capacity)]
         return None
+
+    def forget(self, signer: str) -> None:
+        """Drop a signer's nonce state (a deregistered API wallet's state is pruned)."""
+        self._seen.pop(signer.lower(), None)
+
+
+class AgentLimitError(ValueError):
+    """A user tried to approve one named API wallet more than Hyperliquid allows."""
 
 
 class Registry:
@@ -100,9 +131,14 @@ class Registry:
         self.agents: dict[str, Agent] = {}
         self.builder_fees: dict[tuple[str, str], Decimal] = {}
         self.nonces = NonceWindow()
+        self.options: dict[int, AccountOptions] = {}
 
     def create(
-        self, *, permissions: Mapping[str, bool] | None = None, now_ms: int = 0
+        self,
+        *,
+        permissions: Mapping[str, bool] | None = None,
+        now_ms: int = 0,
+        options: AccountOptions | None = None,
     ) -> Credentials:
         """Mint a new identity with deterministic keys (from the registry's seed)."""
         key = self._private_key()
@@ -116,10 +152,12 @@ class Registry:
             permissions={**DEFAULT_PERMISSIONS, **(permissions or {})},
             created_ms=now_ms,
         )
+        creds = attrs.evolve(creds, passphrase=passphrase_for(creds.secret))
         self._next_id += 1
         self.by_id[creds.account_id] = creds
         self.by_api_key[creds.api_key] = creds
         self.by_wallet[creds.wallet_address.lower()] = creds
+        self.options[creds.account_id] = options or AccountOptions()
         return creds
 
     def wallet(self, address: str) -> Credentials | None:
@@ -128,19 +166,36 @@ class Registry:
 
     def approve_agent(
         self, user: str, agent_address: str, name: str, valid_until: int | None
-    ) -> None:
-        """Approve ``agent_address`` for ``user``; an agent of the same name is replaced."""
+    ) -> list[str]:
+        """Approve ``agent_address`` for ``user``; return the addresses it deregistered.
+
+        As on Hyperliquid, an approval under a name already in use deregisters (prunes) the
+        agent holding it, with its nonce state: the unnamed agent (``name == ""``) is
+        replaced by the next unnamed one. A user holds one unnamed agent and at most
+        ``MAX_NAMED_AGENTS`` named ones; a new name past that raises ``AgentLimitError``.
+        """
         user_key = user.lower()
-        for address, agent in list(self.agents.items()):
-            if agent.user == user_key and agent.name == name:
-                del self.agents[address]
+        mine = [a for a in self.agents.values() if a.user == user_key]
+        replaced = [a.address for a in mine if a.name == name]
+        named = {a.name for a in mine if a.name}
+        if name and name not in named and len(named) >= MAX_NAMED_AGENTS:
+            raise AgentLimitError(f"at most {MAX_NAMED_AGENTS} named API wallets per account")
+        for address in replaced:
+            del self.agents[address.lower()]
+            self.nonces.forget(address)
         self.agents[agent_address.lower()] = Agent(
             address=agent_address, user=user_key, name=name, valid_until=valid_until
         )
+        return replaced
 
-    def agents_of(self, user: str) -> list[Agent]:
-        """Agents currently approved by ``user``."""
-        return [a for a in self.agents.values() if a.user == user.lower()]
+    def agents_of(self, user: str, now_ms: int | None = None) -> list[Agent]:
+        """Agents currently approved by ``user`` (without those expired at ``now_ms``)."""
+        return [
+            a
+            for a in self.agents.values()
+            if a.user == user.lower()
+            and (now_ms is None or a.valid_until is None or a.valid_until >= now_ms)
+        ]
 
     def acting_user(self, signer: str, now_ms: int) -> Credentials | None:
         """The account a signer may act for: its own wallet, or the user that approved it."""

@@ -43,10 +43,15 @@ def banner(handle: SimHandle) -> str:
             f"Testudo exchange simulator listening on {handle.base_url}",
             f"  Binance USD-M : {handle.exchange_url('binanceusdm')}",
             f"  Hyperliquid   : {handle.exchange_url('hyperliquid')}",
+            f"  OKX           : {handle.exchange_url('okx')}",
+            f"  WOO X         : {handle.exchange_url('woo')}",
+            f"  Bybit         : {handle.exchange_url('bybit')}",
             f"  Control API   : {handle.base_url}/_sim (loopback only)",
-            f"Demo account ({balance} USDT on Binance, {balance} USDC on Hyperliquid):",
+            f"Demo account ({balance} USDT on Binance, OKX, WOO X and Bybit,"
+            f" {balance} USDC on Hyperliquid):",
             f"  api_key            {demo.api_key}",
             f"  secret             {demo.secret}",
+            f"  passphrase (OKX)   {demo.passphrase}",
             f"  wallet_address     {demo.wallet_address}",
             f"  wallet_private_key {demo.wallet_private_key}",
         ]

@@ -23,6 +23,7 @@ class SimAccount:
     secret: str
     wallet_address: str
     wallet_private_key: str
+    passphrase: str = ""  # OKX's third credential
 
 
 class SimClient:
@@ -48,18 +49,36 @@ class SimClient:
         return response.json()
 
     async def create_account(
-        self, balance: Decimal | str = "10000", permissions: dict[str, bool] | None = None
+        self,
+        balance: Decimal | str = "10000",
+        permissions: dict[str, bool] | None = None,
+        *,
+        hedge_mode: bool = False,
+        multi_assets: bool = False,
+        balances: dict[str, Decimal | str] | None = None,
     ) -> SimAccount:
-        """A new account funded with ``balance`` on every venue."""
-        data = await self._call(
-            "POST", "/accounts", json={"balance": str(balance), "permissions": permissions or {}}
-        )
+        """A new account funded with ``balance`` on every venue, or with ``balances`` per
+        collateral asset (``{"USDT": "5000", "USDC": "5000"}``; Hyperliquid takes the USDC).
+
+        ``hedge_mode`` and ``multi_assets`` set Binance's position and Multi-Assets modes.
+        """
+        body: dict[str, Any] = {
+            "permissions": permissions or {},
+            "hedge_mode": hedge_mode,
+            "multi_assets": multi_assets,
+        }
+        if balances is None:
+            body["balance"] = str(balance)
+        else:
+            body["balances"] = {asset: str(amount) for asset, amount in balances.items()}
+        data = await self._call("POST", "/accounts", json=body)
         return SimAccount(
             account_id=data["account_id"],
             api_key=data["api_key"],
             secret=data["secret"],
             wallet_address=data["wallet_address"],
             wallet_private_key=data["wallet_private_key"],
+            passphrase=data["passphrase"],
         )
 
     async def set_price(
@@ -91,11 +110,12 @@ class SimClient:
         days: int = 90,
         seed: int = 0,
     ) -> int:
-        """Generate past fills for ``account`` on ``venue``; return how many."""
+        """Generate past fills for ``account`` on ``venue`` (``binance``, ``hyperliquid``,
+        ``okx``, ``woo``, ``bybit``); return how many."""
         key = (
-            {"api_key": account.api_key}
-            if venue == "binance"
-            else {"wallet_address": account.wallet_address}
+            {"wallet_address": account.wallet_address}
+            if venue == "hyperliquid"
+            else {"api_key": account.api_key, "venue": venue}
         )
         data = await self._call(
             "POST", "/history", json={**key, "fills": fills, "days": days, "seed": seed}
@@ -116,6 +136,33 @@ class SimClient:
         """Remove every fault."""
         await self._call("DELETE", "/faults")
 
+    async def requests(
+        self, exchange: str | None = None, *, key: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The newest logged requests (oldest first): ``exchange`` is the URL prefix
+        (``hyperliquid``, ``binanceusdm``), ``key`` a fault key (``/exchange:setReferrer``,
+        or a prefix ending in ``*``)."""
+        params = {
+            name: value
+            for name, value in (("exchange", exchange), ("key", key), ("limit", limit))
+            if value is not None
+        }
+        data = await self._call("GET", "/requests", params=params)
+        return list(data["requests"])
+
+    async def weights(self) -> dict[str, Any]:
+        """Each weight budget's limit and the weight each IP used in its current window."""
+        result: dict[str, Any] = await self._call("GET", "/weights")
+        return result
+
+    async def set_weight_limit(self, budget: str, limit: int | None) -> dict[str, Any]:
+        """Change a budget's per-window limit (``binance``, ``binance_sapi``, ``hyperliquid``);
+        ``None`` disables it."""
+        result: dict[str, Any] = await self._call(
+            "POST", "/weights", json={"budget": budget, "limit": limit}
+        )
+        return result
+
     async def state(self, account: SimAccount, fills: int = 100) -> dict[str, Any]:
         """Balances, positions, open orders and fills of ``account`` on every venue."""
         result: dict[str, Any] = await self._call(
@@ -135,7 +182,8 @@ class SimClient:
     ) -> dict[str, Any]:
         """Fill ``quantity`` of a resting limit order of ``account`` as maker (a partial match).
 
-        ``exchange`` is ``binanceusdm`` or ``hyperliquid``; name the order by ``order_id``
+        ``exchange`` is ``binanceusdm``, ``hyperliquid``, ``okx``, ``woo`` or ``bybit``
+        (``quantity`` in base units, not OKX contracts); name the order by ``order_id``
         (ccxt's ``id``) or ``client_order_id``. The fill is at the limit unless ``price`` is
         given. Return the order's new state (``filled``, ``remaining``, ``status``, ``fill``);
         an invalid request raises ``httpx.HTTPStatusError`` (400, or 404 for no such order).
@@ -164,6 +212,18 @@ class SimClient:
         """A sync ``ccxt.hyperliquid`` for ``account`` (signing with ``agent_key`` if given)."""
         return make_hyperliquid(self.base_url, account, agent_key=agent_key, **options)
 
+    def bybit(self, account: SimAccount, **options: Any) -> Any:
+        """A sync ``ccxt.bybit`` for ``account``, pointed at the simulator."""
+        return make_bybit(self.base_url, account, **options)
+
+    def okx(self, account: SimAccount, **options: Any) -> Any:
+        """A sync ``ccxt.okx`` for ``account`` (key, secret and passphrase)."""
+        return make_okx(self.base_url, account, **options)
+
+    def woo(self, account: SimAccount, **options: Any) -> Any:
+        """A sync ``ccxt.woo`` for ``account`` (its API key and secret), pointed here."""
+        return make_woo(self.base_url, account, **options)
+
 
 def make_binance(base_url: str, account: SimAccount, **options: Any) -> Any:
     """A configured ``ccxt.binanceusdm`` (rate limiting off unless asked)."""
@@ -188,6 +248,53 @@ def make_hyperliquid(
         {
             "walletAddress": account.wallet_address,
             "privateKey": agent_key or account.wallet_private_key,
+            "enableRateLimit": options.pop("enableRateLimit", False),
+            "timeout": options.pop("timeout", 10_000),
+            "options": options,
+        }
+    )
+    point_ccxt_at(exchange, base_url)
+    return exchange
+
+
+def make_bybit(base_url: str, account: SimAccount, **options: Any) -> Any:
+    """A configured ``ccxt.bybit`` (rate limiting off unless asked)."""
+    exchange = ccxt.bybit(
+        {
+            "apiKey": account.api_key,
+            "secret": account.secret,
+            "enableRateLimit": options.pop("enableRateLimit", False),
+            "timeout": options.pop("timeout", 10_000),
+            "options": options,
+        }
+    )
+    point_ccxt_at(exchange, base_url)
+    return exchange
+
+
+def make_okx(base_url: str, account: SimAccount, **options: Any) -> Any:
+    """A configured ``ccxt.okx`` (rate limiting off unless asked); the passphrase is ccxt's
+    ``password``."""
+    exchange = ccxt.okx(
+        {
+            "apiKey": account.api_key,
+            "secret": account.secret,
+            "password": account.passphrase,
+            "enableRateLimit": options.pop("enableRateLimit", False),
+            "timeout": options.pop("timeout", 10_000),
+            "options": options,
+        }
+    )
+    point_ccxt_at(exchange, base_url)
+    return exchange
+
+
+def make_woo(base_url: str, account: SimAccount, **options: Any) -> Any:
+    """A configured ``ccxt.woo`` (rate limiting off unless asked)."""
+    exchange = ccxt.woo(
+        {
+            "apiKey": account.api_key,
+            "secret": account.secret,
             "enableRateLimit": options.pop("enableRateLimit", False),
             "timeout": options.pop("timeout", 10_000),
             "options": options,

@@ -6,11 +6,14 @@ import json
 from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl
 
+from testudo.sim.account_options import options_from_json
 from testudo.sim.accounts import Credentials
+from testudo.sim.control_observe import observe_routes
+from testudo.sim.dialects.bybit.ids import order_number
 from testudo.sim.dialects.wire import WireRequest, WireResponse, json_response
 from testudo.sim.faults import FaultError, rule_from_json
 from testudo.sim.history import HistoryError
-from testudo.sim.instruments import BINANCE, HYPERLIQUID
+from testudo.sim.instruments import BINANCE, BYBIT, HYPERLIQUID, OKX, WOO
 from testudo.sim.model import Reason, Rejected
 from testudo.sim.money import parse_decimal, plain
 from testudo.sim.prices import UnknownSymbol
@@ -18,7 +21,14 @@ from testudo.sim.simulator import Simulator
 from testudo.sim.state_view import account_state, fill_state, order_state, price_state
 
 LOOPBACK_PREFIXES = ("127.", "::1", "::ffff:127.")
-VENUES = {"binanceusdm": BINANCE, "binance": BINANCE, "hyperliquid": HYPERLIQUID}
+VENUES = {
+    "binanceusdm": BINANCE,
+    "binance": BINANCE,
+    "hyperliquid": HYPERLIQUID,
+    "okx": OKX,
+    "woo": WOO,
+    "bybit": BYBIT,
+}
 NOT_FOUND = (Reason.UNKNOWN_ORDER, Reason.UNKNOWN_ACCOUNT)
 
 
@@ -54,6 +64,7 @@ class ControlApi:
             ("DELETE", "/faults"): self._clear_faults,
             ("GET", "/state"): self._state,
             ("POST", "/orders/fill"): self._fill_order,
+            **observe_routes(sim),
         }
 
     def handle(self, request: WireRequest) -> WireResponse:
@@ -92,14 +103,18 @@ class ControlApi:
         return creds, venue
 
     def _create_account(self, body: Mapping[str, object], query: dict[str, str]) -> WireResponse:
+        options = options_from_json(body)
         balance = parse_decimal(body.get("balance", "10000"))
         permissions = body.get("permissions") or {}
         if not isinstance(permissions, dict) or not all(
             isinstance(v, bool) for v in permissions.values()
         ):
             raise ControlError("permissions must map names to booleans")
-        creds = self.sim.create_account(balance, {str(k): v for k, v in permissions.items()})
-        return json_response({**creds.public(), "balance": str(balance)}, 201)
+        creds = self.sim.create_account(
+            balance, {str(k): v for k, v in permissions.items()}, options
+        )
+        shown = {"balance": str(balance)} if not options.balances else {}
+        return json_response({**creds.public(), **shown, **options.public()}, 201)
 
     def _list_accounts(self, body: Mapping[str, object], query: dict[str, str]) -> WireResponse:
         return json_response([c.public() for c in self.sim.registry.by_id.values()])
@@ -127,7 +142,7 @@ class ControlApi:
 
     def _history(self, body: Mapping[str, object], query: dict[str, str]) -> WireResponse:
         creds, venue = self._account_for(body)
-        if body.get("venue") in (BINANCE, HYPERLIQUID):
+        if body.get("venue") in (BINANCE, HYPERLIQUID, OKX, WOO, BYBIT):
             venue = str(body["venue"])
         count, days, seed = body.get("fills", 1000), body.get("days", 90), body.get("seed", 0)
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (count, days, seed)):
@@ -174,7 +189,7 @@ class ControlApi:
     def _fill_order(self, body: Mapping[str, object], query: dict[str, str]) -> WireResponse:
         """Fill part (or the rest) of one resting limit order as maker."""
         creds, venue = self._venue_for(body)
-        order_id, client_id = _order_key(body)
+        order_id, client_id = _order_key(body, venue)
         if body.get("quantity") is None:
             raise ControlError("quantity is required")
         price = body.get("price")
@@ -201,13 +216,21 @@ class ControlApi:
         )
 
 
-def _order_key(body: Mapping[str, object]) -> tuple[int | None, str | None]:
-    """The ``order_id`` or the ``client_order_id`` a request names (exactly one of them)."""
+def _order_key(body: Mapping[str, object], venue: str) -> tuple[int | None, str | None]:
+    """The ``order_id`` or the ``client_order_id`` a request names (exactly one of them).
+
+    A Bybit ``order_id`` may be the UUID ccxt reports (``orderId``) or the engine number.
+    """
     order_id, client_id = body.get("order_id"), body.get("client_order_id")
     if (order_id is None) == (client_id is None):
         raise ControlError("give exactly one of order_id and client_order_id")
     if client_id is not None:
         return None, str(client_id)
+    if venue == BYBIT and isinstance(order_id, str) and not order_id.isdigit():
+        number = order_number(order_id)
+        if number is None:
+            raise ControlError(f"unknown_order: {order_id}", 404)
+        return number, None
     if isinstance(order_id, bool) or not isinstance(order_id, int | str):
         raise ControlError("order_id must be an integer (or a string of digits)")
     return int(order_id), None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 import attrs
@@ -55,6 +55,14 @@ class Account:
     fees_paid: Decimal = ZERO
     realized_pnl: Decimal = ZERO
     updated_ms: int = 0
+    collateral: dict[str, Decimal] = attrs.Factory(dict)
+    multi_assets: bool = False
+    traded_notional: Decimal = ZERO
+
+    @property
+    def margin_collateral(self) -> Decimal:
+        """Other assets backing the margin: all of them in Multi-Assets mode, else none."""
+        return sum(self.collateral.values(), ZERO) if self.multi_assets else ZERO
 
     def position(self, symbol: str) -> Position:
         """The position in ``symbol`` (created flat on first use)."""
@@ -66,7 +74,11 @@ class Account:
 
 @attrs.frozen
 class MarginSummary:
-    """Cross-margin figures of an account at the current marks."""
+    """Cross-margin figures of an account at the current marks.
+
+    ``wallet_balance`` is the collateral backing the margin: the settlement asset's wallet,
+    plus the other collateral assets in Multi-Assets mode.
+    """
 
     wallet_balance: Decimal
     unrealized_pnl: Decimal
@@ -165,12 +177,29 @@ class Engine:
 
     # ------------------------------------------------------------------ accounts
 
-    def open_account(self, account_id: int, balance: Decimal) -> Account:
-        """Create an account holding ``balance`` of the venue's settlement asset."""
+    def open_account(
+        self,
+        account_id: int,
+        balance: Decimal,
+        *,
+        collateral: Mapping[str, Decimal] | None = None,
+        multi_assets: bool = False,
+    ) -> Account:
+        """Create an account holding ``balance`` of the venue's settlement asset.
+
+        ``collateral`` holds other assets (Binance USDC beside USDT); they back the margin,
+        valued 1:1, only when ``multi_assets`` is set (Binance Multi-Assets mode).
+        """
         settle = next(iter(self.instruments.values())).settle
         now = self.clock.now_ms()
         account = Account(
-            id=account_id, wallet_balance=balance, settle=settle, created_ms=now, updated_ms=now
+            id=account_id,
+            wallet_balance=balance,
+            settle=settle,
+            created_ms=now,
+            updated_ms=now,
+            collateral={k: v for k, v in (collateral or {}).items() if k != settle},
+            multi_assets=multi_assets,
         )
         self.accounts[account_id] = account
         return account
@@ -218,7 +247,7 @@ class Engine:
                 continue
             order_margin += order.remaining * order.price / self.leverage(account_id, order.symbol)
         return MarginSummary(
-            wallet_balance=account.wallet_balance,
+            wallet_balance=account.wallet_balance + account.margin_collateral,
             unrealized_pnl=unrealized,
             position_margin=position_margin,
             order_margin=order_margin,
@@ -388,6 +417,7 @@ class Engine:
         if any(fill.account_id != account_id for fill in batch):
             raise ValueError("history fills belong to another account")
         account.fills.extend(batch)
+        account.traded_notional += sum((fill.notional for fill in batch), ZERO)
         return len(batch)
 
     def reserve_history_ids(self, count: int) -> tuple[range, range]:
@@ -424,6 +454,8 @@ class Engine:
                 raise Rejected(Reason.PRICE_REQUIRED, "limit order without price")
             if not rule.is_valid(request.price):
                 raise Rejected(Reason.INVALID_PRICE, f"price {request.price}")
+        elif request.price is not None and not rule.is_valid(request.price):
+            raise Rejected(Reason.INVALID_PRICE, f"price {request.price}")
         if request.trigger is not None and not rule.is_valid(request.trigger.price):
             raise Rejected(Reason.INVALID_PRICE, f"trigger price {request.trigger.price}")
         if request.client_id is not None and any(
@@ -531,7 +563,7 @@ class Engine:
         if order.close_position:
             order.qty = order.filled_qty + qty
         clipped = qty < order.remaining
-        limit = order.price if order.kind is OrderKind.LIMIT else None
+        limit = order.price  # a market order may carry a bound (Hyperliquid's trigger ``p``)
         buy = order.side is Side.BUY
         levels = book.sweep(instrument, mark, buy=buy, qty=qty, limit=limit)
         taken = sum((level.qty for level in levels), ZERO)
@@ -544,7 +576,10 @@ class Engine:
         fills = [self._execute(account, order, lv.price, lv.qty, maker=False) for lv in levels]
         if order.remaining == 0 or (clipped and order.reduce_only and taken >= qty):
             self._close(account, order, OrderStatus.FILLED, None)
-        elif order.kind is OrderKind.MARKET or order.tif in (TimeInForce.IOC, TimeInForce.FOK):
+        elif (order.kind is OrderKind.MARKET and order.price is None) or order.tif in (
+            TimeInForce.IOC,
+            TimeInForce.FOK,
+        ):
             self._close(account, order, OrderStatus.EXPIRED, CancelReason.IOC)
         else:
             self._rest(account, order)
@@ -672,9 +707,12 @@ class Engine:
         account.wallet_balance += effect.realized_pnl - fee - extra_fee
         account.fees_paid += fee + extra_fee
         account.realized_pnl += effect.realized_pnl
+        account.traded_notional += notional
         account.updated_ms = now
         order.filled_qty += qty
         order.filled_notional += notional
+        order.fees += fee + extra_fee
+        order.realized_pnl += effect.realized_pnl
         order.updated_ms = now
         if order.is_open and order.remaining > 0:
             order.status = OrderStatus.PARTIALLY_FILLED
@@ -696,6 +734,7 @@ class Engine:
             client_id=order.client_id,
         )
         self._next_trade_id += 1
+        order.last_fill = fill
         account.fills.append(fill)
         if effect.size == 0 and start != 0:
             self._cancel_position_orders(account, order)

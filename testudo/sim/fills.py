@@ -61,9 +61,16 @@ class FillLog:
         """The ``limit`` newest fills, newest first."""
         return list(reversed(self._all[-limit:])) if limit > 0 else []
 
-    def between(self, start_ms: int, end_ms: int | None, limit: int) -> list[Fill]:
-        """Up to ``limit`` fills with ``start_ms <= time <= end_ms``, oldest first."""
-        lo = bisect.bisect_left(self._all, start_ms, key=_time_key)
+    def between(
+        self, start_ms: int, end_ms: int | None, limit: int, *, within_latest: int | None = None
+    ) -> list[Fill]:
+        """Up to ``limit`` fills with ``start_ms <= time <= end_ms``, oldest first.
+
+        ``within_latest`` searches only the newest that many fills (Hyperliquid serves only a
+        user's 10,000 most recent fills, whatever the time range asked).
+        """
+        floor = 0 if within_latest is None else max(0, len(self._all) - within_latest)
+        lo = max(floor, bisect.bisect_left(self._all, start_ms, key=_time_key))
         hi = (
             len(self._all)
             if end_ms is None

@@ -11,6 +11,9 @@ from testudo.sim.money import ceil_to, floor_to, is_multiple, round_to
 
 BINANCE = "binance"
 HYPERLIQUID = "hyperliquid"
+OKX = "okx"
+WOO = "woo"
+BYBIT = "bybit"
 
 
 class PriceRule(Protocol):
@@ -206,6 +209,124 @@ def hyperliquid_instruments() -> tuple[Instrument, ...]:
         perp("BTC", 0, 5, 40, "0.5"),
         perp("ETH", 1, 4, 25, "5"),
         perp("SOL", 2, 2, 20, "200"),
+    )
+
+
+def woo_instruments() -> tuple[Instrument, ...]:
+    """PERP_BTC_USDT, PERP_ETH_USDT and PERP_SOL_USDT as WOO X lists them (USDT-settled).
+
+    ``quoteTick`` is the price tick, ``baseTick`` the quantity step, ``baseMin``/``baseMax`` the
+    order size bounds and ``minNotional`` the smallest order value; fees are WOO's base futures
+    tier (maker 2 bps, taker 5 bps), default leverage 10.
+    """
+
+    def perp(
+        base: str, index: int, tick: str, step: str, max_qty: str, leverage: int, level: str
+    ) -> Instrument:
+        return Instrument(
+            venue=WOO,
+            symbol=f"{base}_USDT",
+            venue_symbol=f"PERP_{base}_USDT",
+            base=base,
+            settle="USDT",
+            price_rule=TickRule(_d(tick)),
+            lot_size=_d(step),
+            min_qty=_d(step),
+            max_qty=_d(max_qty),
+            min_notional=_d("10"),
+            max_leverage=leverage,
+            default_leverage=10,
+            maker_fee=_d("0.0002"),
+            taker_fee=_d("0.0005"),
+            fee_quantum=_d("0.00000001"),
+            level_qty=_d(level),
+            index=index,
+        )
+
+    return (
+        perp("BTC", 0, "0.1", "0.0001", "50", 50, "2"),
+        perp("ETH", 1, "0.01", "0.001", "1000", 50, "20"),
+        perp("SOL", 2, "0.001", "0.01", "20000", 20, "500"),
+    )
+
+
+def bybit_instruments() -> tuple[Instrument, ...]:
+    """BTCUSDT, ETHUSDT and SOLUSDT as Bybit's v5 ``instruments-info`` lists them (linear,
+    USDT-settled): tick, qty step (= minimum), limit-order max qty, 5 USDT minimum notional,
+    non-VIP fees (maker 0.02 %, taker 0.055 %), default leverage 10."""
+
+    def linear(
+        base: str, index: int, tick: str, step: str, max_qty: str, leverage: int, level: str
+    ) -> Instrument:
+        return Instrument(
+            venue=BYBIT,
+            symbol=f"{base}_USDT",
+            venue_symbol=f"{base}USDT",
+            base=base,
+            settle="USDT",
+            price_rule=TickRule(_d(tick)),
+            lot_size=_d(step),
+            min_qty=_d(step),
+            max_qty=_d(max_qty),
+            min_notional=_d("5"),
+            max_leverage=leverage,
+            default_leverage=10,
+            maker_fee=_d("0.0002"),
+            taker_fee=_d("0.00055"),
+            fee_quantum=_d("0.00000001"),
+            level_qty=_d(level),
+            index=index,
+        )
+
+    return (
+        linear("BTC", 0, "0.10", "0.001", "1190", 100, "0.5"),
+        linear("ETH", 1, "0.01", "0.01", "7240", 100, "5"),
+        linear("SOL", 2, "0.010", "0.1", "79770", 100, "200"),
+    )
+
+
+# Contract value (``ctVal``) of each OKX USDT swap, in base units per contract. The engine
+# works in base units; the OKX dialect converts ``sz`` / ``pos`` / ``fillSz`` at the boundary.
+OKX_CONTRACT_VALUES: dict[str, Decimal] = {
+    "BTC_USDT": Decimal("0.01"),
+    "ETH_USDT": Decimal("0.1"),
+    "SOL_USDT": Decimal("1"),
+}
+
+
+def okx_instruments() -> tuple[Instrument, ...]:
+    """BTC-, ETH- and SOL-USDT-SWAP as OKX lists them, in base units.
+
+    OKX trades these in contracts (``lotSz`` = ``minSz`` = 0.01 contract): the engine's lot
+    is ``lotSz * ctVal`` (0.0001 BTC, 0.001 ETH, 0.01 SOL). Swaps have no minimum notional.
+    """
+
+    def swap(base: str, index: int, tick: str, max_leverage: int, level: str) -> Instrument:
+        lot = Decimal("0.01") * OKX_CONTRACT_VALUES[f"{base}_USDT"]
+        return Instrument(
+            venue=OKX,
+            symbol=f"{base}_USDT",
+            venue_symbol=f"{base}-USDT-SWAP",
+            base=base,
+            settle="USDT",
+            price_rule=TickRule(_d(tick)),
+            lot_size=lot,
+            min_qty=lot,
+            max_qty=Decimal(100_000_000) * OKX_CONTRACT_VALUES[f"{base}_USDT"],
+            min_notional=Decimal(0),
+            max_leverage=max_leverage,
+            default_leverage=20,
+            maker_fee=_d("0.0002"),
+            taker_fee=_d("0.0005"),
+            fee_quantum=_d("0.00000001"),
+            level_qty=_d(level),
+            index=index,
+        )
+
+    return (
+        swap("BTC", 0, "0.1", 100, "0.5"),
+        swap("ETH", 1, "0.01", 100, "5"),
+        swap("SOL", 2, "0.01", 50, "200"),
     )
 
 

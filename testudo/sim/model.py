@@ -165,6 +165,9 @@ class Order:
     filled_notional: Decimal = ZERO
     triggered_ms: int | None = None
     cancel_reason: CancelReason | None = None
+    fees: Decimal = ZERO  # every fee its fills paid (venue fee plus any extra fee)
+    realized_pnl: Decimal = ZERO  # profit its fills realised, before fees
+    last_fill: Fill | None = None  # the latest execution (OKX and others report it per order)
 
     @property
     def is_open(self) -> bool:

@@ -17,9 +17,14 @@ from quart_trio import QuartTrio
 from testudo.sim.accounts import Credentials
 from testudo.sim.control import ControlApi, is_loopback
 from testudo.sim.dialects.binance import BinanceDialect
+from testudo.sim.dialects.bybit import BybitDialect
 from testudo.sim.dialects.hyperliquid import HyperliquidDialect
+from testudo.sim.dialects.okx import OkxDialect
 from testudo.sim.dialects.wire import Dialect, WireRequest, WireResponse, json_response
+from testudo.sim.dialects.woo import WooDialect
 from testudo.sim.engine import Engine
+from testudo.sim.faults import FaultPlan
+from testudo.sim.request_log import RequestEntry
 from testudo.sim.simulator import SimConfig, Simulator
 
 log = logging.getLogger("testudo.sim")
@@ -36,7 +41,8 @@ class SimHandle:
 
     @property
     def engines(self) -> Mapping[str, Engine]:
-        """The matching engine of each venue (``binance``, ``hyperliquid``)."""
+        """The matching engine of each venue (``binance``, ``hyperliquid``, ``okx``, ``woo``,
+        ``bybit``)."""
         return self.simulator.engines
 
     def exchange_url(self, exchange_id: str) -> str:
@@ -51,6 +57,9 @@ def dialects_for(sim: Simulator) -> dict[str, Dialect]:
         "binanceusdm": binance,
         "binance": binance,
         "hyperliquid": HyperliquidDialect(sim),
+        "okx": OkxDialect(sim),
+        "woo": WooDialect(sim),
+        "bybit": BybitDialect(sim),
     }
 
 
@@ -78,6 +87,7 @@ def create_app(sim: Simulator) -> QuartTrio:
             query=request.query_string.decode("latin-1"),
             body=body,
             headers=dict(request.headers),
+            peer=request.remote_addr or "",
         )
 
     @app.route("/", methods=["GET"])
@@ -109,17 +119,30 @@ def create_app(sim: Simulator) -> QuartTrio:
 
 
 async def _serve(sim: Simulator, prefix: str, dialect: Dialect, wire: WireRequest) -> WireResponse:
-    """Answer one exchange request, carrying out any fault plan first."""
-    plan = sim.faults.plan(prefix, dialect.fault_keys(wire), sim.clock.now_ms())
+    """Answer one exchange request, carrying out any fault plan first; log it."""
+    keys = dialect.fault_keys(wire)
+    plan = sim.faults.plan(prefix, keys, sim.clock.now_ms())
     if plan.delay_s:
         await trio.sleep(plan.delay_s)
-    if plan.response is None:
-        return dialect.handle(wire)
-    if plan.hang_s is None:
-        return dialect.fault_response(plan.response, wire)
-    if plan.apply_first:
-        dialect.handle(wire)
-    await trio.sleep(plan.hang_s)
+    entry = sim.requests.record(
+        prefix, wire.method, wire.path, keys, peer=wire.peer, now_ms=sim.clock.now_ms()
+    )
+    answer = await _carry_out(sim, plan, dialect, wire, entry)
+    entry.status = answer.status
+    return answer
+
+
+async def _carry_out(
+    sim: Simulator, plan: FaultPlan, dialect: Dialect, wire: WireRequest, entry: RequestEntry
+) -> WireResponse:
+    """The dialect's answer, or the fault's (after carrying the request out if asked)."""
+    if plan.response is None or plan.apply_first:
+        with sim.requests.serving(entry):
+            handled = dialect.handle(wire)
+        if plan.response is None:
+            return handled
+    if plan.hang_s is not None:
+        await trio.sleep(plan.hang_s)
     return dialect.fault_response(plan.response, wire)
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import attrs
 
+from testudo.sim.account_options import AccountOptions
 from testudo.sim.accounts import Credentials, Registry
 from testudo.sim.clock import Clock, SystemClock
 from testudo.sim.engine import Engine, EngineSettings
@@ -14,15 +15,30 @@ from testudo.sim.faults import Faults
 from testudo.sim.history import generate_fills
 from testudo.sim.instruments import (
     BINANCE,
+    BYBIT,
     DEFAULT_PRICES,
     HYPERLIQUID,
+    OKX,
+    WOO,
     binance_instruments,
+    bybit_instruments,
     hyperliquid_instruments,
+    okx_instruments,
+    woo_instruments,
 )
 from testudo.sim.model import Fill
 from testudo.sim.prices import PriceFeed
+from testudo.sim.ratelimit import Budget, Budgets, WeightWindow
+from testudo.sim.request_log import DEFAULT_CAPACITY, RequestLog
 
 DEFAULT_BALANCE = Decimal("10000")
+BINANCE_SAPI = "binance_sapi"
+# Venues whose accounts hold several collateral assets (Binance: USDC beside USDT).
+MULTI_ASSET_VENUES = frozenset({BINANCE})
+# Per-IP request-weight limits per minute, as the venues publish them.
+BINANCE_WEIGHT_LIMIT = 2400  # USD-M exchangeInfo rateLimits REQUEST_WEIGHT, 1 MINUTE
+BINANCE_SAPI_WEIGHT_LIMIT = 12_000  # /sapi endpoints: a separate IP limit
+HYPERLIQUID_WEIGHT_LIMIT = 1200  # "REST requests share an aggregated weight limit of 1200"
 
 
 @attrs.frozen
@@ -37,6 +53,9 @@ class SimConfig:
     prices: Mapping[str, Decimal] = attrs.field(factory=lambda: dict(DEFAULT_PRICES))
     clock: Clock = attrs.field(factory=SystemClock)
     hyperliquid_mainnet: bool = True
+    binance_weight_limit: int | None = BINANCE_WEIGHT_LIMIT
+    hyperliquid_weight_limit: int | None = HYPERLIQUID_WEIGHT_LIMIT
+    request_log_size: int = DEFAULT_CAPACITY
 
 
 class Simulator:
@@ -48,6 +67,8 @@ class Simulator:
         self.feed = PriceFeed(config.prices, seed=config.seed)
         self.registry = Registry(seed=config.seed)
         self.faults = Faults(seed=config.seed)
+        self.requests = RequestLog(config.request_log_size)
+        self.budgets = weight_budgets(config)
         self.engines: dict[str, Engine] = {
             BINANCE: Engine(
                 BINANCE,
@@ -75,18 +96,99 @@ class Simulator:
                     seed=config.seed,
                 ),
             ),
+            OKX: Engine(
+                OKX,
+                okx_instruments(),
+                self.feed,
+                self.clock,
+                EngineSettings(
+                    reject_immediate_trigger=True,
+                    order_id_start=2_896_576_259_728_695_296,
+                    trade_id_start=700_000_000_000_000_000,
+                    history_id_start=600_000_000_000_000_000,
+                    seed=config.seed,
+                ),
+            ),
+            WOO: Engine(
+                WOO,
+                woo_instruments(),
+                self.feed,
+                self.clock,
+                EngineSettings(
+                    order_id_start=65_902_000_000,
+                    trade_id_start=1_750_000_000,
+                    history_id_start=1_500_000_000,
+                    seed=config.seed,
+                ),
+            ),
+            BYBIT: Engine(
+                BYBIT,
+                bybit_instruments(),
+                self.feed,
+                self.clock,
+                EngineSettings(
+                    reject_immediate_trigger=True,
+                    order_id_start=70_000_000,
+                    trade_id_start=9_000_000_000,
+                    history_id_start=3_000_000_000,
+                    seed=config.seed,
+                ),
+            ),
         }
 
     def create_account(
-        self, balance: Decimal = DEFAULT_BALANCE, permissions: Mapping[str, bool] | None = None
+        self,
+        balance: Decimal = DEFAULT_BALANCE,
+        permissions: Mapping[str, bool] | None = None,
+        options: AccountOptions | None = None,
     ) -> Credentials:
-        """A new identity with ``balance`` on every venue."""
+        """A new identity funded on every venue.
+
+        Without ``options.balances`` each venue holds ``balance`` of its settlement asset;
+        with them, each venue holds what ``balances`` gives for the assets it keeps (Binance
+        USDT, plus USDC as collateral; Hyperliquid USDC only), and nothing for the others.
+        """
         if balance < 0:
             raise ValueError("balance must not be negative")
-        creds = self.registry.create(permissions=permissions, now_ms=self.clock.now_ms())
-        for engine in self.engines.values():
-            engine.open_account(creds.account_id, balance)
+        chosen = options or AccountOptions()
+        creds = self.registry.create(
+            permissions=permissions, now_ms=self.clock.now_ms(), options=chosen
+        )
+        for venue, engine in self.engines.items():
+            settle = next(iter(engine.instruments.values())).settle
+            multi = venue in MULTI_ASSET_VENUES
+            others = {a: v for a, v in chosen.balances.items() if a != settle and multi}
+            engine.open_account(
+                creds.account_id,
+                chosen.balance_of(settle, balance),
+                collateral=others,
+                multi_assets=multi and chosen.multi_assets,
+            )
         return creds
+
+    def account_options(self, account_id: int) -> AccountOptions:
+        """The options an account was created with (position mode, collateral mode, balances).
+
+        The one accessor every dialect reads account modes from; raise ``KeyError`` for an
+        unknown account.
+        """
+        return self.registry.options[account_id]
+
+    def set_account_options(self, account_id: int, options: AccountOptions) -> None:
+        """Change an account's modes (a venue's mode switch, e.g. Binance's position mode).
+
+        ``multi_assets`` also switches which collateral backs the margin; ``balances`` only
+        describe the funding and are not applied again.
+        """
+        if account_id not in self.registry.options:
+            raise KeyError(account_id)
+        self.registry.options[account_id] = options
+        for venue in MULTI_ASSET_VENUES:
+            self.engines[venue].account(account_id).multi_assets = options.multi_assets
+
+    def now(self) -> int:
+        """Milliseconds on the simulator's clock."""
+        return self.clock.now_ms()
 
     def set_price(self, symbol: str, price: Decimal, *, freeze: bool | None = None) -> list[Fill]:
         """Move a symbol's reference price now; resting and trigger orders react at once."""
@@ -127,3 +229,33 @@ class Simulator:
                 if symbol in engine.instruments:
                     fills.extend(engine.on_price(symbol))
         return fills
+
+
+def weight_budgets(config: SimConfig) -> Budgets:
+    """The per-IP request-weight budgets of the venues (names used by ``/_sim/weights``)."""
+    budgets = Budgets()
+    budgets.add(
+        BINANCE,
+        Budget(
+            WeightWindow(sliding=False),
+            config.binance_weight_limit,
+            "Binance USD-M REQUEST_WEIGHT 2400 / 1 MINUTE (exchangeInfo rateLimits)",
+        ),
+    )
+    budgets.add(
+        BINANCE_SAPI,
+        Budget(
+            WeightWindow(sliding=False),
+            None if config.binance_weight_limit is None else BINANCE_SAPI_WEIGHT_LIMIT,
+            "Binance /sapi IP limit 12000 / 1 MINUTE",
+        ),
+    )
+    budgets.add(
+        HYPERLIQUID,
+        Budget(
+            WeightWindow(sliding=True),
+            config.hyperliquid_weight_limit,
+            "Hyperliquid docs, Rate limits: 1200 weight per minute per IP",
+        ),
+    )
+    return budgets

@@ -87,7 +87,8 @@ def venue_state(engine: Engine, account_id: int, fills_limit: int) -> dict[str, 
     return {
         "settle": account.settle,
         "balance": {
-            "wallet": plain(margin.wallet_balance),
+            "wallet": plain(account.wallet_balance),
+            "collateral": {asset: plain(amount) for asset, amount in account.collateral.items()},
             "unrealized_pnl": plain(margin.unrealized_pnl),
             "margin_balance": plain(margin.margin_balance),
             "initial_margin": plain(margin.initial_margin),

@@ -7,9 +7,15 @@ cancel and the new status. Protective orders are always placed before the orders
 are cancelled, so a position is never left without a stop.
 
 Statuses: ``pending`` (entry not filled) → ``active`` (position open, stop and targets on the
-exchange) → ``stopped_out`` / ``took_profit`` / ``closed`` (after DELETE) / ``cancelled``
-(entry never filled); ``failed`` (the exchange refused the entry); ``awaiting_reconciliation``
-(an order's fate is unknown; it is looked up by client order id, never resubmitted).
+exchange) → ``stopped_out`` / ``took_profit`` / ``closed`` (after DELETE or an emergency
+exit) / ``closed_externally`` (the position was closed outside Testudo) / ``cancelled`` (entry
+never filled); ``failed`` (the exchange refused the entry); ``awaiting_reconciliation`` (an
+order's fate is unknown and it is looked up by client order id, never resubmitted; or the
+account's credentials were lost and the group waits for re-authorisation).
+
+A close (``DELETE``, an emergency exit) never removes the stop before the position is flat:
+the close is placed first, targets and an unfilled entry are cancelled, and the stop is
+cancelled only once nothing is left to protect.
 """
 
 from __future__ import annotations
@@ -20,12 +26,12 @@ from typing import Any
 
 import attrs
 
+from testudo.exchanges.venues import OrderSpec, venue_for
 from testudo.money import text
 
-from .client_ids import client_order_id
-from .venue import OrderSpec
-
-TERMINAL = frozenset({"stopped_out", "took_profit", "cancelled", "closed", "failed"})
+TERMINAL = frozenset(
+    {"stopped_out", "took_profit", "cancelled", "closed", "closed_externally", "failed"}
+)
 LIVE_ORDER = frozenset({"pending_submit", "open"})
 DONE_ORDER = frozenset({"filled", "cancelled", "rejected", "not_found"})
 BREAK_EVEN_FEE_OFFSET = Decimal("0.001")  # two taker fees of 0.05 %: break-even after costs
@@ -85,6 +91,7 @@ class Target:
     quantity: Decimal
     order_type: str
     filled: Decimal = Decimal(0)
+    error: str | None = None  # the venue refused it: it stays unplaced (the stop protects)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -93,6 +100,7 @@ class Target:
             "quantity": text(self.quantity),
             "order_type": self.order_type,
             "filled_quantity": text(self.filled),
+            "error": self.error,
         }
 
 
@@ -124,6 +132,8 @@ class Group:
     close_reason: str | None = None
     error: str | None = None
     setup_tag: str | None = None
+    waiting: str | None = None  # why nothing can be sent now (credentials lost; not stored)
+    external_exit: Decimal = Decimal(0)  # closed outside Testudo (seen on the exchange)
 
     @property
     def exit_side(self) -> str:
@@ -146,7 +156,7 @@ class Group:
 
     @property
     def position(self) -> Decimal:
-        return max(self.entry_filled - self.exit_filled, Decimal(0))
+        return max(self.entry_filled - self.exit_filled - self.external_exit, Decimal(0))
 
     @property
     def average_entry_price(self) -> Decimal | None:
@@ -218,7 +228,7 @@ def _new(
 ) -> NewOrder:
     idx = None if target is None else target.idx
     seq = group.next_seq(role, idx)
-    cid = client_order_id(group.exchange, group.id, role, seq, idx)
+    cid = venue_for(group.exchange).client_order_id(group.id, role, seq, idx)
     spec = OrderSpec(
         cid,
         group.symbol,
@@ -237,7 +247,7 @@ def entry_order(group: Group) -> NewOrder:
     price = group.entry_price if group.entry_type == "limit" else None
     seq = group.next_seq("entry")
     spec = OrderSpec(
-        client_order_id(group.exchange, group.id, "entry", seq),
+        venue_for(group.exchange).client_order_id(group.id, "entry", seq),
         group.symbol,
         group.side,
         group.entry_type,
@@ -268,8 +278,9 @@ def pending_order(new: NewOrder, now: dt.datetime) -> Order:
     )
 
 
-def spec_of(group: Group, order: Order) -> OrderSpec:
-    """The exchange order an already recorded order stands for (inverse of pending_order)."""
+def spec_of(group: Group, order: Order, slippage: Decimal | None = None) -> OrderSpec:
+    """The exchange order an already recorded order stands for (inverse of pending_order);
+    a market order's price is bounded by ``slippage`` where the venue takes a bound."""
     kind = {"stop_loss": "stop_loss", "take_profit": "take_profit"}.get(order.role)
     return OrderSpec(
         order.client_order_id,
@@ -281,6 +292,7 @@ def spec_of(group: Group, order: Order) -> OrderSpec:
         trigger_price=order.trigger_price,
         trigger_kind=kind if order.trigger_price is not None else None,
         reduce_only=order.reduce_only,
+        max_slippage=slippage,
     )
 
 
@@ -341,8 +353,9 @@ def plan(group: Group) -> Plan:
     live = [o for o in group.orders if o.live]
     if group.status in TERMINAL:
         return Plan((), tuple(o for o in live if o.status == "open"), group.status)
-    if any(o.status == "pending_submit" for o in live):
-        # An order's fate is unknown: resolve it (by client order id) before anything else.
+    if any(o.status == "pending_submit" for o in live) or group.waiting is not None:
+        # An order's fate is unknown: resolve it (by client order id) before anything else;
+        # or nothing can be sent at all (credentials lost): wait, exit nothing.
         return Plan((), (), "awaiting_reconciliation")
     if group.closing:
         return _plan_closing(group, live)
@@ -375,18 +388,15 @@ def plan(group: Group) -> Plan:
         wanted = target_quantities(group)
         budget = position
         for target in group.targets:
+            if target.error is not None:
+                continue  # refused by the venue: left unplaced, the stop still covers it
             remaining = min(wanted[target.idx] - group.target_filled(target.idx), budget)
             existing = [o for o in live if o.role == "take_profit" and o.target_idx == target.idx]
             if remaining <= 0:
                 cancel += existing
                 continue
             budget -= remaining
-            keep = [
-                o
-                for o in existing
-                if o.quantity == remaining
-                and (o.price == target.price or o.trigger_price == target.price)
-            ]
+            keep = [o for o in existing if o.quantity == remaining and _serves(o, target)]
             if not keep:
                 if target.order_type == "limit":
                     place.append(
@@ -416,16 +426,31 @@ def plan(group: Group) -> Plan:
     return Plan(tuple(place), tuple(cancel), "active", tuple(events))
 
 
+def _serves(order: Order, target: Target) -> bool:
+    """Whether a resting order is the one ``target`` wants (a limit at its price, or a
+    trigger at its price when the target is not a limit)."""
+    if target.order_type == "limit":
+        return order.trigger_price is None and order.price == target.price
+    return order.trigger_price == target.price
+
+
 def _plan_closing(group: Group, live: list[Order]) -> Plan:
-    cancel = tuple(o for o in live if o.role != "close")
+    """Close: the close order first, the stop kept until the position is flat."""
     position = group.position
     closes = [o for o in live if o.role == "close"]
-    if position > 0 and not closes and not any(o.role == "entry" for o in live):
-        return Plan((_new(group, "close", position),), cancel, group.status)
-    if position == 0 and not closes:
-        status = "closed" if group.entry_filled > 0 else "cancelled"
-        return Plan((), cancel, status)
-    return Plan((), cancel, group.status)
+    if position > 0:
+        cancel = tuple(o for o in live if o.role in ("entry", "take_profit"))
+        if not closes and not any(o.role == "entry" for o in live):
+            return Plan((_new(group, "close", position),), cancel, group.status)
+        return Plan((), cancel, group.status)
+    cancel = tuple(live)  # flat: nothing left to protect, every leftover goes
+    if any(o.role == "entry" and o.status == "pending_submit" for o in live):
+        return Plan((), cancel, group.status)
+    if group.entry_filled == 0:
+        return Plan((), cancel, "cancelled")
+    if group.close_reason == "closed_externally":
+        return Plan((), cancel, "closed_externally")
+    return Plan((), cancel, _exit_status(group))
 
 
 def _exit_status(group: Group) -> str:

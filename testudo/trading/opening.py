@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from testudo.db.database import Conn
+from testudo.exchanges.venues import AccountSnapshot
 from testudo.risk.config import SELECT_CONFIG, RiskConfig, config_of
 from testudo.risk.decision import (
     AccountState,
@@ -32,7 +33,6 @@ from testudo.risk.decision import (
 from . import store
 from .idempotency import Claim, queue_claim, taken
 from .model import Group, Target, entry_order, pending_order
-from .venue import AccountSnapshot
 
 ACTIVE_ACCOUNT_IDS = """
 SELECT id::text AS id FROM exchange_accounts WHERE user_id = %s AND status = 'active'"""

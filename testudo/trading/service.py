@@ -3,19 +3,26 @@
 Commands go to the owning actor (the user's :class:`~actors.trader.TraderActor` for creation,
 the group's :class:`~actors.trade_group.TradeGroupActor` for everything else), which finishes
 the work even if the HTTP client goes away. Plain reads go straight to the database.
+
+Each user's actors live in their own subtree, ``root/trades/user-<id>`` (the trader and every
+trade group of the user), each an isolated child with its own restart budget, so nothing one
+user sends can stop, slow or restart another user's actors. A subtree that restarts, and the
+``trades`` supervisor itself, rehydrate the live groups they held (:meth:`TradesService.adopt`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+from collections.abc import Callable
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 import trio
 
-from actors import Registry, SupervisorRef
-from actors.errors import ActorError
+from actors import Registry, Supervisor, SupervisorRef
+from actors.errors import ActorError, ActorStopped
 from actors.trade_group import (
     CancelGroup,
     Describe,
@@ -29,10 +36,10 @@ from actors.trader import Answer, CreateTrade, TraderActor
 from testudo.db import Database
 from testudo.exchanges.accounts import AccountsService, AccountView
 from testudo.exchanges.errors import ExchangeFailure
+from testudo.exchanges.venues import AccountSnapshot, OrderState, venue_for
 from testudo.problems import ApiError
 
-from . import store, venue
-from .client_ids import is_testudo_order
+from . import store
 from .model import TERMINAL, Group
 from .opening import TradeInput
 from .views import group_json
@@ -58,12 +65,49 @@ class TradesService:
         self.clock = clock
         self.group_services = GroupServices(db, accounts, clock, poll_interval)
 
+    # -- the user's subtree --------------------------------------------------------------
+
+    async def tenant(self, user_id: str) -> SupervisorRef:
+        """The user's subtree ``root/trades/user-<id>``, started on first use."""
+        return await self.registry.ensure_supervisor(
+            ("tenant", user_id),
+            self.supervisor,
+            self._tenant_factory(user_id),
+            name=f"user-{user_id}",
+        )
+
+    def _tenant_factory(self, user_id: str) -> Callable[[], Supervisor]:
+        """Builds each incarnation of a user's subtree. The first starts empty (its groups are
+        started by whoever needs them); every later one rehydrates the user's live groups."""
+        incarnations = 0
+
+        def make() -> Supervisor:
+            nonlocal incarnations
+            incarnations += 1
+            adopt = None if incarnations == 1 else functools.partial(self.adopt, user_id=user_id)
+            return Supervisor(f"user-{user_id}", intensity=5, period=60, adopt=adopt)
+
+        return make
+
+    async def adopt(
+        self, supervisor: Supervisor | None = None, *, user_id: str | None = None
+    ) -> None:
+        """Rehydrate the live groups of ``user_id`` (of everyone when None) after a restart."""
+        del supervisor
+        count = await self.rehydrate(user_id)
+        log.info(
+            "trade groups adopted",
+            extra={
+                "json_fields": {"event": "trade_groups_adopted", "user_id": user_id, "count": count}
+            },
+        )
+
     async def create(
         self, user_id: str, trade: TradeInput, key: str | None, fingerprint: str
     ) -> Answer:
         answer: Answer = await self.registry.ask(
             ("trader", user_id),
-            self.supervisor,
+            await self.tenant(user_id),
             lambda: TraderActor(user_id, self),
             CreateTrade(trade, key, fingerprint),
             timeout=180,
@@ -82,14 +126,17 @@ class TradesService:
             return TradeGroupActor(group.id, self.group_services, group=preloaded, account=account)
 
         return await self.registry.ask(
-            ("trade_group", group.id), self.supervisor, factory, Start(), timeout=180
+            ("trade_group", group.id),
+            await self.tenant(group.user_id),
+            factory,
+            Start(),
+            timeout=180,
         )
 
     async def ask_group(self, user_id: str, group_id: str, message: Any) -> Any:
-        del user_id
         return await self.registry.ask(
             ("trade_group", group_id),
-            self.supervisor,
+            await self.tenant(user_id),
             lambda: TradeGroupActor(group_id, self.group_services),
             message,
             timeout=180,
@@ -173,10 +220,22 @@ class TradesService:
     async def command(self, user_id: str, group_id: str, message: Any) -> Any:
         if not await self.owned(user_id, group_id):
             return None
-        row = await self.db.fetch_one("SELECT status FROM trade_groups WHERE id = %s", (group_id,))
+        if (closed := await self._closed(group_id)) is not None:
+            return closed
+        try:
+            return await self.ask_group(user_id, group_id, message)
+        except ActorStopped:
+            # The group ended between the check and the command (its actor stopped).
+            closed = await self._closed(group_id)
+            if closed is None:
+                raise
+            return closed
+
+    async def _closed(self, group_id: str) -> Refusal | None:
+        row = await self.db.fetch_one(store.GROUP_STATUS, (group_id,))
         if row is not None and row["status"] in TERMINAL:
             return Refusal(409, "group_closed", f"The group is already {row['status']}.")
-        return await self.ask_group(user_id, group_id, message)
+        return None
 
     async def _live_group(self, user_id: str, group_id: str) -> Group:
         if not await self.owned(user_id, group_id):
@@ -188,7 +247,7 @@ class TradesService:
             raise ApiError(409, "group_closed", "The group is no longer live.")
         return group
 
-    async def _mark_and_equity(self, user_id: str, group: Group) -> venue.AccountSnapshot:
+    async def _mark_and_equity(self, user_id: str, group: Group) -> AccountSnapshot:
         account = await self.accounts.get(user_id, group.account_id)
         if account is None:
             raise ApiError(409, "account_gone", "The group's exchange account was removed.")
@@ -290,16 +349,52 @@ class TradesService:
             )
         return tuple(out)
 
-    async def rehydrate(self) -> int:
-        """Start (and reconcile) the actor of every group that is not finished."""
-        rows = await self.db.fetch_all(store.LIVE_GROUP_IDS)
+    async def _cancel_ghosts(
+        self, user_id: str, account: AccountView, owned: set[str]
+    ) -> list[dict[str, Any]]:
+        """Cancel the account's Testudo-tagged orders that no live group owns."""
+        venue = venue_for(account.info)
+        try:
+            orders = await self.accounts.with_client(user_id, account.id, venue.open_orders)
+        except ExchangeFailure as failure:
+            log.warning(
+                "cleanup could not list orders",
+                extra={
+                    "json_fields": {
+                        "event": "cleanup_failed",
+                        "account_id": account.id,
+                        "error": failure.error,
+                    }
+                },
+            )
+            return []
+        cancelled = []
+        for state in orders:
+            if not venue.is_testudo_order(state.client_order_id):
+                continue
+            if state.client_order_id in owned:
+                continue
+            done = await _ghost_cancelled(self.accounts, user_id, account, state)
+            if done is not None:
+                cancelled.append(done)
+        return cancelled
+
+    async def rehydrate(self, user_id: str | None = None) -> int:
+        """Start (and reconcile) the actor of every group that is not finished (of one user's
+        groups when ``user_id`` is given), each in its user's subtree."""
+        if user_id is None:
+            rows = await self.db.fetch_all(store.LIVE_GROUP_IDS)
+        else:
+            rows = await self.db.fetch_all(store.USER_LIVE_GROUPS, (user_id,))
         for row in rows:
+            owner = user_id or row["user_id"]
             ref = await self.registry.ensure(
                 ("trade_group", row["id"]),
-                self.supervisor,
+                await self.tenant(owner),
                 functools.partial(TradeGroupActor, row["id"], self.group_services),
             )
-            ref.send_nowait(Reconcile())
+            with contextlib.suppress(ActorError):
+                ref.send_nowait(Reconcile())
         return len(rows)
 
     async def cleanup(self, user_id: str) -> dict[str, Any]:
@@ -318,58 +413,41 @@ class TradesService:
             )
         }
         for account in await self.accounts.list(user_id):
-            if account.status != "active":
-                continue
-            info = account.info
-            try:
-                orders = await self.accounts.with_client(
-                    user_id, account.id, functools.partial(venue.open_orders, info=info)
-                )
-            except ExchangeFailure as failure:
-                log.warning(
-                    "cleanup could not list orders",
-                    extra={
-                        "json_fields": {
-                            "event": "cleanup_failed",
-                            "account_id": account.id,
-                            "error": failure.error,
-                        }
-                    },
-                )
-                continue
-            for symbol, state in orders:
-                if not is_testudo_order(info.id, state.client_order_id):
-                    continue
-                if state.client_order_id in owned:
-                    continue
-                try:
-                    await self.accounts.with_client(
-                        user_id,
-                        account.id,
-                        functools.partial(
-                            venue.cancel,
-                            info=info,
-                            symbol=symbol,
-                            exchange_order_id=state.exchange_order_id,
-                            is_trigger=state.is_trigger,
-                        ),
-                        read_only=False,
-                    )
-                except ExchangeFailure:
-                    continue
-                cancelled.append(
-                    {
-                        "exchange_account_id": account.id,
-                        "symbol": symbol,
-                        "exchange_order_id": state.exchange_order_id,
-                        "client_order_id": state.client_order_id,
-                    }
-                )
+            if account.status == "active":
+                cancelled += await self._cancel_ghosts(user_id, account, owned)
         return {
             "cancelled_orders": cancelled,
             "reconciled_groups": reconciled,
             "cancelled": len(cancelled),
         }
+
+
+async def _ghost_cancelled(
+    accounts: AccountsService, user_id: str, account: AccountView, state: OrderState
+) -> dict[str, Any] | None:
+    """Cancel one ghost order; its description, or None when it could not be cancelled."""
+    venue = venue_for(account.info)
+    symbol = state.symbol or ""
+    try:
+        await accounts.with_client(
+            user_id,
+            account.id,
+            functools.partial(
+                venue.cancel,
+                symbol=symbol,
+                order_id=state.exchange_order_id,
+                is_trigger=state.is_trigger,
+            ),
+            read_only=False,
+        )
+    except ExchangeFailure:
+        return None
+    return {
+        "exchange_account_id": account.id,
+        "symbol": symbol,
+        "exchange_order_id": state.exchange_order_id,
+        "client_order_id": state.client_order_id,
+    }
 
 
 def _decision_json(row: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -22,10 +22,10 @@ GROUP_COLUMNS = """
 id::text AS id, user_id::text AS user_id, exchange_account_id::text AS account_id, exchange,
 symbol, side, entry_type, entry_price, quantity, stop_loss_price, leverage, tick_size, lot_size,
 risk_amount, status, closing, break_even_enabled, break_even_trigger, break_even_price,
-break_even_triggered, close_reason, error, setup_tag"""
+break_even_triggered, close_reason, error, setup_tag, external_exit"""
 SELECT_GROUP = f"SELECT {GROUP_COLUMNS} FROM trade_groups WHERE id = %s"
 SELECT_TARGETS = """
-SELECT idx, price, quantity, order_type, filled_quantity AS filled FROM trade_targets
+SELECT idx, price, quantity, order_type, filled_quantity AS filled, error FROM trade_targets
 WHERE group_id = %s ORDER BY idx"""
 ORDER_COLUMNS = """
 id::text AS id, role, target_idx, seq, client_order_id, exchange_order_id, side, order_type,
@@ -58,7 +58,8 @@ UPDATE trade_orders SET exchange_order_id = %s, status = %s, filled_quantity = %
     average_price = %s, error = %s, updated_at = %s
 WHERE id = %s"""
 UPDATE_TARGET_FILLED = (
-    "UPDATE trade_targets SET filled_quantity = %s WHERE group_id = %s AND idx = %s"
+    "UPDATE trade_targets SET filled_quantity = %s, error = %s, order_type = %s"
+    " WHERE group_id = %s AND idx = %s"
 )
 UPDATE_GROUP = """
 UPDATE trade_groups SET status = %(status)s, closing = %(closing)s,
@@ -67,7 +68,7 @@ UPDATE trade_groups SET status = %(status)s, closing = %(closing)s,
     break_even_triggered = %(break_even_triggered)s, filled_quantity = %(filled)s,
     average_entry_price = %(average)s, position_quantity = %(position)s,
     realized_pnl = %(realized)s, close_reason = %(close_reason)s, error = %(error)s,
-    updated_at = %(now)s,
+    external_exit = %(external_exit)s, updated_at = %(now)s,
     closed_at = CASE WHEN %(terminal)s AND closed_at IS NULL THEN %(now)s ELSE closed_at END
 WHERE id = %(id)s"""
 NEXT_EVENT_SEQ = (
@@ -81,12 +82,13 @@ SELECT_EVENTS = """
 SELECT seq, event_type, payload, created_at FROM trade_group_events WHERE group_id = %s
 ORDER BY seq"""
 LIVE_GROUP_IDS = """
-SELECT id::text AS id FROM trade_groups
+SELECT id::text AS id, user_id::text AS user_id FROM trade_groups
 WHERE status IN ('pending', 'active', 'awaiting_reconciliation')"""
 USER_LIVE_GROUPS = """
 SELECT id::text AS id, symbol, status FROM trade_groups
 WHERE user_id = %s AND status IN ('pending', 'active', 'awaiting_reconciliation')
 ORDER BY created_at DESC"""
+GROUP_STATUS = "SELECT status FROM trade_groups WHERE id = %s"
 OWNED_GROUP = "SELECT id::text AS id FROM trade_groups WHERE id = %s AND user_id = %s"
 SELECT_DECISION = """
 SELECT id::text AS id, approved, limiting_constraint, position_size, risk_amount, checks,
@@ -177,7 +179,10 @@ def save_group_tx(
             fills[order.target_idx] = fills.get(order.target_idx, Decimal(0)) + order.filled
     for target in group.targets:
         target.filled = fills.get(target.idx, Decimal(0))
-        conn.execute(UPDATE_TARGET_FILLED, (target.filled, group.id, target.idx))
+        conn.execute(
+            UPDATE_TARGET_FILLED,
+            (target.filled, target.error, target.order_type, group.id, target.idx),
+        )
     conn.execute(
         UPDATE_GROUP,
         {
@@ -195,6 +200,7 @@ def save_group_tx(
             "realized": group.realized_pnl,
             "close_reason": group.close_reason,
             "error": group.error,
+            "external_exit": group.external_exit,
             "now": now,
             "terminal": group.status in TERMINAL,
         },

@@ -7,6 +7,7 @@ from typing import Any
 from testudo.money import text
 
 from .model import Group
+from .protection import protection_of
 
 
 def _t(value: Any) -> str | None:
@@ -47,4 +48,5 @@ def group_json(group: Group) -> dict[str, Any]:
         "closing": group.closing,
         "close_reason": group.close_reason,
         "error": group.error,
+        "protection": protection_of(group).to_json(),
     }

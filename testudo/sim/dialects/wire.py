@@ -21,6 +21,7 @@ class WireRequest:
     query: str = ""
     body: bytes = b""
     headers: Mapping[str, str] = attrs.field(factory=dict)
+    peer: str = ""  # the client's IP address (per-IP rate limits)
 
     def header(self, name: str) -> str | None:
         """A header by case-insensitive name."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from testudo.sim.accounts import Credentials
-from testudo.sim.dialects.binance import views
+from testudo.sim.dialects.binance import balances, views
 from testudo.sim.dialects.binance.auth import BinanceError, mandatory
 from testudo.sim.dialects.binance.common import Route, RouteTable, VenueContext
+from testudo.sim.dialects.binance.modes import position_rows
 
 DAY_MS = 86_400_000
 WEEK_MS = 7 * DAY_MS
@@ -22,15 +23,12 @@ class AccountApi(VenueContext):
             ("GET", "/sapi/v1/margin/allPairs"): r(lambda p, c: [], signed=True),
             ("GET", "/sapi/v1/account/apiRestrictions"): r(self._restrictions, signed=True),
             ("GET", "/fapi/v3/account"): r(self._account, signed=True),
-            ("GET", "/fapi/v2/account"): r(self._account, signed=True),
+            ("GET", "/fapi/v2/account"): r(self._account_v2, signed=True),
             ("GET", "/fapi/v2/balance"): r(self._balance, signed=True),
             ("GET", "/fapi/v3/balance"): r(self._balance, signed=True),
             ("GET", "/fapi/v3/positionRisk"): r(self._position_risk, signed=True),
             ("GET", "/fapi/v2/positionRisk"): r(self._position_risk, signed=True),
             ("GET", "/fapi/v1/leverageBracket"): r(self._brackets, signed=True),
-            ("GET", "/fapi/v1/positionSide/dual"): r(
-                lambda p, c: {"dualSidePosition": False}, signed=True
-            ),
             ("GET", "/fapi/v1/commissionRate"): r(self._commission, signed=True),
             ("POST", "/fapi/v1/leverage"): r(self._leverage, signed=True, trading=True),
             ("GET", "/fapi/v1/userTrades"): r(self._user_trades, signed=True),
@@ -83,21 +81,29 @@ class AccountApi(VenueContext):
 
     def _account(self, params: dict[str, str], creds: Credentials | None) -> object:
         account_id = self._account_id(creds)
-        return views.account_view(self.engine, account_id, self.engine.margin(account_id))
+        return balances.account_view(self.engine, account_id, hedge_mode=self._hedge_mode(creds))
+
+    def _account_v2(self, params: dict[str, str], creds: Credentials | None) -> object:
+        account_id = self._account_id(creds)
+        return balances.account_view(
+            self.engine, account_id, hedge_mode=self._hedge_mode(creds), v2=True
+        )
 
     def _balance(self, params: dict[str, str], creds: Credentials | None) -> object:
-        account_id = self._account_id(creds)
-        return views.balance_view(self.engine, account_id, self.engine.margin(account_id))
+        return balances.balance_view(self.engine, self._account_id(creds))
 
     def _position_risk(self, params: dict[str, str], creds: Credentials | None) -> object:
+        """Symbols with a position or open orders; per side (LONG and SHORT) in hedge mode."""
         account_id = self._account_id(creds)
+        hedge = self._hedge_mode(creds)
         instrument = self._instrument(params, required=False)
         symbols = [instrument.symbol] if instrument else list(self.engine.instruments)
         return [
-            views.position_risk_view(self.engine, account_id, symbol)
+            views.position_risk_view(self.engine, account_id, symbol, side, amount)
             for symbol in symbols
             if self.engine.position(account_id, symbol).size != 0
             or self.engine.open_orders(account_id, symbol)
+            for side, amount in position_rows(self.engine.position(account_id, symbol).size, hedge)
         ]
 
     def _brackets(self, params: dict[str, str], creds: Credentials | None) -> object:

@@ -110,9 +110,9 @@ class VenueContext:
             raise BinanceError(-4015, "Client order id is not valid.")
         return client_id
 
-    def _check_position_side(self, params: dict[str, str]) -> None:
-        if params.get("positionSide", "BOTH") != "BOTH":
-            raise BinanceError(-4061, "Order's position side does not match user's setting.")
+    def _hedge_mode(self, creds: Credentials | None) -> bool:
+        """Whether the account trades in hedge (dual side) position mode."""
+        return self.sim.account_options(self._account_id(creds)).hedge_mode
 
     def _find(
         self,

@@ -6,7 +6,9 @@ from testudo.sim.dialects.binance.account import AccountApi
 from testudo.sim.dialects.binance.auth import BinanceError, authenticate
 from testudo.sim.dialects.binance.common import RouteTable
 from testudo.sim.dialects.binance.market import MarketDataApi
+from testudo.sim.dialects.binance.modes import ModeApi
 from testudo.sim.dialects.binance.orders import OrderApi
+from testudo.sim.dialects.binance.weights import SAPI, request_weight
 from testudo.sim.dialects.wire import (
     WireRequest,
     WireResponse,
@@ -15,6 +17,7 @@ from testudo.sim.dialects.wire import (
 )
 from testudo.sim.faults import FaultMode, FaultResponse
 from testudo.sim.model import Reason, Rejected
+from testudo.sim.ratelimit import Admission
 from testudo.sim.simulator import Simulator
 
 REJECTIONS: dict[Reason, tuple[int, str]] = {
@@ -51,6 +54,7 @@ class BinanceDialect:
             **MarketDataApi(sim).routes(),
             **AccountApi(sim).routes(),
             **OrderApi(sim).routes(),
+            **ModeApi(sim).routes(),
         }
 
     @property
@@ -78,15 +82,25 @@ class BinanceDialect:
         return generic_fault_response(fault)
 
     def handle(self, request: WireRequest) -> WireResponse:
-        """Route, authenticate and serve one request."""
+        """Charge the request's weight to the IP, then route, authenticate and serve it."""
+        params = request.form()
+        budget, weight = request_weight(request.method, request.path, params)
+        admission = self.sim.budgets.admit(budget, request.peer, weight, self.now)
+        headers = {used_weight_header(budget): str(admission.used)}
+        if not admission.allowed:
+            return too_many_requests(self.sim.budgets.by_name[budget].limit, admission, headers)
+        return self._dispatch(request, params, headers)
+
+    def _dispatch(
+        self, request: WireRequest, params: dict[str, str], headers: dict[str, str]
+    ) -> WireResponse:
         route = self.routes.get((request.method, request.path))
         if route is None:
             return json_response(
                 {"code": -5000, "msg": f"Path {request.path}, Method {request.method} is invalid"},
                 404,
+                headers,
             )
-        params = request.form()
-        headers = {"X-MBX-USED-WEIGHT-1M": "1", "Content-Type": "application/json"}
         try:
             creds = None
             if route.signed:
@@ -114,3 +128,20 @@ class BinanceDialect:
         if exc.reason is Reason.INVALID_LEVERAGE:
             msg = f"Leverage {exc.detail.split()[1]} is not valid"
         return code, msg
+
+
+def used_weight_header(budget: str) -> str:
+    """The header reporting the weight an IP used this minute (/fapi or /sapi)."""
+    return "X-SAPI-USED-IP-WEIGHT-1M" if budget == SAPI else "X-MBX-USED-WEIGHT-1M"
+
+
+def too_many_requests(
+    limit: int | None, admission: Admission, headers: dict[str, str]
+) -> WireResponse:
+    """Binance's answer past the IP's weight limit: HTTP 429, ``-1003``, ``Retry-After``."""
+    msg = (
+        f"Too many requests; current limit is {limit} requests per minute. Please use the "
+        "websocket for live updates to avoid polling the API."
+    )
+    headers = {**headers, "Retry-After": str(admission.retry_after_s)}
+    return json_response({"code": -1003, "msg": msg}, 429, headers)

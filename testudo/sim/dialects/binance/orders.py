@@ -9,6 +9,7 @@ from testudo.sim.accounts import Credentials
 from testudo.sim.dialects.binance import views
 from testudo.sim.dialects.binance.auth import BinanceError, mandatory
 from testudo.sim.dialects.binance.common import Route, RouteTable, VenueContext
+from testudo.sim.dialects.binance.modes import check_position_side
 from testudo.sim.model import (
     Order,
     OrderKind,
@@ -64,7 +65,7 @@ class OrderApi(VenueContext):
         order_type = params.get("type")
         if not order_type:
             raise mandatory("type")
-        self._check_position_side(params)
+        check_position_side(self._hedge_mode(creds), params)
         if order_type in TRIGGER_TYPES or order_type == "TRAILING_STOP_MARKET":
             raise BinanceError(
                 -4120,
@@ -106,7 +107,7 @@ class OrderApi(VenueContext):
         if params.get("algoType") != "CONDITIONAL":
             raise BinanceError(-1116, "Invalid algoType.")
         side = self._side(params)
-        self._check_position_side(params)
+        check_position_side(self._hedge_mode(creds), params)
         order_type = params.get("type")
         if not order_type:
             raise mandatory("type")
@@ -135,8 +136,15 @@ class OrderApi(VenueContext):
             client_id=self._client_id(params, "clientAlgoId"),
             trigger=trigger_for(trigger_kind, side, trigger_price),
         )
+        self._check_algo_room(self._account_id(creds), instrument.symbol)
         result = self.engine.place(self._account_id(creds), request)
         return views.algo_view(instrument, result.order)
+
+    def _check_algo_room(self, account_id: int, symbol: str) -> None:
+        """Binance's ``MAX_NUM_ALGO_ORDERS`` filter: open conditional orders per symbol."""
+        waiting = sum(1 for o in self.engine.open_orders(account_id, symbol) if o.awaiting_trigger)
+        if waiting >= views.MAX_NUM_ALGO_ORDERS:
+            raise BinanceError(-4045, "Reach max stop order limit.")
 
     def _regular(self, order: Order) -> Order:
         if order.trigger is not None and order.triggered_ms is None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from testudo.sim.engine import Engine, MarginSummary
+from testudo.sim.engine import Engine
 from testudo.sim.instruments import Instrument
 from testudo.sim.model import Fill, Order, OrderKind, OrderStatus, PublicTrade, TimeInForce
 from testudo.sim.money import ZERO, fixed, plain, quantize
 from testudo.sim.positions import unrealized_pnl
 
 PRICE_QUANTUM = Decimal("0.00000001")
+# exchangeInfo MAX_NUM_ALGO_ORDERS of BTCUSDT (and the simulator's other symbols): open
+# conditional (algo) orders per symbol; the next one is refused with -4045.
+MAX_NUM_ALGO_ORDERS = 10
 ONBOARD_MS = 1_569_398_400_000
 DELIVERY_MS = 4_133_404_800_000
 _TIF = {
@@ -53,6 +56,39 @@ def money(value: Decimal) -> str:
     return fixed(value, 8)
 
 
+def symbol_filters(instrument: Instrument) -> list[dict[str, object]]:
+    """The ``filters`` of a symbol in ``exchangeInfo``."""
+    return [
+        {
+            "filterType": "PRICE_FILTER",
+            "minPrice": price_text(instrument, instrument.tick_size),
+            "maxPrice": "10000000",
+            "tickSize": price_text(instrument, instrument.tick_size),
+        },
+        {
+            "filterType": "LOT_SIZE",
+            "minQty": qty_text(instrument, instrument.min_qty),
+            "maxQty": plain(instrument.max_qty),
+            "stepSize": qty_text(instrument, instrument.lot_size),
+        },
+        {
+            "filterType": "MARKET_LOT_SIZE",
+            "minQty": qty_text(instrument, instrument.min_qty),
+            "maxQty": plain(instrument.max_qty),
+            "stepSize": qty_text(instrument, instrument.lot_size),
+        },
+        {"filterType": "MAX_NUM_ORDERS", "limit": 200},
+        {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": MAX_NUM_ALGO_ORDERS},
+        {"filterType": "MIN_NOTIONAL", "notional": plain(instrument.min_notional)},
+        {
+            "filterType": "PERCENT_PRICE",
+            "multiplierUp": "1.0500",
+            "multiplierDown": "0.9500",
+            "multiplierDecimal": "4",
+        },
+    ]
+
+
 def exchange_info(engine: Engine, now_ms: int) -> dict[str, object]:
     """``GET /fapi/v1/exchangeInfo``."""
     symbols = []
@@ -82,35 +118,7 @@ def exchange_info(engine: Engine, now_ms: int) -> dict[str, object]:
                 "liquidationFee": "0.012500",
                 "marketTakeBound": "0.05",
                 "maxMoveOrderLimit": 10000,
-                "filters": [
-                    {
-                        "filterType": "PRICE_FILTER",
-                        "minPrice": price_text(instrument, instrument.tick_size),
-                        "maxPrice": "10000000",
-                        "tickSize": price_text(instrument, instrument.tick_size),
-                    },
-                    {
-                        "filterType": "LOT_SIZE",
-                        "minQty": qty_text(instrument, instrument.min_qty),
-                        "maxQty": plain(instrument.max_qty),
-                        "stepSize": qty_text(instrument, instrument.lot_size),
-                    },
-                    {
-                        "filterType": "MARKET_LOT_SIZE",
-                        "minQty": qty_text(instrument, instrument.min_qty),
-                        "maxQty": plain(instrument.max_qty),
-                        "stepSize": qty_text(instrument, instrument.lot_size),
-                    },
-                    {"filterType": "MAX_NUM_ORDERS", "limit": 200},
-                    {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 10},
-                    {"filterType": "MIN_NOTIONAL", "notional": plain(instrument.min_notional)},
-                    {
-                        "filterType": "PERCENT_PRICE",
-                        "multiplierUp": "1.0500",
-                        "multiplierDown": "0.9500",
-                        "multiplierDecimal": "4",
-                    },
-                ],
+                "filters": symbol_filters(instrument),
                 "orderTypes": ORDER_TYPES,
                 "timeInForce": ["GTC", "IOC", "FOK", "GTX", "GTD"],
                 "permissionSet": ["GRID", "COPY"],
@@ -242,89 +250,15 @@ def trade_view(instrument: Instrument, fill: Fill) -> dict[str, object]:
     }
 
 
-def account_view(engine: Engine, account_id: int, summary: MarginSummary) -> dict[str, object]:
-    """``GET /fapi/v3/account`` (and v2)."""
-    account = engine.account(account_id)
-    available = max(ZERO, summary.available)
-    totals = {
-        "totalInitialMargin": money(summary.initial_margin),
-        "totalMaintMargin": money(summary.notional * Decimal("0.004")),
-        "totalWalletBalance": money(summary.wallet_balance),
-        "totalUnrealizedProfit": money(summary.unrealized_pnl),
-        "totalMarginBalance": money(summary.margin_balance),
-        "totalPositionInitialMargin": money(summary.position_margin),
-        "totalOpenOrderInitialMargin": money(summary.order_margin),
-        "totalCrossWalletBalance": money(summary.wallet_balance),
-        "totalCrossUnPnl": money(summary.unrealized_pnl),
-        "availableBalance": money(available),
-        "maxWithdrawAmount": money(available),
-    }
-    asset = {
-        "asset": account.settle,
-        "walletBalance": money(summary.wallet_balance),
-        "unrealizedProfit": money(summary.unrealized_pnl),
-        "marginBalance": money(summary.margin_balance),
-        "maintMargin": money(summary.notional * Decimal("0.004")),
-        "initialMargin": money(summary.initial_margin),
-        "positionInitialMargin": money(summary.position_margin),
-        "openOrderInitialMargin": money(summary.order_margin),
-        "crossWalletBalance": money(summary.wallet_balance),
-        "crossUnPnl": money(summary.unrealized_pnl),
-        "availableBalance": money(available),
-        "maxWithdrawAmount": money(available),
-        "marginAvailable": True,
-        "updateTime": account.updated_ms,
-    }
-    positions = []
-    for symbol, pos in account.positions.items():
-        if pos.size == 0:
-            continue
-        instrument = engine.instruments[symbol]
-        mark = engine.mark(symbol)
-        notional = pos.size * mark
-        leverage = engine.leverage(account_id, symbol)
-        positions.append(
-            {
-                "symbol": instrument.venue_symbol,
-                "positionSide": "BOTH",
-                "positionAmt": qty_text(instrument, pos.size),
-                "unrealizedProfit": money(unrealized_pnl(pos.size, pos.entry_price, mark)),
-                "isolatedMargin": "0",
-                "notional": money(notional),
-                "isolatedWallet": "0",
-                "initialMargin": money(abs(notional) / leverage),
-                "maintMargin": money(abs(notional) * Decimal("0.004")),
-                "updateTime": pos.updated_ms,
-            }
-        )
-    return {**totals, "assets": [asset], "positions": positions}
-
-
-def balance_view(engine: Engine, account_id: int, summary: MarginSummary) -> list[object]:
-    """``GET /fapi/v2/balance``."""
-    account = engine.account(account_id)
-    available = max(ZERO, summary.available)
-    return [
-        {
-            "accountAlias": "SgsR",
-            "asset": account.settle,
-            "balance": money(summary.wallet_balance),
-            "crossWalletBalance": money(summary.wallet_balance),
-            "crossUnPnl": money(summary.unrealized_pnl),
-            "availableBalance": money(available),
-            "maxWithdrawAmount": money(available),
-            "marginAvailable": True,
-            "updateTime": account.updated_ms,
-        }
-    ]
-
-
-def position_risk_view(engine: Engine, account_id: int, symbol: str) -> dict[str, object]:
-    """One entry of ``GET /fapi/v3/positionRisk``."""
+def position_risk_view(
+    engine: Engine, account_id: int, symbol: str, side: str = "BOTH", amount: Decimal | None = None
+) -> dict[str, object]:
+    """One entry of ``GET /fapi/v3/positionRisk`` (``side``/``amount``: a hedge-mode row)."""
     instrument = engine.instruments[symbol]
     pos = engine.position(account_id, symbol)
+    size = pos.size if amount is None else amount
     mark = engine.mark(symbol)
-    notional = pos.size * mark
+    notional = size * mark
     leverage = engine.leverage(account_id, symbol)
     orders = engine.open_orders(account_id, symbol)
     order_margin = sum(
@@ -337,12 +271,12 @@ def position_risk_view(engine: Engine, account_id: int, symbol: str) -> dict[str
     )
     return {
         "symbol": instrument.venue_symbol,
-        "positionSide": "BOTH",
-        "positionAmt": qty_text(instrument, pos.size),
-        "entryPrice": plain(quantize(pos.entry_price, PRICE_QUANTUM)),
-        "breakEvenPrice": plain(quantize(pos.entry_price, PRICE_QUANTUM)),
+        "positionSide": side,
+        "positionAmt": qty_text(instrument, size),
+        "entryPrice": plain(quantize(pos.entry_price if size else ZERO, PRICE_QUANTUM)),
+        "breakEvenPrice": plain(quantize(pos.entry_price if size else ZERO, PRICE_QUANTUM)),
         "markPrice": price_text(instrument, mark),
-        "unRealizedProfit": money(unrealized_pnl(pos.size, pos.entry_price, mark)),
+        "unRealizedProfit": money(unrealized_pnl(size, pos.entry_price, mark)),
         "liquidationPrice": "0",
         "isolatedMargin": "0",
         "notional": money(notional),

@@ -10,7 +10,8 @@ from testudo.sim.engine import Engine
 from testudo.sim.instruments import HYPERLIQUID, Instrument
 from testudo.sim.simulator import Simulator
 
-PAGE = 2000
+PAGE = 2000  # userFills / userFillsByTime answer at most 2000 fills
+FILL_HISTORY_CAP = 10_000  # "only the 10000 most recent fills are available"
 DAY_MS = 86_400_000
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 CLOID = re.compile(r"^0x[0-9a-fA-F]{32}$")

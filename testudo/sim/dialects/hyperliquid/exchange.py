@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import attrs
 
-from testudo.sim.accounts import Credentials
+from testudo.sim.accounts import AgentLimitError, Credentials, nonce_capacity
 from testudo.sim.dialects.hyperliquid.common import (
     ADDRESS,
     CLOID,
@@ -19,6 +19,7 @@ from testudo.sim.dialects.hyperliquid.common import (
 )
 from testudo.sim.dialects.hyperliquid.orders import (
     check_reference,
+    check_trigger_price,
     order_request,
     order_status,
     rejection_message,
@@ -50,7 +51,7 @@ class ExchangeApi(VenueContext):
         expires = body.get("expiresAfter")
         if expires is not None and (not isinstance(expires, int) or expires < self.now):
             raise ActionError("Action expired")
-        if not self.now - 2 * DAY_MS < nonce < self.now + DAY_MS:
+        if not self.now - DAY_MS < nonce < self.now + DAY_MS:
             raise ActionError(f"Invalid nonce: nonce {nonce} is too far from the current time")
         kind = str(action["type"])
         try:
@@ -66,14 +67,17 @@ class ExchangeApi(VenueContext):
             )
         except SignatureError as exc:
             raise WireError(str(exc)) from exc
+        self.sim.requests.note_signer(signer)
         creds = self.sim.registry.acting_user(signer, self.now)
         if creds is None:
             raise ActionError(f"User or API Wallet {signer.lower()} does not exist.")
-        self._nonce(signer, nonce)
+        self._nonce(signer, nonce, creds)
         return self._l1_action(kind, action, creds)
 
-    def _nonce(self, signer: str, nonce: int) -> None:
-        refused = self.sim.registry.nonces.accept(signer, nonce)
+    def _nonce(self, signer: str, nonce: int, creds: Credentials) -> None:
+        """Hyperliquid's per-signer nonce set, sized by the account's cumulative volume."""
+        volume = self.engine.account(creds.account_id).traded_notional
+        refused = self.sim.registry.nonces.accept(signer, nonce, nonce_capacity(volume))
         if refused is not None:
             raise ActionError(refused)
 
@@ -91,7 +95,8 @@ class ExchangeApi(VenueContext):
         )
         if creds is None:
             raise ActionError(f"Must deposit before performing actions. User: {signers[0].lower()}")
-        self._nonce(creds.wallet_address, nonce)
+        self.sim.requests.note_signer(creds.wallet_address)
+        self._nonce(creds.wallet_address, nonce, creds)
         if kind == "approveAgent":
             return self._approve_agent(action, creds)
         return self._approve_builder_fee(action, creds)
@@ -108,7 +113,10 @@ class ExchangeApi(VenueContext):
         if " valid_until " in name:
             name, _, until = name.partition(" valid_until ")
             valid_until = int(until) if until.isdigit() else None
-        self.sim.registry.approve_agent(creds.wallet_address, agent, name, valid_until)
+        try:
+            self.sim.registry.approve_agent(creds.wallet_address, agent, name, valid_until)
+        except AgentLimitError as exc:
+            raise ActionError(str(exc)) from None
         return ok("default")
 
     def _approve_builder_fee(self, action: Mapping[str, object], creds: Credentials) -> object:
@@ -184,6 +192,7 @@ class ExchangeApi(VenueContext):
             if child:
                 request = attrs.evolve(request, parent_id=parent_id)
             try:
+                check_trigger_price(request)
                 check_reference(self.engine, instrument, request)
                 result = self.engine.place(creds.account_id, request)
             except Rejected as exc:

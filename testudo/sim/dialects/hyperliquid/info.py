@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from testudo.sim.dialects.hyperliquid import views
-from testudo.sim.dialects.hyperliquid.common import CLOID, PAGE, VenueContext, WireError
+from testudo.sim.dialects.hyperliquid.common import (
+    CLOID,
+    FILL_HISTORY_CAP,
+    PAGE,
+    VenueContext,
+    WireError,
+)
 from testudo.sim.model import Rejected
 from testudo.sim.simulator import Simulator
 
@@ -142,7 +148,9 @@ class InfoApi(VenueContext):
             raise WireError("startTime (and endTime) must be integers")
         if creds is None:
             return []
-        fills = self.engine.account(creds.account_id).fills.between(start, end, PAGE)
+        fills = self.engine.account(creds.account_id).fills.between(
+            start, end, PAGE, within_latest=FILL_HISTORY_CAP
+        )
         return [views.fill_view(self.engine.instruments[f.symbol], f) for f in fills]
 
     def _extra_agents(self, body: Mapping[str, object]) -> object:
@@ -151,7 +159,7 @@ class InfoApi(VenueContext):
             return []
         return [
             {"name": a.name, "address": a.address.lower(), "validUntil": a.valid_until}
-            for a in self.sim.registry.agents_of(creds.wallet_address)
+            for a in self.sim.registry.agents_of(creds.wallet_address, self.now)
         ]
 
     def _max_builder_fee(self, body: Mapping[str, object]) -> object:

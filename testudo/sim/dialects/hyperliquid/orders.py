@@ -79,7 +79,7 @@ def order_request(
             side=side,
             kind=OrderKind.MARKET if is_market else OrderKind.LIMIT,
             qty=size,
-            price=None if is_market else price,
+            price=price,  # a market trigger's ``p`` bounds its fill; what cannot fill rests
             reduce_only=reduce_only,
             close_position=close_position,
             client_id=cloid,
@@ -89,6 +89,25 @@ def order_request(
     else:
         raise WireError("t must hold limit or trigger")
     return request, instrument
+
+
+def bad_trigger_price(buy: bool, limit: Decimal, trigger: Decimal) -> bool:
+    """Hyperliquid's "Invalid TP/SL price": a trigger order's limit ``p`` on the wrong side of
+    its ``triggerPx`` (a sell above it, a buy below it), for stop-loss and take-profit alike.
+
+    Once fired the order is a limit at ``p``; a sell limit above the trigger (or a buy below
+    it) could not be the "worst acceptable price" of the exit the trigger asks for.
+    """
+    return limit < trigger if buy else limit > trigger
+
+
+def check_trigger_price(request: OrderRequest) -> None:
+    """Refuse a trigger order whose limit lies beyond its trigger (``Invalid TP/SL price``)."""
+    trigger, limit = request.trigger, request.price
+    if trigger is None or limit is None:
+        return
+    if bad_trigger_price(request.side is Side.BUY, limit, trigger.price):
+        raise Rejected(Reason.INVALID_PRICE, "tpsl")
 
 
 def check_reference(engine: Engine, instrument: Instrument, request: OrderRequest) -> None:
@@ -129,6 +148,8 @@ def rejection_message(exc: Rejected, instrument: Instrument) -> str:
     asset = f"asset={instrument.index}"
     if exc.reason is Reason.INVALID_PRICE and exc.detail == "far":
         return f"Order price cannot be more than 80% away from the reference price. {asset}"
+    if exc.reason is Reason.INVALID_PRICE and exc.detail == "tpsl":
+        return f"Invalid TP/SL price. {asset}"
     messages = {
         Reason.INSUFFICIENT_MARGIN: "Insufficient margin to place order.",
         Reason.MIN_NOTIONAL: "Order must have minimum value of $10.",

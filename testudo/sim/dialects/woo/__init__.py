@@ -1,0 +1,5 @@
+"""WOO X (USDT perpetuals) dialect."""
+
+from testudo.sim.dialects.woo.dialect import WooDialect
+
+__all__ = ["WooDialect"]
