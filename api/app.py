@@ -95,7 +95,11 @@ def create_app(system: System, extra_blueprints: Iterable[Blueprint] = ()) -> Qu
         conversion_preference="msgspec",
         security_schemes={
             "bearer": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"},
-            "cookie": {"type": "apiKey", "in_": "cookie", "name": "access_token"},
+            "cookie": {
+                "type": "apiKey",
+                "in_": "cookie",
+                "name": system.auth.settings.access_cookie,
+            },
         },
     )
     middleware.install(app, system.settings.cors_origins)
