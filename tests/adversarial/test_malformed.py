@@ -171,3 +171,30 @@ def test_exchange_failures_never_echo_where_the_request_went(message: str) -> No
         for internal in ("10.20.30.40", "8090", "gateway.internal", "fd00", "secret-prefix", "://"):
             assert internal not in detail, (detail, internal)
         assert detail.startswith("binance: ")
+
+
+def test_import_job_errors_never_echo_where_the_request_went() -> None:
+    import datetime as dt
+
+    from api.imports import job_json
+
+    now = dt.datetime.now(dt.UTC)
+    row = {
+        "id": "j",
+        "account_id": "a",
+        "state": "failed",
+        "reason": "manual",
+        "attempts": 3,
+        "progress": {},
+        "counters": {},
+        "error": "ConnectionError: HTTPConnectionPool(host='10.20.30.40', port=8090): Max retries"
+        " exceeded with url: /binance/api/v3/myTrades?signature=ab",
+        "created_at": now,
+        "started_at": now,
+        "finished_at": now,
+        "run_after": now,
+    }
+    error = job_json(row)["error"]
+    assert error.startswith("ConnectionError: HTTPConnectionPool(")
+    for internal in ("10.20.30.40", "8090", "myTrades", "signature"):
+        assert internal not in error
