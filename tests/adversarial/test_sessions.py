@@ -139,3 +139,19 @@ async def test_high_s_signatures_are_refused(http: httpx.AsyncClient, clock: Man
         "/api/v1/auth/verify-siwe", json={"message": text, "signature": wallet.sign(text)}
     )
     assert good.status_code == 200  # the nonce was not consumed by the refused twin
+
+
+async def test_expired_tokens_behind_one_address_never_lock_out_a_valid_one(
+    http: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    """Before: 10 bad tokens from an address got every token from it 429 for 15 minutes."""
+    stale = [await sign_in(http, Wallet(), clock.now()) for _ in range(12)]
+    clock.advance(900 + 31)  # every one of those access tokens has expired
+    fresh = await sign_in(http, Wallet(), clock.now())
+    for session in stale:  # a dozen users behind one NAT, each with an expired token
+        response = await http.get("/api/v1/auth/me", headers=session.bearer())
+        assert response.status_code == 401 and response.json()["error"] == "invalid_token"
+    assert (await http.get("/api/v1/auth/me", headers=fresh.bearer())).status_code == 200
+    for _ in range(30):  # one client hammering with garbage changes nothing for the others
+        await http.get("/api/v1/auth/me", headers={"Authorization": "Bearer garbage"})
+    assert (await http.get("/api/v1/auth/me", headers=fresh.bearer())).status_code == 200
