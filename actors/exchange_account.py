@@ -38,18 +38,33 @@ from testudo.exchanges.catalog import ExchangeInfo
 from testudo.exchanges.clients import ClientFactory, Credentials
 from testudo.exchanges.errors import ExchangeFailure, failure_from, retry_after_of
 from testudo.exchanges.funds import Funds, fetch_funds, fetch_prices
+from testudo.exchanges.governor import Governor
 from testudo.exchanges.health import HealthBoard
 from testudo.exchanges.venues import AccountSnapshot, Venue, venue_for
 
+from .account_poller import AccountPoller, Watcher
 from .actor import Actor, ActorContext
-from .errors import ActorStopped, MailboxFull
 from .metrics import ACCOUNT_SNAPSHOTS
 
 MARKETS_TTL = 3600.0
 READ_ATTEMPTS = 3
 REFRESH_QUIET = 0.1  # seconds without writes before the kept funds are fetched again
+FAST_POLL = 0.5  # seconds between polls while a group waits for a fill or its stop
 PRICE_INTEREST = 60.0  # a symbol's price is refreshed with the funds this long after a Snapshot
 PUBLISH_BALANCE = "SELECT publish_event(%s, %s::jsonb)"
+MARK_REAUTHORIZE = """
+UPDATE exchange_accounts SET status = 'requires_reauthorization', updated_at = now()
+WHERE id = %s AND status = 'active' RETURNING id"""
+# Failures that mean the venue no longer knows the account's credentials (a Hyperliquid agent
+# pruned or expired): the account is marked for re-authorisation.
+CREDENTIALS_GONE = frozenset({"agent_unknown"})
+MODE_TTL = 3600.0  # seconds a position-mode answer is trusted
+HEDGE_MODE_REFUSAL = ExchangeFailure(
+    422,
+    "hedge_mode_unsupported",
+    "The account is in hedge (dual-side) position mode. Testudo manages one-way positions: "
+    "switch the account to one-way mode on the exchange, then retry.",
+)
 
 
 @attrs.frozen
@@ -94,12 +109,14 @@ class Refresh:
 @attrs.frozen
 class Watch:
     """Deliver :class:`OrdersSnapshot` of ``symbol`` to ``ref`` after every poll (with the
-    symbol's last price when ``wants_price``; sending it again replaces the registration)."""
+    symbol's last price when ``wants_price``; polled fast while ``urgent``: a group waiting
+    for a fill or for its stop; sending it again replaces the registration)."""
 
     key: str
     ref: Any
     symbol: str
     wants_price: bool = False
+    urgent: bool = False
 
 
 @attrs.frozen
@@ -114,14 +131,20 @@ class Poll:
 
 @attrs.frozen
 class OrdersSnapshot:
-    """The open orders of the watched symbol at ``at`` (trio time), by exchange order id,
-    the symbol's last price when a watcher asked for it, and the account's signed net
-    positions by base coin (read before the orders; None when they could not be read)."""
+    """The open orders of the watched symbol at ``at`` (trio time), by exchange order id
+    (None when they were not read this cycle: nothing filled, a heartbeat), the symbol's last
+    price when a watcher asked for it, and the account's signed net positions by base coin
+    (read before the orders)."""
 
     at: float
-    orders: dict[str, Any]
+    orders: dict[str, Any] | None
     price: Decimal | None = None
     positions: dict[str, Decimal] | None = None
+
+
+@attrs.frozen
+class CheckMode:
+    """Read the account's position mode now; reply a refusal when it is hedge mode."""
 
 
 @attrs.frozen
@@ -194,6 +217,8 @@ class ExchangeAccountActor(Actor[Any]):
         poll_interval: float = 2.0,
         state_max_age: float = 5.0,
         price_max_age: float = 2.0,
+        order_recheck: float = 10.0,
+        governor: Governor | None = None,
     ) -> None:
         self._load = load
         self._clients = clients
@@ -204,7 +229,9 @@ class ExchangeAccountActor(Actor[Any]):
         self._trading: Lane | None = None
         self._background: Lane | None = None
         self._poll_interval = poll_interval
-        self._watchers: dict[str, tuple[Any, str, bool]] = {}  # key -> (ref, symbol, price?)
+        self._order_recheck = order_recheck
+        self._governor = governor or Governor({})
+        self._poller: AccountPoller | None = None
         self._leverage: dict[str, Decimal] = {}
         self._ctx: ActorContext | None = None
         self._state_max_age = state_max_age
@@ -217,9 +244,8 @@ class ExchangeAccountActor(Actor[Any]):
         self._price_wanted: dict[str, float] = {}  # symbol -> last Snapshot asking for it
         self._refresh_queued = False  # a background refresh is scheduled
         self._refresh_at = 0.0
-        self._polling = False
-        self._book: Book | None = None  # the last poll's positions and open orders
-        self._book_at = 0.0
+        self._lost: ExchangeFailure | None = None  # credentials lost: nothing is sent
+        self._mode: tuple[str, float] | None = None  # (position mode, trio time read)
 
     @property
     def venue(self) -> Venue:
@@ -235,14 +261,24 @@ class ExchangeAccountActor(Actor[Any]):
         self._background = Lane(
             "background", self._clients.create(identity.info, identity.credentials)
         )
-        ctx.nursery.start_soon(self._poller)
+        self._poller = AccountPoller(
+            self.venue,
+            self._background_call,
+            self._governor,
+            self._poll_interval,
+            min(self._poll_interval, FAST_POLL),
+            self._order_recheck,
+            OrdersSnapshot,
+        )
+        ctx.nursery.start_soon(self._poller.run)
 
-    async def _poller(self) -> None:
-        """While trade groups watch this account, poll its open orders every interval."""
-        while True:
-            await trio.sleep(self._poll_interval)
-            if self._watchers:
-                await self._poll()
+    @property
+    def poller(self) -> AccountPoller:
+        assert self._poller is not None
+        return self._poller
+
+    async def _background_call(self, fn: Callable[[Any], Any], name: str) -> Any:
+        return await self._call(fn, True, name, lane=self._background)
 
     async def stopping(self) -> None:
         if self.identity is not None:
@@ -263,16 +299,20 @@ class ExchangeAccountActor(Actor[Any]):
             case Refresh():
                 self._queue_refresh(quiet=0.0)
                 return None
-            case Watch(key, ref, symbol, wants_price):
-                self._watchers[key] = (ref, symbol, wants_price)
+            case Watch(key, ref, symbol, wants_price, urgent):
+                self.poller.watch(key, Watcher(ref, symbol, wants_price, urgent))
                 return True
             case Unwatch(key):
-                self._watchers.pop(key, None)
+                self.poller.unwatch(key)
                 return True
             case Poll():
-                if self._ctx is not None and not self._polling:
-                    self._ctx.nursery.start_soon(self._poll)
+                self.poller.orders_wanted = True
+                if self._ctx is not None and not self.poller.polling:
+                    self._ctx.nursery.start_soon(self.poller.poll)
                 return None
+            case CheckMode():
+                self._mode = None
+                return await self._hedge_mode()
             case Positions():
                 result = await self._call(self.venue.positions, True, "positions")
                 return result if isinstance(result, ExchangeFailure) else result.value
@@ -292,67 +332,17 @@ class ExchangeAccountActor(Actor[Any]):
                 return None
         return await super().handle(message)
 
-    async def _poll(self) -> None:
-        """Read the book (positions, then the open orders of the watched symbols) in the
-        background lane, and hand every watching group its symbol's part."""
-        assert self.identity is not None
-        if self._polling:
-            return
-        self._polling = True
-        try:
-            symbols = sorted({symbol for _, symbol, _ in self._watchers.values()})
-            fetch = functools.partial(fetch_book, venue=self.venue, symbols=symbols)
-            result = await self._call(fetch, True, "poll", lane=self._background)
-            if isinstance(result, ExchangeFailure):
-                return
-            book: Book = result.value
-            self._book, self._book_at = book, trio.current_time()
-            priced = [
-                s for s in symbols if any(x == s and w for _, x, w in self._watchers.values())
-            ]
-            prices: dict[str, Decimal] = {}
-            if priced:
-                answer = await self._call(
-                    functools.partial(self.venue.last_prices, symbols=priced),
-                    True,
-                    "poll_price",
-                    lane=self._background,
-                )
-                prices = {} if isinstance(answer, ExchangeFailure) else answer.value
-            net = book.net()
-            for symbol in symbols:
-                self._tell_watchers(symbol, book.orders_of(symbol), prices.get(symbol), net)
-        finally:
-            self._polling = False
-
     async def _read_book(self, max_age: float) -> Book | ExchangeFailure:
         """The last poll's book when fresh enough, else one read now (trading lane)."""
-        if self._book is not None and trio.current_time() - self._book_at <= max_age:
-            return self._book
+        poller = self.poller
+        if poller.book is not None and trio.current_time() - poller.book_at <= max_age:
+            return poller.book
         fetch = functools.partial(fetch_book, venue=self.venue, symbols=None)
         result = await self._call(fetch, True, "book")
         if isinstance(result, ExchangeFailure):
             return result
-        self._book, self._book_at = result.value, trio.current_time()
-        return self._book
-
-    def _tell_watchers(
-        self,
-        symbol: str,
-        orders: dict[str, Any],
-        price: Decimal | None,
-        positions: dict[str, Decimal],
-    ) -> None:
-        snapshot = OrdersSnapshot(trio.current_time(), orders, price, positions)
-        for key, (ref, watched, _) in list(self._watchers.items()):
-            if watched != symbol:
-                continue
-            try:
-                ref.send_nowait(snapshot)
-            except MailboxFull:
-                continue  # a busy group catches up on the next snapshot
-            except ActorStopped:
-                self._watchers.pop(key, None)
+        poller.book, poller.book_at = result.value, trio.current_time()
+        return poller.book
 
     async def _call(
         self, fn: Callable[[Any], Any], read_only: bool, name: str, lane: Lane | None = None
@@ -364,13 +354,42 @@ class ExchangeAccountActor(Actor[Any]):
         """
         lane = lane or self._trading
         assert lane is not None
+        if self._lost is not None:
+            return self._lost  # the credentials no longer work: nothing is sent any more
         try:
             async with lane.lock:
-                return await self._attempts(fn, read_only, lane)
+                result = await self._attempts(fn, read_only, lane)
         finally:
             if not read_only:
                 self._writes += 1
                 self._queue_refresh(quiet=REFRESH_QUIET)
+        if isinstance(result, ExchangeFailure) and result.reason in CREDENTIALS_GONE:
+            await self._credentials_lost(result)
+        return result
+
+    async def _credentials_lost(self, failure: ExchangeFailure) -> None:
+        """The venue no longer knows the account's agent: the account needs re-authorisation
+        (an event says so); until then this incarnation sends nothing. Approving a new agent
+        restarts the actor."""
+        assert self.identity is not None
+        self._lost = failure
+        account_id, user_id = self.identity.account_id, self.identity.user_id
+        payload = json.dumps(
+            {
+                "e": "account_update",
+                "account_id": account_id,
+                "exchange": self.identity.info.id,
+                "status": "requires_reauthorization",
+                "reason": failure.reason,
+                "detail": failure.detail,
+            }
+        )
+
+        def mark(conn: Any) -> None:
+            if conn.execute(MARK_REAUTHORIZE, (account_id,)).fetchone() is not None:
+                conn.execute(PUBLISH_BALANCE, (f"balance.{user_id}", payload))
+
+        await self._db.run(mark)
 
     async def _attempts(
         self, fn: Callable[[Any], Any], read_only: bool, lane: Lane
@@ -414,6 +433,9 @@ class ExchangeAccountActor(Actor[Any]):
         assert self.identity is not None
         now = trio.current_time()
         self._price_wanted[symbol] = now
+        hedged = await self._hedge_mode()
+        if hedged is not None:
+            return hedged
         source = self._snapshot_source(now, symbol, need_price)
         ACCOUNT_SNAPSHOTS.labels(source).inc()
         funds_fresh = source in ("kept", "price")
@@ -444,6 +466,19 @@ class ExchangeAccountActor(Actor[Any]):
             funds.position_symbols,
             funds.unrealized_pnl,
         )
+
+    async def _hedge_mode(self) -> ExchangeFailure | None:
+        """A refusal when the account trades in hedge mode (read hourly): Testudo's groups
+        hold one-way positions, so a hedge-mode account is refused before any order."""
+        now = trio.current_time()
+        if self._mode is None or now - self._mode[1] > MODE_TTL:
+            result = await self._call(self.venue.position_mode, True, "position_mode")
+            if isinstance(result, ExchangeFailure):
+                return result
+            self._mode = (str(result.value), now)
+        if self._mode[0] == "hedge":
+            return HEDGE_MODE_REFUSAL
+        return None
 
     def _snapshot_source(self, now: float, symbol: str, need_price: bool) -> str:
         """Whether the kept funds (and price) may answer a snapshot now, or why not."""

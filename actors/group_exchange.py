@@ -123,10 +123,10 @@ class GroupExchange:
 
     # -- the account's poller ------------------------------------------------------------
 
-    async def watch(self, ref: Any, wants_price: bool) -> None:
+    async def watch(self, ref: Any, wants_price: bool, urgent: bool) -> None:
         """Ask the account's actor to send this group every snapshot of its symbol."""
         with contextlib.suppress(ExchangeFailure):
-            await self.ask(Watch(self.group.id, ref, self.group.symbol, wants_price))
+            await self.ask(Watch(self.group.id, ref, self.group.symbol, wants_price, urgent))
 
     async def unwatch(self) -> None:
         # The account actor may be gone already: then there is nothing to undo.

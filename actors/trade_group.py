@@ -158,6 +158,7 @@ class TradeGroupActor(Actor[Any]):
         self._last_snapshot = 0.0
         self._filled_seen = Decimal(0)
         self._unsaved: Events = []  # events not yet saved
+        self._urgent = False  # the account polls fast for this group
         self._entry_refused: ExchangeFailure | None = None  # a 429 on the entry
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -207,7 +208,15 @@ class TradeGroupActor(Actor[Any]):
 
     async def _watch(self) -> None:
         if self._ctx is not None and self.group is not None:
-            await self.x.watch(self._ctx.ref, wants_price(self.group))
+            self._urgent = self._wants_haste()
+            await self.x.watch(self._ctx.ref, wants_price(self.group), self._urgent)
+
+    def _wants_haste(self) -> bool:
+        """Poll fast while the entry may fill any moment or the position lacks its stop."""
+        group = self.group
+        assert group is not None
+        waiting_fill = any(o.live for o in group.orders_of("entry"))
+        return waiting_fill or protection_of(group).state == "unprotected"
 
     # -- messages -------------------------------------------------------------------------
 
@@ -247,6 +256,10 @@ class TradeGroupActor(Actor[Any]):
             return
         if snapshot.price is not None:
             group.mark_price = snapshot.price
+        if snapshot.orders is None:  # a heartbeat: no position moved, orders not read
+            if group.status == "active" and wants_price(group):
+                await self._advance([])
+            return
         changed = await self._refresh(snapshot.orders)
         events: Events = []
         if snapshot.positions is not None:
@@ -470,21 +483,22 @@ class TradeGroupActor(Actor[Any]):
 
     # -- reading orders -------------------------------------------------------------------
 
-    async def _lookup(self, order: Order) -> None:
+    async def _lookup(self, order: Order) -> ExchangeFailure | None:
         try:
             found = await self.x.find(order)
-        except ExchangeFailure:
-            return
+        except ExchangeFailure as failure:
+            return failure
         if found is not None:
             self._lookups.pop(order.id, None)
             self._apply(order, found)
-            return
+            return None
         count = self._lookups.get(order.id, 0) + 1
         self._lookups[order.id] = count
         if count >= LOOKUPS_BEFORE_NOT_FOUND:
             order.status = "not_found"  # never reached the exchange: safe to place anew
             self._lookups.pop(order.id, None)
             self._not_accepted[order.role] = self._not_accepted.get(order.role, 0) + 1
+        return None
 
     def _apply(self, order: Order, state: OrderState) -> None:
         order.exchange_order_id = state.exchange_order_id
@@ -496,27 +510,37 @@ class TradeGroupActor(Actor[Any]):
         )
 
     async def _refresh(self, snapshot: dict[str, OrderState]) -> bool:
-        """Bring live orders up to date; True when anything changed."""
+        """Bring live orders up to date; True when anything changed. Reading orders again
+        also tells whether the account's credentials work (``group.waiting``)."""
         group = self.group
         assert group is not None
         changed = False
+        lost: ExchangeFailure | None = None
         for order in [o for o in group.orders if o.live]:
             before = (order.status, order.filled)
+            failure: ExchangeFailure | None = None
             if order.status == "pending_submit" or order.exchange_order_id is None:
-                await self._lookup(order)
+                failure = await self._lookup(order)
             elif snapshot and order.exchange_order_id in snapshot:
                 self._apply(order, snapshot[order.exchange_order_id])
             else:
                 try:
                     self._apply(order, await self.x.fetch(order))
-                except ExchangeFailure as failure:
-                    if failure.error == "order_not_found":
+                except ExchangeFailure as error:
+                    failure = error
+                    if error.error == "order_not_found":
                         order.status = "cancelled"
-                    continue
+            if failure is not None:
+                lost = failure if failure.kind is FailureKind.AUTH_LOST else lost
+                continue
             if order.filled > 0 and order.average_price is None:
                 await self._fill_price(order)
             changed |= (order.status, order.filled) != before
-        return changed
+        was_waiting = group.waiting
+        group.waiting = (
+            None if lost is None else f"the exchange no longer accepts the account: {lost.detail}"
+        )
+        return changed or was_waiting != group.waiting
 
     async def _fill_price(self, order: Order) -> None:
         since = int((order.created_at or self.s.clock.now()).timestamp() * 1000) - 60_000
@@ -621,6 +645,8 @@ class TradeGroupActor(Actor[Any]):
         await self.s.db.run(lambda c: store.save_group_tx(c, group, now, events))
         self._unsaved.clear()
         BOARD.report(group.id, group.exchange, protection_of(group).state)
+        if group.status not in TERMINAL and self._wants_haste() != self._urgent:
+            await self._watch()
         filled = sum((o.filled for o in group.orders), Decimal(0))
         if filled != self._filled_seen:
             self._filled_seen = filled

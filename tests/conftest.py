@@ -179,6 +179,7 @@ async def exchange_service(
         exchange_base_url=sim.base_url,
         exchange_timeout_ms=1500,
         trade_poll_interval=0.25,
+        order_recheck_interval=1.0,
         exchange_rate_limit=False,
     )
     async with running_service(nursery, settings, clock) as svc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
@@ -59,6 +60,9 @@ class Settings:
     trade_poll_interval: float = 2.0
     account_state_max_age: float = 5.0  # seconds a decision may use kept balance/positions
     price_max_age: float = 2.0  # seconds a decision may use a kept last price
+    order_recheck_interval: float = 10.0  # open orders re-read at least this often
+    poll_budget_share: float = 0.5  # share of each venue's request budget polling may use
+    close_slippage: Decimal = Decimal("0.05")  # bound of a close's price around the mark
     exchange_rate_limit: bool = True
     trusted_proxies: tuple[Network, ...] = ()  # peers whose X-Forwarded-For is believed
     signin_per_client_per_minute: int = 10
@@ -216,6 +220,9 @@ def from_args(args: argparse.Namespace) -> Settings:
     values["trade_poll_interval"] = _seconds_env("TRADE_POLL_INTERVAL", 2.0)
     values["account_state_max_age"] = _seconds_env("ACCOUNT_STATE_MAX_AGE", 5.0)
     values["price_max_age"] = _seconds_env("PRICE_MAX_AGE", 2.0)
+    values["order_recheck_interval"] = _seconds_env("ORDER_RECHECK_INTERVAL", 10.0)
+    values["poll_budget_share"] = float(_fraction_env("POLL_BUDGET_SHARE", Decimal("0.5"), 1))
+    values["close_slippage"] = _fraction_env("CLOSE_SLIPPAGE", Decimal("0.05"))
     values["exchange_rate_limit"] = _env("EXCHANGE_RATE_LIMIT", "true") not in ("0", "false", "no")
     if getattr(args, "exchange_base_url", None):
         values["exchange_base_url"] = args.exchange_base_url
@@ -246,6 +253,20 @@ def ensure_data_dir(path: Path) -> Path:
     except OSError as exc:
         raise ConfigError(f"data dir {path} is not writable: {exc.strerror or exc}") from None
     return path
+
+
+def _fraction_env(name: str, default: Decimal, maximum: float = 0.5) -> Decimal:
+    """A fraction in (0, ``maximum``] from ``TESTUDO_<name>`` (``0.05`` = 5 %)."""
+    raw = _env(name)
+    if not raw:
+        return default
+    try:
+        value = Decimal(raw)
+    except ArithmeticError:
+        raise ConfigError(f"TESTUDO_{name} must be a fraction such as 0.05, not {raw!r}") from None
+    if not (value.is_finite() and Decimal(0) < value <= Decimal(str(maximum))):
+        raise ConfigError(f"TESTUDO_{name} must be a fraction in (0, {maximum:g}]")
+    return value
 
 
 def _seconds_env(name: str, default: float) -> float:

@@ -279,6 +279,8 @@ async def _serve(
             poll_interval=settings.trade_poll_interval,
             state_max_age=settings.account_state_max_age,
             price_max_age=settings.price_max_age,
+            order_recheck=settings.order_recheck_interval,
+            poll_budget_share=settings.poll_budget_share,
         )
         system = System(
             settings=settings,
@@ -293,7 +295,13 @@ async def _serve(
             accounts=accounts,
             agent_wallets=AgentWallets(accounts, Network(settings.hyperliquid_testnet)),
             trades=TradesService(
-                db, registry, children["trades"], accounts, clock, settings.trade_poll_interval
+                db,
+                registry,
+                children["trades"],
+                accounts,
+                clock,
+                settings.trade_poll_interval,
+                settings.close_slippage,
             ),
             clients=clients,
             health=health,

@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
@@ -25,23 +24,26 @@ from actors import ActorStopped, Registry, SupervisorRef
 from actors.exchange_account import (
     AccountIdentity,
     Call,
+    CheckMode,
     Done,
     ExchangeAccountActor,
     FetchBalance,
+    ReadBook,
     Snapshot,
 )
 from testudo.clock import Clock
 from testudo.db import Database
 from testudo.db.database import Conn
-from testudo.money import text, to_decimal, wire
+from testudo.money import wire
 
 from . import catalog
 from .catalog import ExchangeInfo
 from .clients import ClientFactory, Credentials
 from .errors import ExchangeFailure, failure_from, retry_after_of
+from .governor import Governor
 from .health import HealthBoard
 from .models import Balance
-from .symbols import from_ccxt
+from .positions_view import Owner, positions_json
 from .vault import SealContext, Vault
 from .venues import AccountSnapshot, venue_for
 
@@ -74,6 +76,11 @@ UPDATE exchange_accounts SET status = 'deleted', api_key_enc = NULL, secret_enc 
     passphrase_enc = NULL, updated_at = now()
 WHERE id = %s AND user_id = %s AND status <> 'deleted' RETURNING id"""
 TOUCH_ACCOUNT = "UPDATE exchange_accounts SET last_used_at = %s WHERE id = %s"
+ACCOUNT_ORDER_OWNERS = """
+SELECT o.client_order_id, o.role, g.id::text AS group_id, g.symbol
+FROM trade_orders o JOIN trade_groups g ON g.id = o.group_id
+WHERE g.exchange_account_id = %s
+  AND g.status IN ('pending', 'active', 'awaiting_reconciliation')"""
 
 AGENT_APPROVAL_WINDOW = dt.timedelta(days=30)
 AGENT_EXPIRY_WARNING = dt.timedelta(days=5)
@@ -168,6 +175,8 @@ class AccountsService:
         poll_interval: float = 2.0,
         state_max_age: float = 5.0,
         price_max_age: float = 2.0,
+        order_recheck: float = 10.0,
+        poll_budget_share: float = 0.5,
     ) -> None:
         self.db = db
         self.registry = registry
@@ -181,6 +190,14 @@ class AccountsService:
         self.poll_interval = poll_interval
         self.state_max_age = state_max_age
         self.price_max_age = price_max_age
+        self.order_recheck = order_recheck
+        # One request-weight budget per venue for the polling of every account of the process.
+        self.governor = Governor(
+            {
+                info.id: max(1, int(venue_for(info).request_budget * poll_budget_share))
+                for info in catalog.EXCHANGES
+            }
+        )
 
     # -- the catalog ------------------------------------------------------------------
 
@@ -234,14 +251,23 @@ class AccountsService:
         """
         client = self.clients.create(info, credentials)
 
+        venue = venue_for(info)
+
         def check() -> dict[str, Any]:
             client.fetch_balance()
-            return venue_for(info).read_permissions(client)
+            return {**venue.read_permissions(client), "position_mode": venue.position_mode(client)}
 
         try:
             permissions = await trio.to_thread.run_sync(check, abandon_on_cancel=True)
         except Exception as exc:
             raise failure_from(exc, info.id, retry_after_of(client)) from None
+        if permissions.get("position_mode") == "hedge":
+            raise ExchangeFailure(
+                422,
+                "hedge_mode_unsupported",
+                "This account is in hedge (dual-side) position mode. Testudo manages one-way "
+                "positions: switch the account to one-way mode on the exchange, then add it.",
+            )
         if permissions.get("withdrawals") is True:
             raise ExchangeFailure(
                 422,
@@ -319,6 +345,8 @@ class AccountsService:
             poll_interval=self.poll_interval,
             state_max_age=self.state_max_age,
             price_max_age=self.price_max_age,
+            order_recheck=self.order_recheck,
+            governor=self.governor,
         )
 
     def _identity(self, conn: Conn, account_id: str) -> AccountIdentity:
@@ -418,6 +446,8 @@ class AccountsService:
             "tested_at": _iso(now),
             "latency_ms": latency,
         }
+        if not isinstance(result, ExchangeFailure):
+            result = await self.ask(account, CheckMode())
         if isinstance(result, ExchangeFailure):
             return {**body, "status": "failed", "error": result.error, "message": result.detail}
         await self.db.execute(TOUCH_ACCOUNT, (now, account.id))
@@ -439,45 +469,15 @@ class AccountsService:
         return balances
 
     async def positions(self, user_id: str, account_id: str) -> dict[str, Any]:
-        return await self.with_client(user_id, account_id, fetch_positions_and_orders)
-
-
-def fetch_positions_and_orders(client: Any) -> dict[str, Any]:
-    """Open positions and open orders, in Testudo's shapes (worker thread)."""
-    positions = []
-    for raw in client.fetch_positions():
-        contracts = to_decimal(raw.get("contracts")) or Decimal(0)
-        if contracts == 0:
-            continue
-        positions.append(
-            {
-                "symbol": from_ccxt(raw["symbol"]),
-                "side": raw.get("side") or ("long" if contracts > 0 else "short"),
-                "contracts": text(abs(contracts)),
-                "entry_price": _dec(raw.get("entryPrice")),
-                "mark_price": _dec(raw.get("markPrice")),
-                "unrealized_pnl": _dec(raw.get("unrealizedPnl")),
-                "leverage": _dec(raw.get("leverage")),
-                "liquidation_price": _dec(raw.get("liquidationPrice")),
-            }
-        )
-    orders = []
-    for raw in client.fetch_open_orders():
-        orders.append(
-            {
-                "id": str(raw["id"]),
-                "client_order_id": raw.get("clientOrderId"),
-                "symbol": from_ccxt(raw["symbol"]),
-                "side": raw.get("side"),
-                "type": raw.get("type"),
-                "price": _dec(raw.get("price")),
-                "stop_price": _dec(raw.get("triggerPrice") or raw.get("stopPrice")),
-                "amount": _dec(raw.get("amount")),
-                "filled": _dec(raw.get("filled")),
-                "reduce_only": bool(raw.get("reduceOnly")),
-            }
-        )
-    return {"positions": positions, "open_orders": orders}
+        """Positions with their protective orders and owning groups, from the account
+        actor's last poll when it is recent (else read now)."""
+        account = await self.require_active(user_id, account_id)
+        book = await self.ask(account, ReadBook(max_age=2 * self.poll_interval))
+        if isinstance(book, ExchangeFailure):
+            raise book
+        rows = await self.db.fetch_all(ACCOUNT_ORDER_OWNERS, (account.id,))
+        owners = {r["client_order_id"]: Owner(r["group_id"], r["role"], r["symbol"]) for r in rows}
+        return positions_json(book, owners)
 
 
 _dec = wire

@@ -9,6 +9,11 @@
 4. ``revoke``: the local key is destroyed at once and replaced by a fresh one; the account shows
    ``requires_reauthorization``. Approving the replacement (same agent name) makes Hyperliquid
    drop the old agent, so the old key can no longer trade anywhere.
+
+Each account approves its agent under a name of its own (``testudo-<account id prefix>``):
+Hyperliquid keeps one agent per name and silently prunes the previous holder of a name, so a
+shared name would let linking the same wallet a second time (another Testudo account, another
+user) cut off the first account's agent.
 """
 
 from __future__ import annotations
@@ -31,7 +36,14 @@ from .accounts import AccountsService, AccountView
 from .errors import ExchangeFailure, failure_from
 from .vault import SealContext
 
-AGENT_NAME = "testudo"
+AGENT_NAME_PREFIX = "testudo-"
+
+
+def agent_name(account_id: str) -> str:
+    """The account's own agent name (see the module docstring)."""
+    return AGENT_NAME_PREFIX + account_id.replace("-", "")[:12]
+
+
 WALLET = re.compile(r"^0x[0-9a-fA-F]{40}$")
 SIGNATURE = re.compile(r"^0x[0-9a-fA-F]{130}$")
 
@@ -86,7 +98,7 @@ class Network:
 
 
 def approve_agent_typed_data(
-    network: Network, agent: str, nonce: int, name: str | None = AGENT_NAME
+    network: Network, agent: str, nonce: int, name: str | None
 ) -> dict[str, Any]:
     """EIP-712 ``HyperliquidTransaction:ApproveAgent`` for the user's wallet to sign."""
     return {
@@ -193,7 +205,9 @@ class AgentWallets:
         await self.accounts.db.execute(SET_NONCE, (nonce, account.id))
         assert account.agent_address is not None
         return {
-            "typed_data": approve_agent_typed_data(self.network, account.agent_address, nonce),
+            "typed_data": approve_agent_typed_data(
+                self.network, account.agent_address, nonce, agent_name(account.id)
+            ),
             "nonce": nonce,
             "agent_address": account.agent_address,
             "wallet_address": account.wallet_address,
@@ -208,7 +222,8 @@ class AgentWallets:
         if not SIGNATURE.match(signature):
             raise AgentWalletError(400, "invalid_signature", "signature must be 0x + 65 bytes hex.")
         assert account.agent_address is not None and account.wallet_address is not None
-        typed = approve_agent_typed_data(self.network, account.agent_address, nonce)
+        name = agent_name(account.id)
+        typed = approve_agent_typed_data(self.network, account.agent_address, nonce, name)
         if recover_signer(typed, signature) != account.wallet_address:
             raise AgentWalletError(
                 401, "wrong_signer", "The approval was not signed by the account's wallet."
@@ -220,7 +235,7 @@ class AgentWallets:
             )
         await self._submit(typed, signature, nonce)
         now = self.accounts.clock.now()
-        permissions = json.dumps({"agent_approved": True, "agent_name": AGENT_NAME})
+        permissions = json.dumps({"agent_approved": True, "agent_name": name})
 
         def activate(conn: Conn) -> bool:
             if conn.execute(ACTIVATE, (now, permissions, account.id)).fetchone() is None:

@@ -28,13 +28,7 @@ class Book:
     symbols: frozenset[str] | None = None
 
     def net(self) -> dict[str, Decimal]:
-        """Signed position (long positive) per base coin: a Hyperliquid account trades
-        ``BTC_USDT`` as ``BTC/USDC:USDC``, so markets are matched by their base coin."""
-        out: dict[str, Decimal] = {}
-        for p in self.positions:
-            signed = p.quantity if p.side == "long" else -p.quantity
-            out[base_of(p.symbol)] = out.get(base_of(p.symbol), Decimal(0)) + signed
-        return out
+        return net_by_base(self.positions)
 
     def orders_of(self, symbol: str) -> dict[str, OrderState]:
         """The open orders of one market (matched by base coin), by exchange order id."""
@@ -46,17 +40,33 @@ class Book:
         }
 
 
-def fetch_book(client: Any, venue: Venue, symbols: Iterable[str] | None) -> Book:
-    """Positions first, then the open orders of ``symbols`` (of every market when None, or
-    when one request answers for every market on this venue)."""
-    positions = tuple(venue.positions(client))
-    wanted = None if symbols is None else frozenset(symbols)
+def net_by_base(positions: Iterable[Position]) -> dict[str, Decimal]:
+    """Signed position (long positive) per base coin: a Hyperliquid account trades
+    ``BTC_USDT`` as ``BTC/USDC:USDC``, so markets are matched by their base coin."""
+    out: dict[str, Decimal] = {}
+    for p in positions:
+        signed = p.quantity if p.side == "long" else -p.quantity
+        out[base_of(p.symbol)] = out.get(base_of(p.symbol), Decimal(0)) + signed
+    return out
+
+
+def fetch_orders(client: Any, venue: Venue, symbols: Iterable[str] | None) -> list[OrderState]:
+    """The open orders of ``symbols`` (of every market when None, or when one request
+    answers for every market on this venue)."""
+    wanted = None if symbols is None else sorted(set(symbols))
     if wanted is None or venue.polls_all_symbols:
-        orders = tuple(venue.open_orders(client))
-        return Book(positions, orders, None)
+        return list(venue.open_orders(client))
     found: list[OrderState] = []
-    for symbol in sorted(wanted):
+    for symbol in wanted:
         found += [
             attrs.evolve(o, symbol=o.symbol or symbol) for o in venue.open_orders(client, symbol)
         ]
-    return Book(positions, tuple(found), wanted)
+    return found
+
+
+def fetch_book(client: Any, venue: Venue, symbols: Iterable[str] | None) -> Book:
+    """Positions first, then the open orders (see the module docstring)."""
+    positions = tuple(venue.positions(client))
+    orders = tuple(fetch_orders(client, venue, symbols))
+    wanted = None if symbols is None or venue.polls_all_symbols else frozenset(symbols)
+    return Book(positions, orders, wanted)

@@ -150,6 +150,10 @@ class SimClient:
         data = await self._call("GET", "/requests", params=params)
         return list(data["requests"])
 
+    async def clear_requests(self) -> None:
+        """Empty the request log."""
+        await self._call("DELETE", "/requests")
+
     async def weights(self) -> dict[str, Any]:
         """Each weight budget's limit and the weight each IP used in its current window."""
         result: dict[str, Any] = await self._call("GET", "/weights")

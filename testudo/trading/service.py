@@ -24,6 +24,7 @@ import trio
 from actors import Registry, Supervisor, SupervisorRef
 from actors.errors import ActorError, ActorStopped
 from actors.trade_group import (
+    DEFAULT_CLOSE_SLIPPAGE,
     CancelGroup,
     Describe,
     GroupServices,
@@ -57,13 +58,14 @@ class TradesService:
         accounts: AccountsService,
         clock: Any,
         poll_interval: float = 2.0,
+        close_slippage: Decimal = DEFAULT_CLOSE_SLIPPAGE,
     ) -> None:
         self.db = db
         self.registry = registry
         self.supervisor = supervisor
         self.accounts = accounts
         self.clock = clock
-        self.group_services = GroupServices(db, accounts, clock, poll_interval)
+        self.group_services = GroupServices(db, accounts, clock, poll_interval, close_slippage)
 
     # -- the user's subtree --------------------------------------------------------------
 

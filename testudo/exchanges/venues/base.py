@@ -149,8 +149,12 @@ class Venue:
     client_id_length: ClassVar[int] = 36
     #: Conditional orders are listed and cancelled separately (``{"trigger": True}``).
     separate_trigger_orders: ClassVar[bool] = False
-    #: Weight units one open-orders poll costs on the venue's request budget.
-    poll_weight: ClassVar[int] = 1
+    #: The venue's published request budget, in weight per minute (per IP or per account,
+    #: whichever binds first); polling spends a share of it (``TESTUDO_POLL_BUDGET_SHARE``).
+    request_budget: ClassVar[int] = 1200
+    #: Weight of one positions request, and of one open-orders request of one symbol.
+    positions_weight: ClassVar[int] = 1
+    orders_weight: ClassVar[int] = 1
     #: One open-orders request answers for every symbol at no extra cost.
     polls_all_symbols: ClassVar[bool] = False
 
@@ -215,6 +219,11 @@ class Venue:
 
     #: Market orders need a reference price (the venue bounds their slippage with it).
     market_needs_price: ClassVar[bool] = False
+
+    def open_orders_weight(self, symbols: int) -> int:
+        """Weight of reading the open orders (regular and conditional) of ``symbols`` markets."""
+        requests = 2 if self.separate_trigger_orders else 1
+        return self.orders_weight * requests * (1 if self.polls_all_symbols else max(symbols, 1))
 
     def trigger_params(self, is_trigger: bool) -> dict[str, Any]:
         """Extra parameters naming the conditional-order service (none by default)."""

@@ -71,6 +71,11 @@ class BinanceVenue(Venue):
     ccxt_id: ClassVar[str] = "binanceusdm"
     client_id_length: ClassVar[int] = 36
     separate_trigger_orders: ClassVar[bool] = True
+    # 2400 weight per minute per IP; positionRisk weighs 5, openOrders and openAlgoOrders
+    # with a symbol 1 each (without one 40: never used).
+    request_budget: ClassVar[int] = 2400
+    positions_weight: ClassVar[int] = 5
+    orders_weight: ClassVar[int] = 1
 
     def classify(self, exc: BaseException) -> Classified:
         return by_code(exc, CODES, classify_ccxt(exc))

@@ -55,7 +55,11 @@ DEFAULT_SLIPPAGE = Decimal("0.05")
 class HyperliquidVenue(Venue):
     ccxt_id: ClassVar[str] = "hyperliquid"
     market_needs_price: ClassVar[bool] = True
-    poll_weight: ClassVar[int] = 20
+    # 1200 weight per minute per IP; clearinghouseState (positions) weighs 2, the open orders
+    # of every coin (frontendOpenOrders) 20.
+    request_budget: ClassVar[int] = 1200
+    positions_weight: ClassVar[int] = 2
+    orders_weight: ClassVar[int] = 20
     polls_all_symbols: ClassVar[bool] = True
 
     def client_order_id(
