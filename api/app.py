@@ -19,13 +19,14 @@ from werkzeug.exceptions import BadRequest
 from testudo import __version__
 from testudo.system import System
 
-from . import body_limits, errors, middleware
+from . import body_limits, errors, input_guard, json_input, middleware
 from .auth import auth_blueprint
 from .exchanges import exchanges_blueprint
 from .health import health_blueprint
 from .http_metrics import metrics_blueprint
 from .imports import imports_blueprint
 from .journal import journal_blueprint
+from .problems import ApiError
 from .risk import risk_blueprint
 from .trades import trades_blueprint
 
@@ -46,13 +47,28 @@ class Request(TrioRequest):
         raise InvalidJson()
 
     async def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
-        """As Quart's, but a body that is not UTF-8 is a 400 ``invalid_json`` too."""
+        """As Quart's, but a body that is not UTF-8 is a 400 ``invalid_json`` too, JSON nested
+        deeper than the limit is a 400 ``json_too_deep`` and a NUL character in any string is
+        a 422 naming the field (``api.json_input``)."""
         try:
-            return await super().get_json(force=force, silent=silent, cache=cache)
+            value = await super().get_json(force=force, silent=silent, cache=cache)
+            if value is not None:
+                text = await self.get_data(as_text=True)
+                json_input.check(value, text if isinstance(text, str) else None)
         except UnicodeDecodeError:
             if silent:
                 return None
             raise InvalidJson() from None
+        except (RecursionError, json_input.JsonTooDeep):
+            raise ApiError(400, "json_too_deep", str(json_input.JsonTooDeep())) from None
+        except json_input.NulInJson as exc:
+            raise ApiError(
+                422,
+                "validation_error",
+                f"Invalid {exc.field}: {exc}.",
+                errors=[{"field": exc.field, "message": str(exc)}],
+            ) from None
+        return value
 
 
 def create_app(system: System, extra_blueprints: Iterable[Blueprint] = ()) -> QuartTrio:
@@ -79,10 +95,15 @@ def create_app(system: System, extra_blueprints: Iterable[Blueprint] = ()) -> Qu
         conversion_preference="msgspec",
         security_schemes={
             "bearer": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"},
-            "cookie": {"type": "apiKey", "in_": "cookie", "name": "access_token"},
+            "cookie": {
+                "type": "apiKey",
+                "in_": "cookie",
+                "name": system.auth.settings.access_cookie,
+            },
         },
     )
     middleware.install(app, system.settings.cors_origins)
+    input_guard.install(app)
     errors.install(app)
     app.register_blueprint(health_blueprint)
     app.register_blueprint(metrics_blueprint)

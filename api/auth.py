@@ -10,15 +10,11 @@ from quart_schema import tag, validate_request
 
 from testudo.auth.service import AuthFailure, SignedIn
 
-from .auth_guard import authenticated, client_ip, failure, principal
+from .auth_guard import authenticated, check_cross_site, client_ip, failure, principal
 from .context import system
 
 auth_blueprint = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 AUTH = tag(["auth"])
-
-ACCESS_COOKIE = "access_token"
-REFRESH_COOKIE = "refresh_token"
-REFRESH_COOKIE_PATH = "/api/v1/auth"
 
 
 class VerifySiwe(BaseModel):
@@ -43,13 +39,17 @@ def _set_session_cookies(response: Response, signed: SignedIn) -> Response:
         "domain": settings.cookie_domain,
     }
     response.set_cookie(
-        ACCESS_COOKIE, signed.tokens.access_token, max_age=settings.access_ttl, path="/", **common
+        settings.access_cookie,
+        signed.tokens.access_token,
+        max_age=settings.access_ttl,
+        path="/",
+        **common,
     )
     response.set_cookie(
-        REFRESH_COOKIE,
+        settings.refresh_cookie,
         signed.tokens.refresh_token,
         max_age=settings.refresh_ttl,
-        path=REFRESH_COOKIE_PATH,
+        path=settings.refresh_cookie_path,
         **common,
     )
     return response
@@ -57,7 +57,11 @@ def _set_session_cookies(response: Response, signed: SignedIn) -> Response:
 
 def _clear_session_cookies(response: Response) -> Response:
     settings = system().auth.settings
-    for name, path in ((ACCESS_COOKIE, "/"), (REFRESH_COOKIE, REFRESH_COOKIE_PATH)):
+    cookies = (
+        (settings.access_cookie, "/"),
+        (settings.refresh_cookie, settings.refresh_cookie_path),
+    )
+    for name, path in cookies:
         response.set_cookie(
             name,
             "",
@@ -101,9 +105,10 @@ async def verify_siwe(data: VerifySiwe) -> Response:
 @AUTH
 async def refresh() -> Response:
     """Rotate the web session's refresh cookie; a reused (rotated) token revokes the session."""
-    token = request.cookies.get(REFRESH_COOKIE)
+    token = request.cookies.get(system().auth.settings.refresh_cookie)
     if not token:
         raise failure(AuthFailure(401, "unauthorized", "No refresh_token cookie."))
+    check_cross_site()  # the refresh cookie authenticates this write like the access cookie
     signed = _result(await system().auth.refresh(token, "web"))
     return _set_session_cookies(jsonify({"user": signed.user}), signed)
 

@@ -2,9 +2,9 @@
 
 ``@authenticated`` resolves the caller into a :class:`~testudo.auth.service.Principal` (kept in
 ``g.principal``) or answers 401/429 problem+json. Cookie-authenticated state-changing requests
-must also pass a cross-site check: a ``Sec-Fetch-Site`` other than same-origin/same-site/none,
-or an ``Origin`` outside the allowed list, is refused with 403; when cookies are not
-``SameSite=Strict`` one of the two headers must be present.
+must also pass a cross-site check: a ``Sec-Fetch-Site`` other than same-origin/none,
+or an ``Origin`` outside the allowed list (``null`` included), is refused with 403; when
+cookies are not ``SameSite=Strict`` one of the two headers must be present.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from quart import g, request
 
 from testudo.auth.service import AuthFailure, Principal
+from testudo.net import client_address
 
 from .context import system
 from .problems import ApiError
@@ -28,7 +29,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def client_ip() -> str:
-    return request.remote_addr or "unknown"
+    """The client's address: X-Forwarded-For only from trusted proxies (``testudo.net``)."""
+    return client_address(
+        request.remote_addr,
+        request.headers.getlist("X-Forwarded-For"),
+        system().settings.trusted_proxies,
+    )
 
 
 def bearer_token() -> str | None:
@@ -52,16 +58,22 @@ def _origin_of(url: str) -> str:
 
 
 def check_cross_site() -> None:
-    """Refuse cross-site state-changing requests that ride on cookies."""
+    """Refuse cross-site state-changing requests that ride on cookies.
+
+    Only same-origin counts: ``Sec-Fetch-Site: same-site`` (a sibling subdomain, perhaps taken
+    over) is refused, and so is ``Origin: null`` (sandboxed frames, redirects, ``file:``).
+    """
     if request.method in SAFE_METHODS:
         return
     sys = system()
     fetch_site = request.headers.get("Sec-Fetch-Site")
     origin = request.headers.get("Origin")
     allowed = set(sys.settings.cors_origins) | {_origin_of(sys.auth.settings.siwe_uri)}
-    if fetch_site is not None and fetch_site not in ("same-origin", "same-site", "none"):
-        raise ApiError(403, "cross_site_request", "Cross-site requests must use a bearer token.")
-    if origin is not None and origin != "null" and origin not in allowed:
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        raise ApiError(
+            403, "cross_site_request", f"Sec-Fetch-Site {fetch_site}: use a bearer token."
+        )
+    if origin is not None and origin not in allowed:
         raise ApiError(403, "cross_site_request", f"Origin {origin} is not allowed.")
     if sys.auth.settings.cookie_samesite != "Strict" and fetch_site is None and origin is None:
         raise ApiError(
@@ -76,7 +88,7 @@ async def current_principal() -> Principal:
     token = bearer_token()
     from_cookie = False
     if token is None:
-        token = request.cookies.get("access_token")
+        token = request.cookies.get(system().auth.settings.access_cookie)
         from_cookie = token is not None
     if not token:
         raise ApiError(
@@ -85,7 +97,7 @@ async def current_principal() -> Principal:
             "Authentication required: a bearer token or cookie.",
             headers={"WWW-Authenticate": 'Bearer realm="testudo"'},
         )
-    result = await system().auth.authenticate(token, client_ip())
+    result = await system().auth.authenticate(token)
     if isinstance(result, AuthFailure):
         raise failure(result)
     if from_cookie:

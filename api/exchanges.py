@@ -41,7 +41,7 @@ class AgentAccount(BaseModel):
 class AgentApprove(BaseModel):
     account_id: str = Field(min_length=1, max_length=64)
     signature: str = Field(min_length=1, max_length=200)
-    nonce: int = Field(ge=0)
+    nonce: int = Field(ge=0, le=2**63 - 1)
 
 
 def exchange_problem(failure: ExchangeFailure) -> ApiError:

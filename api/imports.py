@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 from quart import Blueprint
 from quart_schema import tag, validate_request
 
+from testudo.exchanges.errors import sanitize
 from testudo.imports import queue
 from testudo.journal.views import iso
 
@@ -54,7 +55,8 @@ def job_json(row: dict[str, Any]) -> dict[str, Any]:
         "attempts": row["attempts"],
         "progress": row["progress"],
         "counters": row["counters"],
-        "error": row["error"],
+        # a failed attempt's text may quote a raw exception: never where requests went
+        "error": sanitize(row["error"]) if row["error"] else None,
         "created_at": iso(row["created_at"]),
         "started_at": iso(row["started_at"]),
         "processed_at": iso(row["finished_at"]),

@@ -249,23 +249,27 @@ async def export_csv(query_args: ExportQuery) -> Response:
     uid = user_id()
     db = system().db
 
+    async def page_after(cursor: Cursor | None) -> trades.TradePage:
+        return await db.run(
+            functools.partial(
+                trades.list_trades,
+                user_id=uid,
+                flt=flt,
+                sort=sort,
+                limit=EXPORT_PAGE,
+                cursor=cursor,
+                with_total=False,
+            )
+        )
+
+    first = await page_after(None)  # fails here, as a problem, not after a 200 has started
+
     async def body() -> AsyncIterator[bytes]:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(CSV_COLUMNS)
-        cursor: Cursor | None = None
+        page = first
         while True:
-            page = await db.run(
-                functools.partial(
-                    trades.list_trades,
-                    user_id=uid,
-                    flt=flt,
-                    sort=sort,
-                    limit=EXPORT_PAGE,
-                    cursor=cursor,
-                    with_total=False,
-                )
-            )
             for row in page.rows:
                 writer.writerow(csv_row(row, page.tags[str(row["id"])]))
             yield buffer.getvalue().encode()
@@ -273,7 +277,7 @@ async def export_csv(query_args: ExportQuery) -> Response:
             buffer.truncate()
             if page.next_cursor is None:
                 return
-            cursor = Cursor.decode(page.next_cursor, sort)
+            page = await page_after(Cursor.decode(page.next_cursor, sort))
 
     return Response(
         body(),

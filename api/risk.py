@@ -19,12 +19,11 @@ from testudo.risk.config import RiskConfigError, load_risk_config, update_risk_c
 
 from .auth_guard import authenticated, principal
 from .context import system
+from .fields import PlainDecimal
 from .problems import ApiError
 
 risk_blueprint = Blueprint("risk", __name__, url_prefix="/api/v1")
 RISK = tag(["risk"])
-
-Number = str | float | int
 
 
 class RiskConfigBody(BaseModel):
@@ -41,16 +40,20 @@ class RiskConfigBody(BaseModel):
 
 
 class RiskConfigPatch(BaseModel):
-    """A PUT body: any subset of the fields (numbers or numeric strings)."""
+    """A PUT body: any subset of the fields (plain decimal strings or JSON numbers).
 
-    account_risk_percent: Number | None = None
-    max_risk_amount: Number | None = None
-    max_position_size: Number | None = None
-    max_leverage: Number | None = None
-    daily_max_drawdown_percent: Number | None = None
+    Documentation only: the body is parsed by ``testudo.risk.config`` with the same decimal
+    rules (``testudo.numbers``) so that every bad field is named at once.
+    """
+
+    account_risk_percent: PlainDecimal | None = None
+    max_risk_amount: PlainDecimal | None = None
+    max_position_size: PlainDecimal | None = None
+    max_leverage: PlainDecimal | None = None
+    daily_max_drawdown_percent: PlainDecimal | None = None
     max_open_positions: int | str | None = None
     require_stop_loss: bool | None = None
-    min_risk_reward_ratio: Number | None = None
+    min_risk_reward_ratio: PlainDecimal | None = None
 
 
 @risk_blueprint.get("/risk-config")

@@ -12,11 +12,13 @@ from quart_schema import tag, validate_request
 from actors.trade_group import CancelGroup, Refusal, SetBreakEven, UpdateStop, UpdateTargets
 from actors.trader import fingerprint
 from testudo.exchanges.symbols import SYMBOL
+from testudo.numbers import NotPlainDecimal, parse_plain_decimal
 from testudo.trading.model import break_even_level
 from testudo.trading.opening import TradeInput
 
 from .auth_guard import authenticated, principal
 from .context import system
+from .fields import Leverage, Percent, PositiveDecimal
 from .problems import ApiError
 
 trades_blueprint = Blueprint("trades", __name__, url_prefix="/api/v1/trades")
@@ -25,14 +27,14 @@ Price = Decimal
 
 
 class TakeProfit(BaseModel):
-    price: Decimal = Field(gt=0)
-    quantity: Decimal | None = Field(default=None, gt=0)
+    price: PositiveDecimal
+    quantity: PositiveDecimal | None = None
     order_type: Literal["limit", "market"] = "limit"
 
 
 class PercentTarget(BaseModel):
-    price: Decimal = Field(gt=0)
-    percent_to_close: Decimal = Field(gt=0, le=100)
+    price: PositiveDecimal
+    percent_to_close: Percent
 
 
 class BreakEvenBody(BaseModel):
@@ -43,15 +45,15 @@ class BreakEvenBody(BaseModel):
 class CreateTradeBody(BaseModel):
     symbol: str = Field(min_length=3, max_length=41)
     side: str = Field(min_length=3, max_length=5)
-    entry_price: Decimal | None = Field(default=None, gt=0)
+    entry_price: PositiveDecimal | None = None
     order_type: Literal["limit", "market"] = "limit"
-    quantity: Decimal | None = Field(default=None, gt=0)
-    stop_loss_price: Decimal | None = Field(default=None, gt=0)
-    stop_loss: Decimal | None = Field(default=None, gt=0)
+    quantity: PositiveDecimal | None = None
+    stop_loss_price: PositiveDecimal | None = None
+    stop_loss: PositiveDecimal | None = None
     take_profit: list[TakeProfit] | None = Field(default=None, max_length=10)
     take_profit_targets: list[PercentTarget] | None = Field(default=None, max_length=10)
-    take_profit_price: Decimal | None = Field(default=None, gt=0)
-    leverage: Decimal = Field(default=Decimal(1), ge=1, le=125)
+    take_profit_price: PositiveDecimal | None = None
+    leverage: Leverage = Decimal(1)
     exchange_account_id: str | None = Field(default=None, max_length=64)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
     break_even: bool | BreakEvenBody | None = None
@@ -75,7 +77,7 @@ class CreateTradeBody(BaseModel):
 
 
 class StopBody(BaseModel):
-    price: Decimal = Field(gt=0)
+    price: PositiveDecimal
 
 
 class TargetsBody(BaseModel):
@@ -234,6 +236,22 @@ async def update_targets(group_id: str, data: TargetsBody) -> dict[str, Any]:
     return result
 
 
+def _trigger_price(trigger: str) -> Decimal:
+    """A break-even price trigger, checked like every decimal of a request."""
+    try:
+        level = break_even_level(str(parse_plain_decimal(trigger)))
+    except NotPlainDecimal:
+        level = None
+    if level is None:
+        raise ApiError(
+            422,
+            "validation_error",
+            "trigger must be first_take_profit or a positive price.",
+            errors=[{"field": "trigger", "message": "not first_take_profit or a positive price"}],
+        )
+    return level
+
+
 @trades_blueprint.put("/<group_id>/breakeven")
 @TRADES
 @authenticated
@@ -242,17 +260,9 @@ async def break_even(group_id: str, data: BreakEvenBody) -> dict[str, Any]:
     """Toggle break-even: the stop moves to entry (plus fees) after the first take-profit
     (``trigger`` omitted or ``first_take_profit``) or once the market trades at the trigger
     price (``"52000"``: above it for a long, below for a short)."""
-    trigger = (data.trigger or "first_take_profit").strip()
+    trigger = (data.trigger or "first_take_profit").strip(" \t")
     if trigger != "first_take_profit":
-        level = break_even_level(trigger)
-        if level is None:
-            raise ApiError(
-                422,
-                "validation_error",
-                "trigger must be first_take_profit or a positive price.",
-                errors=[{"field": "trigger", "message": "not first_take_profit or a price"}],
-            )
-        trigger = str(level)
+        trigger = str(_trigger_price(trigger))
     result: dict[str, Any] = _reply(
         await system().trades.command(
             principal().user_id, group_id, SetBreakEven(data.enabled, trigger)

@@ -131,6 +131,10 @@ def make_settings(db_url: str, data_dir: Path) -> Settings:
         siwe_uri=SIWE_URI,
         siwe_chain_ids=(1, 10),
         realtime=RealtimeSettings(market_data=False),  # no exchange polling unless a test asks
+        # tests sign in many wallets from one address at one instant; tests/adversarial checks
+        # the real limits
+        signin_per_client_per_minute=100_000,
+        signin_per_second=100_000,
     )
 
 

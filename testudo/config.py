@@ -14,6 +14,7 @@ from pathlib import Path
 import attrs
 import platformdirs
 
+from testudo.net import InvalidNetwork, Network, parse_networks
 from testudo.realtime.settings import RealtimeSettings, add_realtime_arguments, realtime_from_args
 
 
@@ -63,6 +64,9 @@ class Settings:
     poll_budget_share: float = 0.5  # share of each venue's request budget polling may use
     close_slippage: Decimal = Decimal("0.05")  # bound of a close's price around the mark
     exchange_rate_limit: bool = True
+    trusted_proxies: tuple[Network, ...] = ()  # peers whose X-Forwarded-For is believed
+    signin_per_client_per_minute: int = 10
+    signin_per_second: int = 20
     realtime: RealtimeSettings = attrs.Factory(RealtimeSettings)
 
     @property
@@ -152,6 +156,12 @@ def add_service_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --simulated-exchanges: port of the in-process simulator",
     )
     parser.add_argument(
+        "--trusted-proxies",
+        default=_env("TRUSTED_PROXIES", ""),
+        help="comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For "
+        "names the client (default: none, the peer address is the client)",
+    )
+    parser.add_argument(
         "--shutdown-grace",
         type=float,
         default=_env("SHUTDOWN_GRACE", "10"),
@@ -222,6 +232,13 @@ def from_args(args: argparse.Namespace) -> Settings:
         values["sim_url"] = args.sim_url
     if getattr(args, "sim_port", None) is not None:
         values["sim_port"] = int(args.sim_port)
+    if getattr(args, "trusted_proxies", None):
+        try:
+            values["trusted_proxies"] = parse_networks(args.trusted_proxies)
+        except InvalidNetwork as exc:
+            raise ConfigError(f"--trusted-proxies: {exc}") from None
+    values["signin_per_client_per_minute"] = _count_env("SIGNIN_PER_CLIENT_PER_MINUTE", 10)
+    values["signin_per_second"] = _count_env("SIGNIN_PER_SECOND", 20)
     values["realtime"] = realtime_from_args(args)
     return Settings(**values)
 
@@ -263,4 +280,18 @@ def _seconds_env(name: str, default: float) -> float:
         raise ConfigError(f"TESTUDO_{name} must be a number of seconds, not {raw!r}") from None
     if not value >= 0 or value == float("inf"):
         raise ConfigError(f"TESTUDO_{name} must be a finite number of seconds >= 0")
+    return value
+
+
+def _count_env(name: str, default: int) -> int:
+    """A positive whole number from ``TESTUDO_<name>``."""
+    raw = _env(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"TESTUDO_{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"TESTUDO_{name} must be at least 1")
     return value

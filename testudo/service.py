@@ -28,6 +28,7 @@ from actors import ChildSpec, Registry, Supervisor
 from actors.pg_listener import PgListener
 from actors.revocation_router import RevocationRouter
 from api.app import create_app
+from api.keepalive import KeepAliveGuard
 from api.ws.server import WsService
 from testudo.auth.keys import SecretError, load_or_create_secret
 from testudo.auth.service import AuthService
@@ -172,6 +173,8 @@ def auth_settings(settings: Settings) -> AuthSettings:
         jwt_secret=secret,
         cookie_secure=settings.cookie_secure,
         cookie_samesite=settings.cookie_samesite,
+        signin_per_client_per_minute=settings.signin_per_client_per_minute,
+        signin_per_second=settings.signin_per_second,
     )
 
 
@@ -319,7 +322,7 @@ async def _serve(
         async def serve_http(*, task_status: trio.TaskStatus[list[str]]) -> None:
             try:
                 await worker_serve(
-                    wrap_app(app, 1024 * 1024, "asgi"),
+                    wrap_app(KeepAliveGuard(app), 1024 * 1024, "asgi"),
                     hypercorn_config(settings),
                     sockets=http_sockets,
                     shutdown_trigger=shutdown.wait,

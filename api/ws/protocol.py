@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from api import json_input
 from testudo.realtime.channels import PRIVATE_KINDS, PUBLIC_KINDS, Channel, parse_channel
 
 __all__ = [
@@ -97,7 +98,11 @@ class ProtocolError:
 def parse_request(text: str | bytes) -> Request | ProtocolError:
     """Parse one client frame into a :class:`Request` or the error to answer with."""
     try:
-        data = json.loads(text)
+        data = json_input.loads(text)
+    except json_input.JsonTooDeep as exc:
+        return ProtocolError(ErrorCode.INVALID_JSON, f"Invalid JSON: {exc}")
+    except json_input.NulInJson as exc:
+        return ProtocolError(ErrorCode.INVALID_VALUE, f"Invalid value: {exc.field} {exc}")
     except (ValueError, UnicodeDecodeError):
         return ProtocolError(ErrorCode.INVALID_JSON, "Invalid JSON: the message is not JSON")
     if not isinstance(data, dict):

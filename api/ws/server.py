@@ -197,7 +197,7 @@ class Connection:
 
     async def _authenticate(self, request: Request) -> dict[str, Any]:
         try:
-            outcome = await self.service.system.auth.authenticate(request.params[0], self.ip)
+            outcome = await self.service.system.auth.authenticate(request.params[0])
         except ActorError:
             return ProtocolError(
                 ErrorCode.INTERNAL_ERROR,
@@ -244,7 +244,9 @@ class WsService:
 
     async def _handle(self, request: WebSocketRequest) -> None:
         ip = _address(request)
-        principal, problem = await self._upgrade_principal(credentials(request.headers), ip)
+        principal, problem = await self._upgrade_principal(
+            credentials(request.headers, self._cookie_name()), ip
+        )
         ws = await request.accept()
         connection = Connection(ws, self, None, problem, ip)
         if principal is not None:
@@ -271,12 +273,15 @@ class WsService:
         if creds.from_cookie and not cookie_allowed(creds, self._allowed_origins()):
             return None, f"the access_token cookie is not accepted from origin {creds.origin}"
         try:
-            outcome = await self.system.auth.authenticate(creds.token, ip)
+            outcome = await self.system.auth.authenticate(creds.token)
         except ActorError:
             return None, "authentication is unavailable right now; send AUTH to retry"
         if isinstance(outcome, AuthFailure):
             return None, outcome.detail
         return outcome, None
+
+    def _cookie_name(self) -> str:
+        return self.system.auth.settings.access_cookie
 
     def _allowed_origins(self) -> set[str]:
         siwe = self.system.auth.settings.siwe_uri

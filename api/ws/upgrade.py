@@ -21,7 +21,9 @@ class UpgradeCredentials:
     origin: str | None = None
 
 
-def credentials(headers: Iterable[tuple[bytes, bytes]]) -> UpgradeCredentials:
+def credentials(
+    headers: Iterable[tuple[bytes, bytes]], cookie_name: str = "access_token"
+) -> UpgradeCredentials:
     """The token of an upgrade request (bearer header first, then cookie) and its Origin."""
     bearer: str | None = None
     cookie: str | None = None
@@ -34,7 +36,7 @@ def credentials(headers: Iterable[tuple[bytes, bytes]]) -> UpgradeCredentials:
             if scheme.lower() == "bearer" and rest.strip():
                 bearer = rest.strip()
         elif name == "cookie" and cookie is None:
-            cookie = _cookie(value, "access_token")
+            cookie = _cookie(value, cookie_name)
         elif name == "origin":
             origin = value.strip()
     if bearer is not None:

@@ -14,6 +14,11 @@ from eth_account.messages import encode_defunct
 
 from tests.conftest import SIWE_DOMAIN, SIWE_URI
 
+# The test settings are Secure with no cookie domain: the cookies carry the __Host- prefix.
+ACCESS_COOKIE = "__Host-access_token"
+REFRESH_COOKIE = "__Host-refresh_token"
+HOST_PREFIX = "__Host-"
+
 
 def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -46,7 +51,10 @@ class Wallet:
 
 
 def cookies_of(response: httpx.Response) -> dict[str, dict[str, str]]:
-    """Set-Cookie headers as name -> {value, and lower-cased attributes}."""
+    """Set-Cookie headers as name -> {value, and lower-cased attributes}.
+
+    Names are given without the ``__Host-`` prefix (``jar["access_token"]``); ``"name"`` is
+    the name as sent."""
     out: dict[str, dict[str, str]] = {}
     for header in response.headers.get_list("set-cookie"):
         jar = SimpleCookie()
@@ -55,7 +63,8 @@ def cookies_of(response: httpx.Response) -> dict[str, dict[str, str]]:
             attrs_ = {k.lower(): str(v) for k, v in morsel.items() if v}
             attrs_["value"] = morsel.value
             attrs_["raw"] = header
-            out[name] = attrs_
+            attrs_["name"] = name
+            out[name.removeprefix(HOST_PREFIX)] = attrs_
     return out
 
 
@@ -66,10 +75,10 @@ class WebSession:
     user: dict[str, Any]
 
     def cookie_header(self) -> dict[str, str]:
-        return {"Cookie": f"access_token={self.access}"}
+        return {"Cookie": f"{ACCESS_COOKIE}={self.access}"}
 
     def refresh_header(self) -> dict[str, str]:
-        return {"Cookie": f"refresh_token={self.refresh}"}
+        return {"Cookie": f"{REFRESH_COOKIE}={self.refresh}"}
 
     def bearer(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access}"}

@@ -45,11 +45,14 @@ async def test_web_sign_in_sets_strict_http_only_cookies_and_creates_the_user(
     for name in ("access_token", "refresh_token"):
         raw = jar[name]["raw"].lower()
         assert "httponly" in raw and "secure" in raw and "samesite=strict" in raw
+        # __Host-: the browser keeps it only when Secure, Path=/ and without Domain
+        assert jar[name]["name"] == f"__Host-{name}" and "domain" not in jar[name]
+        assert jar[name]["path"] == "/"
     assert jar["access_token"]["max-age"] == "900"
     assert jar["refresh_token"]["max-age"] == str(7 * 24 * 3600)
-    assert jar["refresh_token"]["path"] == "/api/v1/auth"
     me = await http.get(
-        "/api/v1/auth/me", headers={"Cookie": f"access_token={jar['access_token']['value']}"}
+        "/api/v1/auth/me",
+        headers={"Cookie": f"__Host-access_token={jar['access_token']['value']}"},
     )
     assert me.status_code == 200
     assert me.json()["user"] == user

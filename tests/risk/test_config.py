@@ -57,7 +57,7 @@ def test_to_json_uses_strings_for_decimals_and_null_for_unset_caps() -> None:
     ("field", "good", "bad"),
     [
         ("account_risk_percent", ["0.0001", "100", 2, 2.5], ["0", "-1", "100.01", 0]),
-        ("max_risk_amount", ["0.01", 150, "1e15"], ["0", -1, "1e16"]),
+        ("max_risk_amount", ["0.01", 150, "1" + "0" * 15], ["0", -1, "1" + "0" * 16, "1e15"]),
         ("max_position_size", ["0.001", 5], ["0", "-0.1"]),
         ("max_leverage", ["1", 125, "2.5"], ["0.99", "125.5", 0, 500]),
         ("daily_max_drawdown_percent", ["0.1", 100], ["0", "100.1"]),

@@ -36,3 +36,20 @@ def test_values_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_bad_values_are_one_clear_error(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
     with pytest.raises(ConfigError, match="TESTUDO_ACCOUNT_STATE_MAX_AGE"):
         settings_with(monkeypatch, ACCOUNT_STATE_MAX_AGE=bad)
+
+
+def test_trusted_proxies_and_sign_in_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settings_with(
+        monkeypatch,
+        TRUSTED_PROXIES="10.0.0.0/8, ::1",
+        SIGNIN_PER_CLIENT_PER_MINUTE="3",
+        SIGNIN_PER_SECOND="7",
+    )
+    assert [str(n) for n in settings.trusted_proxies] == ["10.0.0.0/8", "::1/128"]
+    assert (settings.signin_per_client_per_minute, settings.signin_per_second) == (3, 7)
+    flag = from_args(build_parser().parse_args(["serve", "--trusted-proxies", "192.0.2.7"]))
+    assert [str(n) for n in flag.trusted_proxies] == ["192.0.2.7/32"]
+    with pytest.raises(ConfigError, match="--trusted-proxies"):
+        settings_with(monkeypatch, TRUSTED_PROXIES="10.0.0.0/8, proxy.internal")
+    with pytest.raises(ConfigError, match="TESTUDO_SIGNIN_PER_SECOND"):
+        settings_with(monkeypatch, TRUSTED_PROXIES="", SIGNIN_PER_SECOND="0")

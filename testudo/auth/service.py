@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,6 +33,7 @@ from testudo.clock import Clock
 from testudo.db import Database
 
 from . import store
+from .limits import FailedCredentials, SignInThrottle
 from .settings import AuthSettings
 from .siwe_check import SiweRejection, check_siwe
 from .tokens import InvalidToken, IssuedTokens, issue_access, refresh_session_id, verify_access
@@ -68,30 +68,6 @@ class SignedIn:
     session_id: str
 
 
-class InvalidTokenLimiter:
-    """At most ``limit`` invalid tokens per client address per ``window`` seconds (in memory)."""
-
-    def __init__(self, limit: int, window: int) -> None:
-        self.limit = limit
-        self.window = dt.timedelta(seconds=window)
-        self._seen: dict[str, deque[dt.datetime]] = {}
-
-    def blocked_for(self, ip: str, now: dt.datetime) -> int | None:
-        times = self._seen.get(ip)
-        if not times:
-            return None
-        while times and now - times[0] >= self.window:
-            times.popleft()
-        if len(times) < self.limit:
-            return None
-        return max(1, int((times[0] + self.window - now).total_seconds()) + 1)
-
-    def record(self, ip: str, now: dt.datetime) -> None:
-        if len(self._seen) > 100_000:
-            self._seen.clear()
-        self._seen.setdefault(ip, deque()).append(now)
-
-
 class AuthService:
     def __init__(
         self,
@@ -106,9 +82,14 @@ class AuthService:
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
-        self.limiter = InvalidTokenLimiter(
+        self.limiter = FailedCredentials(
             settings.invalid_token_limit, settings.invalid_token_window
         )
+        self.signin_throttle = SignInThrottle(
+            settings.signin_per_client_per_minute, settings.signin_per_second
+        )
+        # EIP-4361 checks are CPU-bound Python: one thread at a time, the event loop keeps going
+        self.siwe_threads = trio.CapacityLimiter(1)
         self._revocation_listeners: list[RevocationListener] = []
 
     # -- sessions as actors ------------------------------------------------------------
@@ -135,7 +116,14 @@ class AuthService:
         self, message: str, signature: str, ip: str | None, user_agent: str | None
     ) -> SignedIn | AuthFailure:
         now = self.clock.now()
-        checked = await trio.to_thread.run_sync(check_siwe, message, signature, self.settings, now)
+        wait = self.signin_throttle.admit(ip or "unknown", now)
+        if wait is not None:
+            return AuthFailure(
+                429, "rate_limited", "Too many sign-in attempts; try again later.", retry_after=wait
+            )
+        checked = await trio.to_thread.run_sync(
+            check_siwe, message, signature, self.settings, now, limiter=self.siwe_threads
+        )
         if isinstance(checked, SiweRejection):
             return AuthFailure(checked.status, checked.error, checked.detail)
         try:
@@ -167,25 +155,19 @@ class AuthService:
 
     # -- every authenticated request --------------------------------------------------
 
-    async def authenticate(self, token: str, ip: str) -> Principal | AuthFailure:
+    async def authenticate(self, token: str) -> Principal | AuthFailure:
+        """The caller a token stands for. Invalid tokens are counted per token (its hash): the
+        same bad token presented too often gets 429; a valid token is never refused."""
         now = self.clock.now()
-        blocked = self.limiter.blocked_for(ip, now)
-        if blocked is not None:
-            return AuthFailure(
-                429,
-                "rate_limited",
-                "Too many invalid tokens; try again later.",
-                retry_after=blocked,
-            )
         try:
             claims = verify_access(self.settings, token, now)
         except InvalidToken:
-            self.limiter.record(ip, now)
-            return AuthFailure(401, "invalid_token", "The access token is invalid or expired.")
+            return self._failed(
+                token, now, "invalid_token", "The access token is invalid or expired."
+            )
         view = await self._ask_session(claims.session_id, Authenticate())
         if isinstance(view, Refused):
-            self.limiter.record(ip, now)
-            return AuthFailure(view.status, view.error, view.detail)
+            return self._failed(token, now, view.error, view.detail, view.status)
         assert isinstance(view, SessionView)
         if not view.active:
             return AuthFailure(
@@ -197,12 +179,35 @@ class AuthService:
             return AuthFailure(401, "invalid_token", "The access token is invalid.")
         return Principal(view.user_id, view.wallet_address, view.session_id, view.kind)
 
+    def _failed(
+        self, token: str, now: dt.datetime, error: str, detail: str, status: int = 401
+    ) -> AuthFailure:
+        blocked = self.limiter.blocked_for(token, now)
+        if blocked is not None:
+            return AuthFailure(
+                429,
+                "rate_limited",
+                "This token was refused too often; stop retrying it.",
+                retry_after=blocked,
+            )
+        self.limiter.record(token, now)
+        return AuthFailure(status, error, detail)
+
     # -- refresh ------------------------------------------------------------------------
 
     async def refresh(self, token: str, expected_kind: str) -> SignedIn | AuthFailure:
         session_id = refresh_session_id(token)
         if session_id is None:
             return AuthFailure(401, "invalid_token", "The refresh token is not valid.")
+        view = await self._ask_session(session_id, Authenticate())
+        if isinstance(view, Refused):
+            return AuthFailure(view.status, view.error, "The refresh token is not valid.")
+        if isinstance(view, SessionView) and view.kind != expected_kind:
+            # Refused before rotating: consuming it here would make the real client's next
+            # refresh look like reuse and revoke its session.
+            return AuthFailure(
+                401, "invalid_token", f"This refresh token belongs to a {view.kind} session."
+            )
         reply = await self._ask_session(session_id, Rotate(token))
         if isinstance(reply, Refused):
             if reply.error == "refresh_token_reused":
@@ -297,9 +302,12 @@ class AuthService:
                 ip,
                 user_agent,
                 s.refresh_ttl,
-                s.pairing_ip_failures_per_minute,
-                s.pairing_global_failures_per_minute,
-                s.pairing_max_failures_per_code,
+                store.PairingBudgets(
+                    s.pairing_ip_failures_per_minute,
+                    s.pairing_ip_failures_per_hour,
+                    s.pairing_global_failures_per_minute,
+                    s.pairing_max_failures_per_code,
+                ),
             )
         )
         if outcome.throttled_for is not None:

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 
 from .settings import AuthSettings
+from .siwe_shape import check_shape
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+SECP256K1_HALF_N = SECP256K1_N // 2
 
 
 @attrs.frozen
@@ -50,14 +55,21 @@ def check_siwe(
 ) -> SiweIdentity | SiweRejection:
     """Parse and verify ``message`` signed by ``signature`` against ``settings`` at ``now``."""
     siwe = _siwe()
-    if len(message) > 4096 or len(signature) > 200:
-        return SiweRejection(400, "invalid_message", "The message or signature is too long.")
+    shape = check_shape(message, signature, settings)
+    if shape is not None:
+        return SiweRejection(shape.status, shape.error, shape.detail)
+    if high_s(signature):
+        return SiweRejection(
+            401, "invalid_signature", "The signature is malleable (high s, EIP-2): refused."
+        )
     try:
         parsed = siwe.SiweMessage.from_message(message)
     except Exception:
         return SiweRejection(400, "invalid_message", "The message is not a valid EIP-4361 message.")
     if parsed.domain != settings.siwe_domain:
         return SiweRejection(401, "domain_mismatch", "The message is for another domain.")
+    if parsed.scheme is not None and parsed.scheme != urlsplit(settings.siwe_uri).scheme:
+        return SiweRejection(401, "scheme_mismatch", "The message is for another scheme.")
     if parsed.uri != settings.siwe_uri:
         return SiweRejection(401, "uri_mismatch", "The message is for another URI.")
     if parsed.chain_id not in settings.chain_ids:
@@ -88,6 +100,18 @@ def check_siwe(
     except Exception:
         return SiweRejection(400, "invalid_signature", "The signature is malformed.")
     return SiweIdentity(str(parsed.address).lower(), str(parsed.nonce), int(parsed.chain_id))
+
+
+def high_s(signature: str) -> bool:
+    """Whether an (r, s, v) signature has s in the upper half of the curve order.
+
+    For every signature (r, s) the pair (r, n - s) is valid too: EIP-2 makes only the low-s
+    form canonical, and accepting both would let anyone derive a second valid signature.
+    """
+    digits = signature[2:] if signature.startswith("0x") else signature
+    if len(digits) != 130:
+        return False
+    return int(digits[64:128], 16) > SECP256K1_HALF_N
 
 
 def _parse_time(text: str) -> dt.datetime | None:

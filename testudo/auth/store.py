@@ -41,6 +41,7 @@ LOCK_REFRESH = """
 SELECT id, used_at, replaced_by, expires_at FROM refresh_tokens
 WHERE token_hash = %s AND session_id = %s FOR UPDATE"""
 LOCK_SESSION = "SELECT revoked_at, expires_at FROM sessions WHERE id = %s FOR UPDATE"
+SUCCESSOR_USED = "SELECT used_at FROM refresh_tokens WHERE id = %s"
 MARK_REFRESH_USED = "UPDATE refresh_tokens SET used_at = %s, replaced_by = %s WHERE id = %s"
 EXTEND_SESSION = "UPDATE sessions SET last_used_at = %s, expires_at = %s WHERE id = %s"
 TOUCH_SESSION = "UPDATE sessions SET last_used_at = %s WHERE id = %s AND last_used_at < %s"
@@ -62,9 +63,13 @@ VALUES (%s, %s, %s, %s, %s)"""
 PAIRED_RECENTLY = """
 SELECT max(claimed_at) AS claimed_at FROM pairing_codes WHERE user_id = %s AND claimed_at > %s"""
 PAIRING_FAILURES_SINCE = """
-SELECT count(*) FILTER (WHERE client_ip = %s) AS ip, count(*) AS total,
-       min(at) FILTER (WHERE client_ip = %s) AS ip_oldest, min(at) AS oldest
-FROM pairing_attempts WHERE at > %s AND NOT succeeded"""
+SELECT count(*) FILTER (WHERE client_ip = %(ip)s AND at > %(minute)s) AS ip,
+       count(*) FILTER (WHERE client_ip = %(ip)s) AS ip_hour,
+       count(*) FILTER (WHERE at > %(minute)s) AS total,
+       min(at) FILTER (WHERE client_ip = %(ip)s AND at > %(minute)s) AS ip_oldest,
+       min(at) FILTER (WHERE client_ip = %(ip)s) AS ip_hour_oldest,
+       min(at) FILTER (WHERE at > %(minute)s) AS oldest
+FROM pairing_attempts WHERE at > %(hour)s AND NOT succeeded"""
 CLAIM_PAIRING_CODE = """
 UPDATE pairing_codes SET claimed_at = %s
 WHERE code = %s AND claimed_at IS NULL AND burned_at IS NULL AND expires_at > %s
@@ -192,7 +197,8 @@ def rotate_tx(
     if session["revoked_at"] is not None:
         return RotationOutcome("revoked")
     if token["used_at"] is not None:
-        if now - token["used_at"] <= dt.timedelta(seconds=grace):
+        in_window = now - token["used_at"] <= dt.timedelta(seconds=grace)
+        if in_window and _successor_unused(conn, token["replaced_by"]):
             return RotationOutcome("grace")
         revoke_tx(conn, session_id, "refresh_token_reused", now)
         return RotationOutcome("reused")
@@ -207,6 +213,16 @@ def rotate_tx(
     conn.execute(MARK_REFRESH_USED, (now, child_row["id"], token["id"]))
     conn.execute(EXTEND_SESSION, (now, expires, session_id))
     return RotationOutcome("rotated", child, expires)
+
+
+def _successor_unused(conn: Conn, successor_id: Any) -> bool:
+    """True when the token that replaced this one was not used yet: this is the newest used
+    token of the family, the only one the grace window covers (two tabs refreshing at once).
+    A token two or more rotations old is reuse, whenever it is presented."""
+    if successor_id is None:
+        return False
+    row = conn.execute(SUCCESSOR_USED, (successor_id,)).fetchone()
+    return row is not None and row["used_at"] is None
 
 
 def revoke_tx(conn: Conn, session_id: str, reason: str, now: dt.datetime) -> bool:
@@ -264,6 +280,34 @@ class ClaimOutcome:
     throttled_for: int | None = None
 
 
+@attrs.frozen
+class PairingBudgets:
+    """Failed claims allowed: per client per minute and per hour, in total per minute, and
+    per live code during its life (then that code is burned). docs/auth.md says why these
+    keep guessing infeasible."""
+
+    client_per_minute: int
+    client_per_hour: int
+    total_per_minute: int
+    per_code: int
+
+
+def _throttled(conn: Conn, ip: str, now: dt.datetime, budgets: PairingBudgets) -> int | None:
+    """Seconds the client must wait before its next claim, or None."""
+    hour_ago = now - dt.timedelta(hours=1)
+    conn.execute(PURGE_PAIRING_ATTEMPTS, (hour_ago,))
+    window = {"ip": ip, "minute": now - dt.timedelta(seconds=60), "hour": hour_ago}
+    counts = conn.execute(PAIRING_FAILURES_SINCE, window).fetchone()
+    assert counts is not None
+    if counts["ip"] >= budgets.client_per_minute:
+        return _retry_after(counts["ip_oldest"], now)
+    if counts["ip_hour"] >= budgets.client_per_hour:
+        return _retry_after(counts["ip_hour_oldest"], now, 3600)
+    if counts["total"] >= budgets.total_per_minute:
+        return _retry_after(counts["oldest"], now)
+    return None
+
+
 def claim_pairing_tx(
     conn: Conn,
     code: str,
@@ -271,23 +315,17 @@ def claim_pairing_tx(
     ip: str,
     user_agent: str | None,
     refresh_ttl: int,
-    ip_limit: int,
-    global_limit: int,
-    per_code_failures: int,
+    budgets: PairingBudgets,
 ) -> ClaimOutcome:
     """Throttle, then claim a live code and open an extension session, or count a failure.
 
     Claims serialise on a transaction advisory lock so the throttle counts are exact.
     """
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (PAIRING_LOCK_KEY,))
-    window_start = now - dt.timedelta(seconds=60)
-    conn.execute(PURGE_PAIRING_ATTEMPTS, (now - dt.timedelta(hours=1),))
-    counts = conn.execute(PAIRING_FAILURES_SINCE, (ip, ip, window_start)).fetchone()
-    assert counts is not None
-    if counts["ip"] >= ip_limit:
-        return ClaimOutcome(throttled_for=_retry_after(counts["ip_oldest"], now))
-    if counts["total"] >= global_limit:
-        return ClaimOutcome(throttled_for=_retry_after(counts["oldest"], now))
+    wait = _throttled(conn, ip, now, budgets)
+    if wait is not None:
+        return ClaimOutcome(throttled_for=wait)
+    per_code_failures = budgets.per_code
     claimed = conn.execute(CLAIM_PAIRING_CODE, (now, code, now)).fetchone()
     if claimed is None:
         conn.execute(INSERT_PAIRING_ATTEMPT, (ip, now, False))
@@ -303,10 +341,10 @@ def claim_pairing_tx(
     return ClaimOutcome(session=session)
 
 
-def _retry_after(oldest: dt.datetime | None, now: dt.datetime) -> int:
+def _retry_after(oldest: dt.datetime | None, now: dt.datetime, window: int = 60) -> int:
     if oldest is None:
-        return 60
-    return max(1, int((oldest + dt.timedelta(seconds=60) - now).total_seconds()) + 1)
+        return window
+    return max(1, int((oldest + dt.timedelta(seconds=window) - now).total_seconds()) + 1)
 
 
 def _alphanumeric(length: int) -> str:

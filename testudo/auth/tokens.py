@@ -99,12 +99,25 @@ def verify_access(settings: AuthSettings, token: str, now: dt.datetime) -> Acces
         raise InvalidToken("expired")
     if not isinstance(claims["nbf"], int) or stamp < claims["nbf"] - LEEWAY:
         raise InvalidToken("not yet valid")
+    user_id, session_id = _uuid_claim(claims["sub"]), _uuid_claim(claims["sid"])
+    if user_id is None or session_id is None:
+        raise InvalidToken("sub and sid must be UUIDs")
     return AccessClaims(
-        user_id=str(claims["sub"]),
-        session_id=str(claims["sid"]),
+        user_id=user_id,
+        session_id=session_id,
         wallet_address=str(claims.get("wal", "")),
         expires_at=dt.datetime.fromtimestamp(claims["exp"], dt.UTC),
     )
+
+
+def _uuid_claim(value: Any) -> str | None:
+    """The canonical text of a UUID claim, or None (a signed token is not trusted blindly)."""
+    if not isinstance(value, str) or len(value) > 36:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
 
 
 def new_refresh_token(session_id: str) -> str:

@@ -39,10 +39,19 @@ class ExchangeFailure(Exception):
 
 _QUERY = re.compile(r"\?[^\s\"']*")
 _HEX_SECRETS = re.compile(r"0x[0-9a-fA-F]{64}")
+# Where the request went (the gateway's or simulator's URL, hosts, ports) is ours, not the
+# exchange's words: never echoed.
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]*")
+_HOST_PORT = re.compile(r"\b(?:host|port)=(?:'[^']*'|\"[^\"]*\"|[^\s,)]+)")
+_URL_PATH = re.compile(r"(?<=url: )[^\s\"')]+")
+_IP = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b|\[[0-9a-fA-F:]+\](?::\d+)?")
 
 
 def sanitize(text: str, limit: int = 300) -> str:
-    """Drop query strings (signatures, keys) and private-key-shaped hex; truncate."""
+    """Drop URLs, hosts, ports and addresses (where the request went), query strings
+    (signatures, keys) and private-key-shaped hex; truncate."""
+    text = _URL_PATH.sub("<path>", _URL.sub("<url>", text))
+    text = _IP.sub("<address>", _HOST_PORT.sub("<address>", text))
     text = _HEX_SECRETS.sub("0x…", _QUERY.sub("?…", text))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

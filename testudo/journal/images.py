@@ -16,10 +16,27 @@ import attrs
 from PIL import Image, ImageOps, ImageSequence
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 40_000_000  # one frame
-MAX_TOTAL_PIXELS = 120_000_000  # all frames of an animation
+MAX_PIXELS = 16_000_000  # one frame (a 4K screenshot is 8.3 million)
+MAX_TOTAL_PIXELS = 16_000_000  # pixels times frames: what decoding holds in memory at once
 MAX_FRAMES = 300
 KEEP_INFO = ("transparency", "duration", "loop", "background")
+
+
+@attrs.frozen
+class Limits:
+    """What one decode may cost: decoded pixels per frame, pixels times frames, frames.
+
+    Decoding keeps every frame (up to 4 bytes a pixel) plus the copy being encoded, so
+    ``max_total_pixels`` bounds the memory of one decode (16 million: about 64 MiB of pixels,
+    twice that while re-encoding); the service also bounds how many decodes run at once.
+    """
+
+    max_pixels: int = MAX_PIXELS
+    max_total_pixels: int = MAX_TOTAL_PIXELS
+    max_frames: int = MAX_FRAMES
+
+
+LIMITS = Limits()
 
 
 @attrs.frozen
@@ -108,7 +125,23 @@ def _encode(image: Image.Image, fmt: Format, frames: int) -> bytes:
     return out.getvalue()
 
 
-def clean_image(data: bytes) -> CleanImage:
+def _check_size(width: int, height: int, frames: int, limits: Limits) -> None:
+    """Refuse from the header alone what would cost too much to decode."""
+    if width <= 0 or height <= 0:
+        raise _unsupported()
+    if width * height > limits.max_pixels:
+        raise ImageRejected(
+            "too_large", f"Image is {width}x{height} pixels; at most {limits.max_pixels:,}."
+        )
+    if frames > limits.max_frames or width * height * frames > limits.max_total_pixels:
+        raise ImageRejected(
+            "too_large",
+            f"The animation has {frames} frames of {width}x{height}: at most "
+            f"{limits.max_total_pixels:,} pixels in all frames together.",
+        )
+
+
+def clean_image(data: bytes, limits: Limits = LIMITS) -> CleanImage:
     """Validate ``data`` and return it re-encoded without metadata; raise ImageRejected."""
     if len(data) > MAX_FILE_BYTES:
         raise ImageRejected("too_large", "File exceeds 5MB limit.")
@@ -118,15 +151,9 @@ def clean_image(data: bytes) -> CleanImage:
     try:
         with Image.open(io.BytesIO(data), formats=[fmt.pillow]) as image:
             width, height = image.size
+            _check_size(width, height, 1, limits)  # before counting frames (which reads them)
             frames = int(getattr(image, "n_frames", 1))
-            if width <= 0 or height <= 0:
-                raise _unsupported()
-            if width * height > MAX_PIXELS:
-                raise ImageRejected(
-                    "too_large", f"Image is {width}x{height} pixels; at most {MAX_PIXELS:,}."
-                )
-            if frames > MAX_FRAMES or width * height * frames > MAX_TOTAL_PIXELS:
-                raise ImageRejected("too_large", "The animation has too many frames.")
+            _check_size(width, height, frames, limits)
             image.load()
             encoded = _encode(image, fmt, frames)
     except ImageRejected:

@@ -35,6 +35,7 @@ log = logging.getLogger("testudo.journal.uploads")
 QUOTA_BYTES = 100 * 1024 * 1024
 SWEEP_GRACE_SECONDS = 15 * 60
 SWEEP_BATCH = 500
+DECODES = 2  # image decodes at once, whatever the number of uploads
 
 LOCK_USER = "SELECT pg_advisory_xact_lock(hashtextextended('journal_images:' || %s::text, 0))"
 USAGE = """
@@ -92,6 +93,7 @@ class ImageService:
     db: Database
     store: ImageStore
     quota_bytes: int = QUOTA_BYTES
+    decodes: trio.CapacityLimiter = attrs.field(factory=lambda: trio.CapacityLimiter(DECODES))
 
     async def usage(self, user_id: str) -> dict[str, int]:
         row = await self.db.fetch_one(USAGE, (user_id,))
@@ -107,8 +109,15 @@ class ImageService:
     async def upload(
         self, user_id: str, data: bytes, file_name: str | None
     ) -> dict[str, Any] | QuotaExceeded:
-        """Store a cleaned copy of ``data``; raise ImageRejected for a refused file."""
-        image = await trio.to_thread.run_sync(clean_image, data)
+        """Store a cleaned copy of ``data``; raise ImageRejected for a refused file.
+
+        A user with no room left is answered before anything is decoded, and at most
+        ``DECODES`` decodes run at once (each bounded by ``images.Limits``).
+        """
+        before = await self.usage(user_id)
+        if before["remaining_bytes"] <= 0:
+            return QuotaExceeded(before["used_bytes"], self.quota_bytes, len(data))
+        image = await trio.to_thread.run_sync(clean_image, data, limiter=self.decodes)
         size = len(image.data)
         image_id = str(uuid.uuid4())
         key = f"{user_id}/{image_id}.{image.format.extension}"

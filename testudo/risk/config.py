@@ -38,11 +38,11 @@ from psycopg.rows import DictRow
 
 from testudo.db import Database
 from testudo.money import text, to_decimal
+from testudo.numbers import parse_plain_decimal
 
 FieldError = dict[str, str]
 
 MAX_CAP = Decimal("1e15")
-MAX_DECIMAL_PLACES = 18
 IGNORED_FIELDS = frozenset({"default_stop_atr_multiplier"})
 
 
@@ -179,12 +179,7 @@ def _parse(kind: str, raw: Any) -> Any:
         raise ValueError("must be true or false")
     if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
         raise ValueError("must be a number (a JSON number or a numeric string)")
-    number = to_decimal(raw.strip() if isinstance(raw, str) else raw)
-    if number is None or not number.is_finite():
-        raise ValueError("must be a finite number (a JSON number or a numeric string)")
-    exponent = number.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
-        raise ValueError(f"must have at most {MAX_DECIMAL_PLACES} decimal places")
+    number = parse_plain_decimal(raw)  # NotPlainDecimal is a ValueError with the reason
     if kind == "integer":
         if number != number.to_integral_value():
             raise ValueError("must be an integer")

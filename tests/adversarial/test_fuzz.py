@@ -1,0 +1,34 @@
+"""Schemathesis over the whole API with an authenticated user (bounded: runs in `make test`)."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import httpx
+import trio
+
+from tests.auth.helpers import Wallet, sign_in
+from testudo.clock import ManualClock
+from testudo.service import Running
+
+from .fuzz import fuzz
+
+EXAMPLES = int(os.environ.get("TESTUDO_FUZZ_EXAMPLES", "15"))
+
+
+async def test_every_operation_answers_without_5xx_hang_or_schema_violation(
+    service: Running, http: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    session = await sign_in(http, Wallet(), clock.now())
+    spec = (await http.get("/openapi.json")).json()
+    report = await trio.to_thread.run_sync(
+        functools.partial(fuzz, spec, service.http_url, session.bearer(), EXAMPLES)
+    )
+    assert len(report.operations) >= 40, report.operations
+    assert report.calls >= len(report.operations)
+    assert report.failures == [], "\n".join(report.failures[:20])
+    print(
+        f"\nfuzz: {len(report.operations)} operations, {report.calls} requests,"
+        f" {report.seconds:.1f} s, statuses {dict(sorted(report.statuses.items()))}"
+    )
