@@ -9,9 +9,10 @@ exchange, or it is flat, and the group says which.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from decimal import Decimal as D
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 import httpx
@@ -20,8 +21,13 @@ import trio
 from tests.auth.helpers import Wallet, sign_in
 from tests.exchanges.test_agent_wallet import approved_account
 from tests.trading.helpers import Trader
-from testudo.clock import ManualClock
 from testudo.sim.client import SimClient
+
+
+class Now(Protocol):
+    """A clock (the tests' ManualClock, or the real time for a service process)."""
+
+    def now(self) -> dt.datetime: ...
 
 
 @attrs.frozen
@@ -46,14 +52,11 @@ class VenueCase:
     target_refused: Reject
     close_refused: Reject  # a close refusal a fresh price answers
     stop_slots: Reject | None  # "too many conditional orders": the targets make room
-    link: Callable[[httpx.AsyncClient, SimClient, ClockLike], Awaitable[Trader]]
+    link: Callable[[httpx.AsyncClient, SimClient, Now], Awaitable[Trader]]
     client: Callable[[SimClient, Any], Any]  # the user's own ccxt client (trading by hand)
 
 
-ClockLike = ManualClock
-
-
-async def link_binance(http: httpx.AsyncClient, sim: SimClient, clock: ManualClock) -> Trader:
+async def link_binance(http: httpx.AsyncClient, sim: SimClient, clock: Now) -> Trader:
     session = await sign_in(http, Wallet(), clock.now())
     account = await sim.create_account("10000")
     response = await http.post(
@@ -65,7 +68,7 @@ async def link_binance(http: httpx.AsyncClient, sim: SimClient, clock: ManualClo
     return Trader(http, session, account, response.json()["id"])
 
 
-async def link_hyperliquid(http: httpx.AsyncClient, sim: SimClient, clock: ManualClock) -> Trader:
+async def link_hyperliquid(http: httpx.AsyncClient, sim: SimClient, clock: Now) -> Trader:
     session = await sign_in(http, Wallet(), clock.now())
     account = await sim.create_account("10000")
     account_id = await approved_account(http, session, account)
