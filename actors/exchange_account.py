@@ -357,6 +357,9 @@ class ExchangeAccountActor(Actor[Any]):
         assert lane is not None
         if self._lost is not None:
             return self._lost  # the credentials no longer work: nothing is sent any more
+        if lane is self._trading:  # the poller acquires its own weight, waiting for it
+            weight = self.venue.read_weight if read_only else self.venue.write_weight
+            self._governor.charge(self.venue.info.id, weight)
         try:
             async with lane.lock:
                 result = await self._attempts(fn, read_only, lane)

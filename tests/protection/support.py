@@ -109,7 +109,9 @@ HYPERLIQUID = VenueCase(
     ),
     stop_slots=None,
     link=link_hyperliquid,
-    client=lambda sim, account: sim.hyperliquid(account, builderFee=False),
+    client=lambda sim, account: sim.hyperliquid(
+        account, builderFee=False, fetchMarkets={"types": ["swap"]}
+    ),
 )
 VENUES = [BINANCE, HYPERLIQUID]
 

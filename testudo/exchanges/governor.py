@@ -49,6 +49,12 @@ class WeightWindow:
                 return max(at + self.window - now, 1e-3)
         return self.window
 
+    def force(self, now: float, weight: int) -> None:
+        """Spend ``weight`` now even past the capacity."""
+        self._expire(now)
+        self.spent.append((now, weight))
+        self.total += weight
+
     def _expire(self, now: float) -> None:
         while self.spent and self.spent[0][0] <= now - self.window:
             _, weight = self.spent.popleft()
@@ -65,6 +71,13 @@ class Governor:
     def used(self, venue: str) -> int:
         window = self._windows.get(venue)
         return 0 if window is None else window.used(trio.current_time())
+
+    def charge(self, venue: str, weight: int) -> None:
+        """Count weight spent without waiting (orders and the reads a trade needs go first;
+        the polls that follow wait for it)."""
+        window = self._windows.get(venue)
+        if window is not None and weight > 0:
+            window.force(trio.current_time(), weight)
 
     async def acquire(self, venue: str, weight: int) -> float:
         """Wait until ``weight`` fits the venue's window; return the seconds waited."""

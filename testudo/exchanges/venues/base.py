@@ -157,6 +157,9 @@ class Venue:
     orders_weight: ClassVar[int] = 1
     #: One open-orders request answers for every symbol at no extra cost.
     polls_all_symbols: ClassVar[bool] = False
+    #: Weight charged to the venue's budget for any other read and write (orders, lookups).
+    read_weight: ClassVar[int] = 1
+    write_weight: ClassVar[int] = 1
 
     def __init__(self, info: ExchangeInfo) -> None:
         self.info = info

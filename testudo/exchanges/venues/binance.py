@@ -76,6 +76,8 @@ class BinanceVenue(Venue):
     request_budget: ClassVar[int] = 2400
     positions_weight: ClassVar[int] = 5
     orders_weight: ClassVar[int] = 1
+    read_weight: ClassVar[int] = 5  # account, positionRisk, userTrades: 5; an order: 1
+    write_weight: ClassVar[int] = 1
 
     def classify(self, exc: BaseException) -> Classified:
         return by_code(exc, CODES, classify_ccxt(exc))

@@ -21,13 +21,15 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
 import ccxt
 
 from testudo.exchanges.failures import Classified, FailureKind, by_message, classify_ccxt
+from testudo.exchanges.symbols import base_of
+from testudo.money import to_decimal
 
 from .base import OrderRequest, OrderSpec, OrderState, Venue, role_code
 from .history import HistorySource
@@ -60,6 +62,8 @@ class HyperliquidVenue(Venue):
     request_budget: ClassVar[int] = 1200
     positions_weight: ClassVar[int] = 2
     orders_weight: ClassVar[int] = 20
+    read_weight: ClassVar[int] = 2  # orderStatus, allMids, clearinghouseState: 2
+    write_weight: ClassVar[int] = 1  # an action of one order
     polls_all_symbols: ClassVar[bool] = True
 
     def client_order_id(
@@ -73,8 +77,29 @@ class HyperliquidVenue(Venue):
 
     def client_options(self) -> dict[str, Any]:
         # No referral: ccxt only sends setReferrer while ``refSet`` is false. No builder:
-        # ccxt attaches one to every order once ``approvedBuilderFee`` is true.
-        return {"refSet": True, "approvedBuilderFee": False, "builderFee": False}
+        # ccxt attaches one to every order once ``approvedBuilderFee`` is true. Perpetuals
+        # only: loading spot and HIP-3 markets costs 60 weight of the budget per load.
+        return {
+            "refSet": True,
+            "approvedBuilderFee": False,
+            "builderFee": False,
+            "fetchMarkets": {"types": ["swap"]},
+        }
+
+    def last_prices(self, client: Any, symbols: Iterable[str]) -> dict[str, Decimal]:
+        """Mid prices of every coin in one ``allMids`` request (weight 2; a ticker through
+        ccxt costs 60: it reads every spot and perpetual context)."""
+        wanted = list(symbols)
+        if not wanted:
+            return {}
+        mids = client.publicPostInfo({"type": "allMids"}) or {}
+        out = {}
+        for symbol in wanted:
+            price = to_decimal(mids.get(base_of(symbol)))
+            if price is None:
+                raise ccxt.BadSymbol(f"hyperliquid has no price for {symbol}")
+            out[symbol] = price
+        return out
 
     def prepare_client(self, client: Any) -> None:
         """ccxt approves a builder fee before the first order whenever the approval is not
