@@ -28,7 +28,6 @@ from testudo.exchanges.errors import ExchangeFailure
 from testudo.problems import problem_body
 from testudo.trading.idempotency import (
     FINISH_KEY,
-    RELEASE_KEY,
     Claim,
     KeyTaken,
     replay,
@@ -91,19 +90,27 @@ class TraderActor(Actor[Any]):
         try:
             answer = await self._decide_and_open(message.trade, claim)
         except KeyTaken as taken:
+            # This trader handles one request at a time: a key still running now was left by
+            # a process that died after recording the trade. Answer from what it recorded.
+            if taken.row["state"] == "running" and taken.row["fingerprint"] == claim.fingerprint:
+                recovered = await self.service.recovered_answer(claim)
+                if recovered is not None:
+                    await self._finish(claim, recovered)
+                    return recovered
             return Answer(*replay(taken.row, claim.fingerprint))
-        except BaseException:
-            if self._claimed:
-                await self.service.db.execute(RELEASE_KEY, (self.user_id, key))
-            raise
+        # A failure after the opening transaction leaves the key running on purpose: its
+        # retry is answered from the recorded decision and group, never a second group.
         if self._claimed:
-            await self.service.db.execute(
-                FINISH_KEY, (answer.status, json.dumps(answer.body), self.user_id, key)
-            )
+            await self._finish(claim, answer)
             return answer
         # Answered before the opening transaction (no account, exchange down, ...): a key
         # already used answers as it did then; otherwise nothing was claimed, a retry is new.
         return await self._stored(claim) or answer
+
+    async def _finish(self, claim: Claim, answer: Answer) -> None:
+        await self.service.db.execute(
+            FINISH_KEY, (answer.status, json.dumps(answer.body), claim.user_id, claim.key)
+        )
 
     async def _stored(self, claim: Claim) -> Answer | None:
         now = self.service.clock.now()

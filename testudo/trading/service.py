@@ -38,9 +38,10 @@ from testudo.db import Database
 from testudo.exchanges.accounts import AccountsService, AccountView
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.exchanges.venues import AccountSnapshot, OrderState, venue_for
-from testudo.problems import ApiError
+from testudo.problems import ApiError, problem_body
 
 from . import store
+from .idempotency import Claim, orphan_decision_tx
 from .model import TERMINAL, Group
 from .opening import TradeInput
 from .views import group_json
@@ -143,6 +144,42 @@ class TradesService:
             message,
             timeout=180,
         )
+
+    async def recovered_answer(self, claim: Claim) -> Answer | None:
+        """The answer of a key whose request died after recording its decision: the group as
+        it is now (201, or 422 when its entry was refused), or the recorded rejection."""
+        row = await self.db.run(functools.partial(orphan_decision_tx, claim=claim))
+        if row is None:
+            return None
+        if row["group_id"] is None:
+            decision = await self.db.fetch_one(store.SELECT_DECISION_BY_ID, (row["decision_id"],))
+            body = _decision_json(decision)
+            failed = [c for c in (body or {}).get("checks", []) if not c.get("passed")]
+            return Answer(
+                422,
+                problem_body(
+                    422,
+                    "risk_rejected",
+                    "The Decision Loop rejected this trade.",
+                    failed_checks=failed,
+                    decision=body,
+                    decision_id=row["decision_id"],
+                ),
+            )
+        group = await self.get(claim.user_id, row["group_id"])
+        if group is None:
+            return None
+        if group["status"] == "failed":
+            return Answer(
+                422,
+                problem_body(
+                    422,
+                    "entry_rejected",
+                    group.get("error") or "The exchange refused the entry.",
+                    group=group,
+                ),
+            )
+        return Answer(201, group)
 
     async def owned(self, user_id: str, group_id: str) -> bool:
         import uuid
