@@ -17,7 +17,7 @@ from quart import Quart, Response
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
-from actors.errors import ActorCrashed, ActorError
+from actors.runtime.errors import ActorCrashed, ActorError
 
 from .middleware import current_request_id
 from .problems import ApiError, problem_response

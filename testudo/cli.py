@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from testudo.service import run_service
+    from api.service import run_service
 
     settings = from_args(args)
     logs.configure(settings.log_level)
@@ -71,8 +71,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
+    from api.service import migrate, start_database
     from testudo.config import ensure_data_dir
-    from testudo.service import migrate, start_database
 
     settings = from_args(args)
     logs.configure(settings.log_level)
@@ -92,9 +92,9 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _rotate_key(args: argparse.Namespace) -> int:
+    from api.service import start_database
     from testudo.config import ensure_data_dir
     from testudo.exchanges.rotation import rotate
-    from testudo.service import start_database
 
     settings = from_args(args)
     logs.configure(settings.log_level)

@@ -9,10 +9,10 @@ import attrs
 import httpx
 import trio
 
+from api.service import Running, run_service
 from tests.auth.helpers import Wallet, sign_in
 from tests.conftest import make_settings
 from testudo.clock import ManualClock
-from testudo.service import Running, run_service
 
 
 async def test_simulated_exchanges_in_process(

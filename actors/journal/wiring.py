@@ -13,16 +13,15 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from actors import ActorRef, ChildSpec, MailboxFull, Supervisor, SupervisorRef
-from actors.errors import ActorStopped
-from actors.import_worker import ImportWorker, Wake
-from actors.upload_sweeper import UploadSweeper
+from actors.imports.import_worker import ImportWorker, Wake
+from actors.journal.upload_sweeper import UploadSweeper
+from actors.runtime.errors import ActorStopped
 from testudo.imports.runner import ImportRunner
-
-from .storage import LocalImageStore
-from .uploads import ImageService
+from testudo.journal.storage import LocalImageStore
+from testudo.journal.uploads import ImageService
 
 if TYPE_CHECKING:
-    from testudo.system import System
+    from actors.system import System
 
 IMPORT_WORKERS = 2
 

@@ -4,7 +4,7 @@ Every cycle reads the account's positions (cheap on every venue); the open order
 watched symbols are read when the positions changed (an order filled), when a group asked
 (a new group, a command), and at least every ``recheck`` seconds (a stop cancelled in the
 exchange's app changes no position). Each watching group then gets an
-:class:`~actors.exchange_account.OrdersSnapshot` of its symbol: the orders when they were
+:class:`~actors.exchanges.exchange_account.OrdersSnapshot` of its symbol: the orders when they were
 read (``None`` otherwise: a heartbeat), and the net positions read *before* them.
 
 While a group waits for a fill or lacks its stop (it watches *urgently*), cycles come every
@@ -22,12 +22,11 @@ from typing import Any
 import attrs
 import trio
 
+from actors.runtime.errors import ActorStopped, MailboxFull
 from testudo.exchanges.book import Book, fetch_orders, net_by_base
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.exchanges.governor import Governor
 from testudo.exchanges.venues import Position, Venue
-
-from .errors import ActorStopped, MailboxFull
 
 Caller = Callable[[Callable[[Any], Any], str], Awaitable[Any]]
 

@@ -26,17 +26,16 @@ import attrs
 import ccxt
 import trio
 
+from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.errors import ActorError
+from actors.runtime.registry import Registry
+from actors.runtime.supervisor import Restart, SupervisorRef
 from testudo.exchanges import catalog
 from testudo.exchanges.clients import ClientFactory
 from testudo.exchanges.symbols import to_ccxt
 from testudo.realtime import channels, market
 from testudo.realtime.router import StreamRouter
 from testudo.realtime.settings import RealtimeSettings
-
-from .actor import Actor, ActorContext
-from .errors import ActorError
-from .registry import Registry
-from .supervisor import Restart, SupervisorRef
 
 log = logging.getLogger("testudo.market_data")
 

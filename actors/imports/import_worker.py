@@ -20,6 +20,7 @@ import attrs
 import psycopg
 import trio
 
+from actors.runtime.actor import Actor, ActorContext
 from testudo.clock import Clock
 from testudo.db import Database
 from testudo.db.database import Conn
@@ -33,8 +34,6 @@ from testudo.imports.runner import (
     complete_event,
     publish,
 )
-
-from .actor import Actor, ActorContext
 
 log = logging.getLogger("testudo.imports")
 

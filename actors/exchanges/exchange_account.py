@@ -32,6 +32,9 @@ from typing import Any
 import attrs
 import trio
 
+from actors.exchanges.account_poller import AccountPoller, Watcher
+from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.metrics import ACCOUNT_SNAPSHOTS
 from testudo.db import Database
 from testudo.exchanges.book import Book, fetch_book
 from testudo.exchanges.catalog import ExchangeInfo
@@ -41,10 +44,6 @@ from testudo.exchanges.funds import Funds, fetch_funds, fetch_prices
 from testudo.exchanges.governor import Governor
 from testudo.exchanges.health import HealthBoard
 from testudo.exchanges.venues import AccountSnapshot, Venue, venue_for
-
-from .account_poller import AccountPoller, Watcher
-from .actor import Actor, ActorContext
-from .metrics import ACCOUNT_SNAPSHOTS
 
 MARKETS_TTL = 3600.0
 READ_ATTEMPTS = 3

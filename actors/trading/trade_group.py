@@ -9,10 +9,11 @@ reconciles it with the exchange, so a position whose entry filled while Testudo 
 its stop and targets placed at once.
 
 Fills are observed by the exchange-account actor (one poll per account) and delivered here as
-:class:`~actors.exchange_account.OrdersSnapshot`, with the account's positions; an order that
-left the open set is fetched to learn whether it filled or was cancelled, a stop that vanished
-is placed again, and a position that is flat on the exchange while the group still holds it
-was closed outside Testudo: the group ends ``closed_externally`` and cancels its leftovers.
+:class:`~actors.exchanges.exchange_account.OrdersSnapshot`, with the account's positions; an
+order that left the open set is fetched to learn whether it filled or was cancelled, a stop that
+vanished is placed again, and a position that is flat on the exchange while the group still
+holds it was closed outside Testudo: the group ends ``closed_externally`` and cancels its
+leftovers.
 
 A failed order call is answered by :func:`testudo.trading.protection.response_to`: retried
 after a backoff (transient), looked up (unknown), waited out (credentials lost), or answered by
@@ -29,6 +30,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import trio
 
+from actors.runtime.actor import Actor, ActorContext
+from actors.trading.group_exchange import GroupExchange, sleep_then
+from actors.trading.protection_board import BOARD
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.exchanges.failures import FailureKind
 from testudo.exchanges.symbols import base_of
@@ -49,14 +53,9 @@ from testudo.trading.model import (
 from testudo.trading.protection import Response, backoff, protection_of, response_to
 from testudo.trading.views import group_json
 
-from .actor import Actor, ActorContext
-from .group_exchange import GroupExchange, sleep_then
-from .protection_board import BOARD
-
 if TYPE_CHECKING:
-    from testudo.exchanges.accounts import AccountsService
-
-    from .exchange_account import OrdersSnapshot
+    from actors.exchanges.exchange_account import OrdersSnapshot
+    from actors.exchanges.service import AccountsService
 
 LOOKUPS_BEFORE_NOT_FOUND = 3
 MAX_PLAN_ROUNDS = 6
@@ -222,7 +221,7 @@ class TradeGroupActor(Actor[Any]):
     # -- messages -------------------------------------------------------------------------
 
     async def handle(self, message: Any) -> Any:
-        from .exchange_account import OrdersSnapshot
+        from actors.exchanges.exchange_account import OrdersSnapshot
 
         group = self.group
         assert group is not None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import attrs
 import trio
 
-from .metrics import TIME_TO_PROTECTION, UNPROTECTED_POSITIONS, UNPROTECTED_SECONDS
+from actors.runtime.metrics import TIME_TO_PROTECTION, UNPROTECTED_POSITIONS, UNPROTECTED_SECONDS
 
 
 @attrs.define

@@ -17,12 +17,11 @@ import psycopg
 import trio
 from psycopg_pool import PoolTimeout
 
+from actors.runtime.actor import Actor, ActorContext
 from testudo.clock import Clock
 from testudo.db import Database
 from testudo.realtime import events
 from testudo.realtime.settings import RealtimeSettings
-
-from .actor import Actor, ActorContext
 
 log = logging.getLogger("testudo.realtime")
 

@@ -23,8 +23,8 @@ import psycopg
 import trio
 from psycopg import pq, sql
 
-from .actor import Actor, ActorContext
-from .supervisor import Backoff
+from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.supervisor import Backoff
 
 
 @attrs.frozen

@@ -2,10 +2,10 @@
 
 Children of ``root`` (in start order, stopped in reverse):
 
-* ``stream-hub``: :class:`~actors.stream_hub.StreamHub` (listener → router, catch-up);
-* ``event-pruner``: :class:`~actors.event_pruner.EventPruner` (retention);
+* ``stream-hub``: :class:`~actors.realtime.stream_hub.StreamHub` (listener → router, catch-up);
+* ``event-pruner``: :class:`~actors.realtime.event_pruner.EventPruner` (retention);
 * ``market-data``: a supervisor of the per-(exchange, symbol) feeds;
-* ``market-feeds``: :class:`~actors.market_data.FeedManager` (starts/stops feeds).
+* ``market-feeds``: :class:`~actors.realtime.market_data.FeedManager` (starts/stops feeds).
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ from typing import TYPE_CHECKING
 import trio
 
 from actors import ChildSpec, Supervisor, SupervisorRef
-from actors.event_pruner import EventPruner
-from actors.market_data import FeedKey, FeedManager, MarketDataFeed
-from actors.stream_hub import StreamHub
+from actors.realtime.core import Realtime
+from actors.realtime.event_pruner import EventPruner
+from actors.realtime.market_data import FeedKey, FeedManager, MarketDataFeed
+from actors.realtime.stream_hub import StreamHub
 from testudo.exchanges.catalog import EXCHANGES
 
-from .core import Realtime
-
 if TYPE_CHECKING:
-    from testudo.system import System
+    from actors.system import System
 
 #: Concurrent market-data calls per exchange (ccxt rate-limits each client on top of this).
 CALLS_PER_EXCHANGE = 4

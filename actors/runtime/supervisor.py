@@ -7,7 +7,7 @@ mailbox across restarts and runs a restart loop:
   ones only after a crash, ``TEMPORARY`` ones never;
 * restart intensity: more than ``intensity`` restarts (across all children) within ``period``
   seconds make the supervisor give up: it cancels its children and raises
-  :class:`~actors.errors.RestartIntensityExceeded` to its own parent ("fail upward");
+  :class:`~actors.runtime.errors.RestartIntensityExceeded` to its own parent ("fail upward");
 * isolation: an *isolated* child (``ChildSpec.isolated``; every per-user actor is one) has a
   restart budget of its own. When it exceeds it, the escalation is logged and the child is
   *parked* (restarted after ``park`` seconds) instead of failing its siblings and parents: one
@@ -35,9 +35,9 @@ from typing import Any
 import attrs
 import trio
 
-from . import metrics, supervision_log as slog
-from .actor import Actor, ActorContext, ActorRef, fail_pending, open_mailbox, process
-from .errors import ActorStopped, RestartIntensityExceeded
+from actors.runtime import metrics, supervision_log as slog
+from actors.runtime.actor import Actor, ActorContext, ActorRef, fail_pending, open_mailbox, process
+from actors.runtime.errors import ActorStopped, RestartIntensityExceeded
 
 STOPPING_HOOK_TIMEOUT = 5.0
 
@@ -67,9 +67,9 @@ class Backoff:
 class ChildSpec:
     """How to run one child.
 
-    ``factory`` builds a fresh :class:`~actors.actor.Actor` (or :class:`Supervisor`) for each
-    incarnation, so state is rebuilt in ``started`` after a restart. ``idle_timeout`` enables
-    passivation: after that many seconds without a message the child stops (reason
+    ``factory`` builds a fresh :class:`~actors.runtime.actor.Actor` (or :class:`Supervisor`) for
+    each incarnation, so state is rebuilt in ``started`` after a restart. ``idle_timeout``
+    enables passivation: after that many seconds without a message the child stops (reason
     ``passivated``) and ``on_exit`` runs. ``on_exit`` runs once when the slot ends for good.
     ``isolated`` gives the child its own restart budget (the supervisor's ``intensity`` within
     ``period``, counted for this child alone); a child that exceeds it is parked, never

@@ -30,14 +30,18 @@ import psycopg
 import trio
 from psycopg_pool import PoolTimeout
 
+from actors.realtime.pg_listener import (
+    Delivery as ListenerDelivery,
+    Notification,
+    Reconnected,
+    Subscribe,
+)
+from actors.runtime.actor import Actor, ActorContext, ActorRef
+from actors.runtime.supervisor import Backoff
 from testudo.db import Database
 from testudo.realtime import events
 from testudo.realtime.router import Delivery, StreamRouter
 from testudo.realtime.settings import RealtimeSettings
-
-from .actor import Actor, ActorContext, ActorRef
-from .pg_listener import Delivery as ListenerDelivery, Notification, Reconnected, Subscribe
-from .supervisor import Backoff
 
 log = logging.getLogger("testudo.realtime")
 

@@ -12,9 +12,8 @@ from typing import Any
 import attrs
 import trio
 
+from actors.runtime.actor import Actor, ActorContext
 from testudo.journal.uploads import SWEEP_GRACE_SECONDS, ImageService
-
-from .actor import Actor, ActorContext
 
 log = logging.getLogger("testudo.journal.uploads")
 

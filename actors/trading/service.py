@@ -1,8 +1,9 @@
 """What the API asks of trading: create (through the user's trader actor), read, command groups.
 
-Commands go to the owning actor (the user's :class:`~actors.trader.TraderActor` for creation,
-the group's :class:`~actors.trade_group.TradeGroupActor` for everything else), which finishes
-the work even if the HTTP client goes away. Plain reads go straight to the database.
+Commands go to the owning actor (the user's :class:`~actors.trading.trader.TraderActor` for
+creation, the group's :class:`~actors.trading.trade_group.TradeGroupActor` for everything else),
+which finishes the work even if the HTTP client goes away. Plain reads go straight to the
+database.
 
 Each user's actors live in their own subtree, ``root/trades/user-<id>`` (the trader and every
 trade group of the user), each an isolated child with its own restart budget, so nothing one
@@ -22,8 +23,9 @@ from typing import Any
 import trio
 
 from actors import Registry, Supervisor, SupervisorRef
-from actors.errors import ActorError, ActorStopped
-from actors.trade_group import (
+from actors.exchanges.service import AccountsService
+from actors.runtime.errors import ActorError, ActorStopped
+from actors.trading.trade_group import (
     DEFAULT_CLOSE_SLIPPAGE,
     CancelGroup,
     Describe,
@@ -33,18 +35,17 @@ from actors.trade_group import (
     Start,
     TradeGroupActor,
 )
-from actors.trader import Answer, CreateTrade, TraderActor
+from actors.trading.trader import Answer, CreateTrade, TraderActor
 from testudo.db import Database
-from testudo.exchanges.accounts import AccountsService, AccountView
+from testudo.exchanges.accounts import AccountView
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.exchanges.venues import AccountSnapshot, OrderState, venue_for
 from testudo.problems import ApiError, problem_body
-
-from . import store
-from .idempotency import Claim, orphan_decision_tx
-from .model import TERMINAL, Group
-from .opening import TradeInput
-from .views import group_json
+from testudo.trading import store
+from testudo.trading.idempotency import Claim, orphan_decision_tx
+from testudo.trading.model import TERMINAL, Group
+from testudo.trading.opening import TradeInput
+from testudo.trading.views import decision_json, event_json, group_json
 
 log = logging.getLogger("testudo.trading")
 DESCRIBE_TIMEOUT = 1.0  # seconds GET /trades/{id} waits for a busy group actor
@@ -153,7 +154,7 @@ class TradesService:
             return None
         if row["group_id"] is None:
             decision = await self.db.fetch_one(store.SELECT_DECISION_BY_ID, (row["decision_id"],))
-            body = _decision_json(decision)
+            body = decision_json(decision)
             failed = [c for c in (body or {}).get("checks", []) if not c.get("passed")]
             return Answer(
                 422,
@@ -204,8 +205,8 @@ class TradesService:
                     return None
                 body = group_json(group)
             decision = conn.execute(store.SELECT_DECISION, (group_id,)).fetchone()
-            body["decision"] = _decision_json(decision)
-            body["events"] = [_event_json(e) for e in store.events_tx(conn, group_id)]
+            body["decision"] = decision_json(decision)
+            body["events"] = [event_json(e) for e in store.events_tx(conn, group_id)]
             return body
 
         return await self.db.run(read)
@@ -486,31 +487,6 @@ async def _ghost_cancelled(
         "symbol": symbol,
         "exchange_order_id": state.exchange_order_id,
         "client_order_id": state.client_order_id,
-    }
-
-
-def _decision_json(row: dict[str, Any] | None) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    return {
-        "id": row["id"],
-        "approved": row["approved"],
-        "limiting_constraint": row["limiting_constraint"],
-        "position_size": None if row["position_size"] is None else str(row["position_size"]),
-        "risk_amount": None if row["risk_amount"] is None else str(row["risk_amount"]),
-        "checks": row["checks"],
-        "warnings": row["warnings"],
-        "inputs": row["inputs"],
-        "created_at": row["created_at"].isoformat(),
-    }
-
-
-def _event_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "seq": row["seq"],
-        "event_type": row["event_type"],
-        "payload": row["payload"],
-        "created_at": row["created_at"].isoformat(),
     }
 
 

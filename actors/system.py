@@ -1,6 +1,6 @@
 """The running system as the API layer sees it: database, actors, health, settings.
 
-Built by :mod:`testudo.service` once the database and the root supervisor are up, and handed to
+Built by :mod:`api.service` once the database and the root supervisor are up, and handed to
 the HTTP and WebSocket layers. It holds references only; every piece of state it points to is
 owned by its actor or by the database.
 """
@@ -12,20 +12,20 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from actors import ActorRef, Registry, Supervisor, SupervisorRef
-from actors.pg_listener import ListenerStatus, Status
-from testudo.auth.service import AuthService
+from actors.auth.service import AuthService
+from actors.exchanges.agent_wallets import AgentWallets
+from actors.exchanges.service import AccountsService
+from actors.realtime.pg_listener import ListenerStatus, Status
+from actors.trading.service import TradesService
 from testudo.clock import Clock
 from testudo.config import Settings
 from testudo.db import Database
-from testudo.exchanges.accounts import AccountsService
-from testudo.exchanges.agent_wallets import AgentWallets
 from testudo.exchanges.clients import ClientFactory
 from testudo.exchanges.health import HealthBoard
-from testudo.trading.service import TradesService
 
 if TYPE_CHECKING:
-    from testudo.journal.wiring import Journal
-    from testudo.realtime.core import Realtime
+    from actors.journal.wiring import Journal
+    from actors.realtime.core import Realtime
 
 
 @attrs.define(eq=False)
@@ -44,8 +44,8 @@ class System:
     trades: TradesService
     clients: ClientFactory
     health: HealthBoard
-    realtime: Realtime | None = None  # set by testudo.realtime.wiring.start_realtime
-    journal: Journal | None = None  # set by testudo.journal.wiring.start_journal
+    realtime: Realtime | None = None  # set by actors.realtime.wiring.start_realtime
+    journal: Journal | None = None  # set by actors.journal.wiring.start_journal
 
     async def listener_status(self) -> ListenerStatus | None:
         try:

@@ -23,6 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from actors.runtime.actor import Actor
+from actors.runtime.errors import ActorError
+from actors.trading.trade_group import Refusal
 from testudo.exchanges.accounts import AccountView
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.problems import problem_body
@@ -35,12 +38,8 @@ from testudo.trading.idempotency import (
 )
 from testudo.trading.opening import AccountsChanged, Opened, Opening, TradeInput, open_tx
 
-from .actor import Actor
-from .errors import ActorError
-from .trade_group import Refusal
-
 if TYPE_CHECKING:
-    from testudo.trading.service import TradesService
+    from actors.trading.service import TradesService
 
 
 @attrs.frozen

@@ -2,7 +2,7 @@
 
 :class:`Realtime` is the node's entry point: it owns the :class:`StreamRouter` (shared with
 the stream hub actor), reads cursors and replays from the events table, and asks the
-market-data manager for feeds. Built by :func:`testudo.realtime.wiring.start_realtime`.
+market-data manager for feeds. Built by :func:`actors.realtime.wiring.start_realtime`.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from typing import Any
 import attrs
 
 from actors import ActorError, ActorRef
-from actors.market_data import FeedKey, Want
+from actors.realtime.market_data import FeedKey, Want
 from testudo.db import Database
-
-from . import channels, events, market
-from .outbox import Outbox
-from .router import StreamRouter, StreamSink
-from .settings import RealtimeSettings
+from testudo.realtime import channels, events, market
+from testudo.realtime.outbox import Outbox
+from testudo.realtime.router import StreamRouter, StreamSink
+from testudo.realtime.settings import RealtimeSettings
 
 log = logging.getLogger("testudo.realtime")
 

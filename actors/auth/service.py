@@ -1,6 +1,6 @@
 """What the API layer asks of authentication: sign in, authenticate, rotate, pair, revoke.
 
-Commands that touch a session go to its :class:`~actors.session.SessionActor` (found or
+Commands that touch a session go to its :class:`~actors.auth.session.SessionActor` (found or
 spawned through the registry); creating a session is one database transaction (nonce consumed,
 user found or created, session and first refresh token inserted). Revocation is written to the
 database, then pushed to live session actors and to revocation listeners (the WebSocket layer
@@ -19,7 +19,7 @@ import attrs
 import trio
 
 from actors import ActorStopped, Registry, SupervisorRef
-from actors.session import (
+from actors.auth.session import (
     Authenticate,
     MarkRevoked,
     Refused,
@@ -29,14 +29,19 @@ from actors.session import (
     SessionActor,
     SessionView,
 )
+from testudo.auth import store
+from testudo.auth.limits import FailedCredentials, SignInThrottle
+from testudo.auth.settings import AuthSettings
+from testudo.auth.siwe_check import SiweRejection, check_siwe
+from testudo.auth.tokens import (
+    InvalidToken,
+    IssuedTokens,
+    issue_access,
+    refresh_session_id,
+    verify_access,
+)
 from testudo.clock import Clock
 from testudo.db import Database
-
-from . import store
-from .limits import FailedCredentials, SignInThrottle
-from .settings import AuthSettings
-from .siwe_check import SiweRejection, check_siwe
-from .tokens import InvalidToken, IssuedTokens, issue_access, refresh_session_id, verify_access
 
 log = logging.getLogger("testudo.auth")
 

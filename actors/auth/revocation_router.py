@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from actors.realtime.pg_listener import Delivery, Notification, Reconnected, Subscribe
+from actors.runtime.actor import Actor, ActorContext, ActorRef
 from testudo.auth.store import REVOCATION_CHANNEL
 
-from .actor import Actor, ActorContext, ActorRef
-from .pg_listener import Delivery, Notification, Reconnected, Subscribe
-
 if TYPE_CHECKING:
-    from testudo.auth.service import AuthService
+    from actors.auth.service import AuthService
 
 
 class RevocationRouter(Actor[Any]):

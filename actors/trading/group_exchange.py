@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from actors.exchanges.exchange_account import EnsureLeverage, Positions, Refresh, Unwatch, Watch
+from actors.runtime.errors import ActorError
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.exchanges.failures import FailureKind
 from testudo.exchanges.symbols import base_of
 from testudo.exchanges.venues import OrderState, Venue, venue_for
 from testudo.trading.model import Group, Order, spec_of
 
-from .errors import ActorError
-from .exchange_account import EnsureLeverage, Positions, Refresh, Unwatch, Watch
-
 if TYPE_CHECKING:
-    from testudo.exchanges.accounts import AccountsService, AccountView
+    from actors.exchanges.service import AccountsService
+    from testudo.exchanges.accounts import AccountView
 
 ACCOUNT_GONE = ExchangeFailure(
     409,

@@ -25,13 +25,19 @@ from hypercorn.utils import wrap_app
 from trio_websocket import WebSocketServer
 
 from actors import ChildSpec, Registry, Supervisor
-from actors.pg_listener import PgListener
-from actors.revocation_router import RevocationRouter
+from actors.auth.revocation_router import RevocationRouter
+from actors.auth.service import AuthService
+from actors.exchanges.agent_wallets import AgentWallets
+from actors.exchanges.service import AccountsService
+from actors.journal.wiring import start_journal
+from actors.realtime.pg_listener import PgListener
+from actors.realtime.wiring import start_realtime
+from actors.system import System
+from actors.trading.service import TradesService
 from api.app import create_app
 from api.keepalive import KeepAliveGuard
 from api.ws.server import WsService
 from testudo.auth.keys import SecretError, load_or_create_secret
-from testudo.auth.service import AuthService
 from testudo.auth.settings import AuthSettings
 from testudo.auth.siwe_check import preload as preload_siwe
 from testudo.clock import Clock, SystemClock
@@ -39,18 +45,13 @@ from testudo.config import ConfigError, Settings, ensure_data_dir
 from testudo.db import Database, DatabaseUnavailable
 from testudo.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from testudo.db.migrations import MigrationError, apply_migrations
-from testudo.exchanges.accounts import AccountsService
-from testudo.exchanges.agent_wallets import AgentWallets, Network
+from testudo.exchanges.agent_wallets import Network
 from testudo.exchanges.clients import ClientFactory
 from testudo.exchanges.health import HealthBoard
 from testudo.exchanges.vault import Vault, VaultError, load_vault
-from testudo.journal.wiring import start_journal
 from testudo.logs import quiet_libraries
-from testudo.realtime.wiring import start_realtime
-from testudo.system import System
-from testudo.trading.service import TradesService
 
-log = logging.getLogger("testudo.service")
+log = logging.getLogger("api.service")
 
 
 @attrs.frozen

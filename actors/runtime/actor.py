@@ -5,10 +5,10 @@ a bounded mailbox (a trio memory channel). Nothing else touches its state: other
 :class:`ActorRef` and can
 
 * ``await ref.send(msg)``: enqueue, waiting while the mailbox is full (backpressure);
-* ``ref.send_nowait(msg)``: enqueue or raise :class:`~actors.errors.MailboxFull` at once;
+* ``ref.send_nowait(msg)``: enqueue or raise :class:`~actors.runtime.errors.MailboxFull` at once;
 * ``await ref.ask(msg, timeout=...)``: enqueue and wait for the reply, which is whatever
   :meth:`Actor.handle` returned (domain errors are values too). A crash while handling the
-  request raises :class:`~actors.errors.ActorCrashed` in the asker.
+  request raises :class:`~actors.runtime.errors.ActorCrashed` in the asker.
 
 The mailbox belongs to the supervisor's child slot, not to one incarnation of the actor, so a
 reference stays valid across restarts: messages sent while the actor restarts wait in the mailbox.
@@ -22,8 +22,14 @@ from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 import attrs
 import trio
 
-from . import metrics
-from .errors import ActorCrashed, ActorInterrupted, ActorStopped, AskTimeout, MailboxFull
+from actors.runtime import metrics
+from actors.runtime.errors import (
+    ActorCrashed,
+    ActorInterrupted,
+    ActorStopped,
+    AskTimeout,
+    MailboxFull,
+)
 
 M = TypeVar("M")
 R = TypeVar("R")

@@ -19,9 +19,9 @@ from typing import Any
 
 import trio
 
-from .actor import DEFAULT_ASK_TIMEOUT, Actor, ActorRef
-from .errors import ActorStopped
-from .supervisor import ChildSpec, Restart, Supervisor, SupervisorRef
+from actors.runtime.actor import DEFAULT_ASK_TIMEOUT, Actor, ActorRef
+from actors.runtime.errors import ActorStopped
+from actors.runtime.supervisor import ChildSpec, Restart, Supervisor, SupervisorRef
 
 ActorFactory = Callable[[], Actor[Any]]
 SupervisorFactory = Callable[[], Supervisor]

@@ -13,13 +13,12 @@ from typing import Any
 
 import attrs
 
+from actors.runtime.actor import Actor, ActorContext
 from testudo.auth import store
 from testudo.auth.settings import AuthSettings
 from testudo.auth.tokens import IssuedTokens, issue_access, token_hash
 from testudo.clock import Clock
 from testudo.db import Database
-
-from .actor import Actor, ActorContext
 
 TOUCH_EVERY = dt.timedelta(seconds=60)
 
