@@ -21,7 +21,8 @@ serve: $(STAMP)
 sim: $(STAMP)
 	$(VENV)/bin/testudo sim $(ARGS)
 
-test: $(STAMP)
+# The whole check: lint, import contracts, mypy --strict, then every test (CI runs this).
+test: lint typecheck
 	$(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
@@ -31,11 +32,12 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check testudo actors api tests
 	$(VENV)/bin/ruff format --check testudo actors api tests
+	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-check: lint typecheck test
+check: test
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

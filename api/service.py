@@ -51,7 +51,8 @@ from testudo.exchanges.health import HealthBoard
 from testudo.exchanges.vault import Vault, VaultError, load_vault
 from testudo.logs import quiet_libraries
 
-log = logging.getLogger("api.service")
+log = logging.getLogger("testudo.service")
+StartSimulator = Callable[[trio.Nursery, int], Awaitable[str]]
 
 
 @attrs.frozen
@@ -185,11 +186,13 @@ async def run_service(
     handle_signals: bool = True,
     clock: Clock | None = None,
     on_ready: Callable[[], None] | None = None,
+    start_simulator: StartSimulator | None = None,
     task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run the whole service until SIGINT/SIGTERM (or ``Running.shutdown()``).
 
-    ``on_ready`` is called once everything has started (the CLI freezes the heap there).
+    ``on_ready`` is called once everything has started (the CLI freezes the heap there);
+    ``start_simulator`` starts the simulator in process for ``--simulated-exchanges``.
     """
     quiet_libraries()
     ensure_data_dir(settings.data_dir)
@@ -225,6 +228,7 @@ async def run_service(
                 applied,
                 handle_signals,
                 on_ready,
+                start_simulator,
                 task_status,
             )
         finally:
@@ -251,13 +255,14 @@ async def _serve(
     applied: int,
     handle_signals: bool,
     on_ready: Callable[[], None] | None,
+    start_simulator: StartSimulator | None,
     task_status: trio.TaskStatus[Running],
 ) -> None:
     shutdown = trio.Event()
     adoption = Adoption()
     root = build_root(database_url, adoption)
     async with trio.open_nursery() as nursery:
-        exchange_base = await _exchange_base_url(settings, nursery)
+        exchange_base = await _exchange_base_url(settings, nursery, start_simulator)
         await nursery.start(root.run)
         children: dict[str, Any] = root.children
         registry = Registry()
@@ -313,8 +318,8 @@ async def _serve(
                 "revocation-router", lambda: RevocationRouter(children["pg-listener"], auth_service)
             )
         )
-        await start_realtime(root, system)
-        await start_journal(root, system)
+        system.realtime = await start_realtime(root, system)
+        system.journal = await start_journal(root, db, system.accounts, clock, settings.data_dir)
         app = create_app(system)
         for sock in http_sockets.insecure_sockets:
             sock.listen(1024)
@@ -378,36 +383,27 @@ async def _serve(
     log.info("stopped", extra={"json_fields": {"event": "stopped"}})
 
 
-async def _exchange_base_url(settings: Settings, nursery: trio.Nursery) -> str | None:
+async def _exchange_base_url(
+    settings: Settings, nursery: trio.Nursery, start_simulator: StartSimulator | None
+) -> str | None:
     """Where exchange requests go: the exchanges themselves, a gateway, or the simulator.
 
     ``--simulated-exchanges`` without ``--sim-url`` starts the simulator in this process (on
-    ``--sim-port``); with ``--sim-url`` an already running ``testudo sim`` is used, so the
-    simulator outlives a crash of the service.
+    ``--sim-port``) with ``start_simulator``, which the CLI provides (the product itself never
+    imports the simulator); with ``--sim-url`` an already running ``testudo sim`` is used, so
+    the simulator outlives a crash of the service.
     """
     if not settings.simulated_exchanges:
         return settings.exchange_base_url
     if settings.sim_url:
         return settings.sim_url
-    from testudo.sim.server import serve_simulator
-    from testudo.sim.simulator import SimConfig
-
+    if start_simulator is None:
+        raise ConfigError("--simulated-exchanges needs --sim-url here (no in-process simulator)")
     try:
-        handle = await nursery.start(serve_simulator, SimConfig(port=settings.sim_port))
+        url: str = await start_simulator(nursery, settings.sim_port)
+        return url
     except OSError as exc:
         raise ConfigError(_bind_error("simulator", "127.0.0.1", settings.sim_port, exc)) from None
-    log.info(
-        "simulator started",
-        extra={
-            "json_fields": {
-                "event": "simulator_started",
-                "url": handle.base_url,
-                "demo_api_key": handle.demo.api_key,
-                "demo_wallet": handle.demo.wallet_address,
-            }
-        },
-    )
-    return str(handle.base_url)
 
 
 async def _watch_signals(shutdown: trio.Event, root_scope: trio.CancelScope) -> None:

@@ -62,10 +62,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from api.service import run_service
+    from testudo.sim.embedded import start_in_process
 
     settings = from_args(args)
     logs.configure(settings.log_level)
-    serve = functools.partial(run_service, settings, on_ready=freeze_heap)
+    serve = functools.partial(
+        run_service, settings, on_ready=freeze_heap, start_simulator=start_in_process
+    )
     trio.run(_unwrap_config_errors, serve)
     return 0
 

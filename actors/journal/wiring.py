@@ -8,7 +8,8 @@ runner, and :meth:`Journal.wake_workers` after queueing a job.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -16,12 +17,11 @@ from actors import ActorRef, ChildSpec, MailboxFull, Supervisor, SupervisorRef
 from actors.imports.import_worker import ImportWorker, Wake
 from actors.journal.upload_sweeper import UploadSweeper
 from actors.runtime.errors import ActorStopped
-from testudo.imports.runner import ImportRunner
+from testudo.clock import Clock
+from testudo.db import Database
+from testudo.imports.runner import AccountsPort, ImportRunner
 from testudo.journal.storage import LocalImageStore
 from testudo.journal.uploads import ImageService
-
-if TYPE_CHECKING:
-    from actors.system import System
 
 IMPORT_WORKERS = 2
 
@@ -41,14 +41,22 @@ class Journal:
                 worker.send_nowait(Wake())
 
 
-async def start_journal(root: Supervisor, system: System, workers: int = IMPORT_WORKERS) -> Journal:
-    images = ImageService(system.db, LocalImageStore(system.settings.data_dir / "uploads"))
-    runner = ImportRunner(system.db, system.accounts, system.clock)
+async def start_journal(
+    root: Supervisor,
+    db: Database,
+    accounts: AccountsPort,
+    clock: Clock,
+    data_dir: Path,
+    workers: int = IMPORT_WORKERS,
+) -> Journal:
+    """Start the import workers and the upload sweeper under ``root``; return the journal."""
+    images = ImageService(db, LocalImageStore(data_dir / "uploads"))
+    runner = ImportRunner(db, accounts, clock)
     journal = Journal(images, runner)
 
     def worker(index: int) -> ChildSpec:
         name = f"worker-{index}"
-        return ChildSpec(name, lambda: ImportWorker(name, runner, system.db, system.clock))
+        return ChildSpec(name, lambda: ImportWorker(name, runner, db, clock))
 
     journal.imports = await root.start_child(
         ChildSpec(
@@ -67,5 +75,4 @@ async def start_journal(root: Supervisor, system: System, workers: int = IMPORT_
     journal.sweeper = await root.start_child(
         ChildSpec("upload-sweeper", lambda: UploadSweeper(images))
     )
-    system.journal = journal
     return journal

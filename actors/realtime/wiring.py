@@ -10,25 +10,45 @@ Children of ``root`` (in start order, stopped in reverse):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import trio
 
-from actors import ChildSpec, Supervisor, SupervisorRef
+from actors import ActorRef, ChildSpec, Registry, Supervisor, SupervisorRef
 from actors.realtime.core import Realtime
 from actors.realtime.event_pruner import EventPruner
 from actors.realtime.market_data import FeedKey, FeedManager, MarketDataFeed
 from actors.realtime.stream_hub import StreamHub
+from testudo.clock import Clock
+from testudo.config import Settings
+from testudo.db import Database
 from testudo.exchanges.catalog import EXCHANGES
+from testudo.exchanges.clients import ClientFactory
 
-if TYPE_CHECKING:
-    from actors.system import System
+
+class RealtimeDeps(Protocol):
+    """What the realtime actors need from the running system (a narrow port)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def db(self) -> Database: ...
+    @property
+    def listener(self) -> ActorRef[Any]: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def clients(self) -> ClientFactory: ...
+    @property
+    def registry(self) -> Registry: ...
+
 
 #: Concurrent market-data calls per exchange (ccxt rate-limits each client on top of this).
 CALLS_PER_EXCHANGE = 4
 
 
-async def start_realtime(root: Supervisor, system: System) -> Realtime:
+async def start_realtime(root: Supervisor, system: RealtimeDeps) -> Realtime:
+    """Start the realtime actors under ``root``; return the node's :class:`Realtime`."""
     settings = system.settings.realtime
     realtime = Realtime(system.db, settings)
     router = realtime.router
@@ -59,5 +79,4 @@ async def start_realtime(root: Supervisor, system: System) -> Realtime:
             ),
         )
     )
-    system.realtime = realtime
     return realtime

@@ -19,13 +19,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import attrs
 
+from actors.exchanges.service import AccountsService
 from actors.runtime.actor import Actor
 from actors.runtime.errors import ActorError
 from actors.trading.trade_group import Refusal
+from testudo.clock import Clock
+from testudo.db import Database
 from testudo.exchanges.accounts import AccountView
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.problems import problem_body
@@ -36,10 +39,24 @@ from testudo.trading.idempotency import (
     replay,
     stored_tx,
 )
+from testudo.trading.model import Group
 from testudo.trading.opening import AccountsChanged, Opened, Opening, TradeInput, open_tx
 
-if TYPE_CHECKING:
-    from actors.trading.service import TradesService
+
+class TraderPort(Protocol):
+    """What a trader needs from the trading service that owns it (a narrow port, so the
+    actor never imports its service)."""
+
+    @property
+    def db(self) -> Database: ...
+    @property
+    def accounts(self) -> AccountsService: ...
+    @property
+    def clock(self) -> Clock: ...
+
+    async def start_group(self, group: Group, account: AccountView) -> Any: ...
+
+    async def recovered_answer(self, claim: Claim) -> Answer | None: ...
 
 
 @attrs.frozen
@@ -70,7 +87,7 @@ def problem(status: int, error: str, detail: str, **extra: Any) -> Answer:
 class TraderActor(Actor[Any]):
     kind = "trader"
 
-    def __init__(self, user_id: str, service: TradesService) -> None:
+    def __init__(self, user_id: str, service: TraderPort) -> None:
         self.user_id = user_id
         self.service = service
         self._accounts: list[AccountView] | None = None
