@@ -1,4 +1,4 @@
-"""``testudo serve``: one trio process, one root nursery (architecture.md section 1).
+"""``testudo serve``: one trio process, one root nursery (docs/architecture.md).
 
 Under the root nursery: the actor system's root supervisor, hypercorn serving the QuartTrio app
 on 8080, and the trio-websocket server on 4000. Start-up order: check the data dir, bind both
@@ -10,30 +10,24 @@ stop the actors (each persists what it must), close the pool, stop the embedded 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
+import os
 import signal
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import attrs
 import trio
-from hypercorn.config import Config as HypercornConfig, Sockets
-from hypercorn.trio.run import worker_serve
-from hypercorn.utils import wrap_app
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve
 from trio_websocket import WebSocketServer
 
-from actors import ChildSpec, Registry, Supervisor
-from actors.auth.revocation_router import RevocationRouter
-from actors.auth.service import AuthService
-from actors.exchanges.agent_wallets import AgentWallets
-from actors.exchanges.service import AccountsService
-from actors.journal.wiring import start_journal
-from actors.realtime.pg_listener import PgListener
-from actors.realtime.wiring import start_realtime
+from actors import Supervisor
+from actors.assembly import Adoption, Parts, build_root, build_system, start_children
 from actors.system import System
-from actors.trading.service import TradesService
 from api.app import create_app
 from api.keepalive import KeepAliveGuard
 from api.ws.server import WsService
@@ -45,10 +39,7 @@ from testudo.config import ConfigError, Settings, ensure_data_dir
 from testudo.db import Database, DatabaseUnavailable
 from testudo.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from testudo.db.migrations import MigrationError, apply_migrations
-from testudo.exchanges.agent_wallets import Network
-from testudo.exchanges.clients import ClientFactory
-from testudo.exchanges.health import HealthBoard
-from testudo.exchanges.vault import Vault, VaultError, load_vault
+from testudo.exchanges.vault import VaultError, load_vault
 from testudo.logs import quiet_libraries
 
 log = logging.getLogger("testudo.service")
@@ -65,7 +56,7 @@ class Running:
     shutdown: Callable[[], None]
 
 
-def bind_http(settings: Settings) -> tuple[Sockets, int]:
+def bind_http(settings: Settings) -> socket.socket:
     """Bind the HTTP socket now, so a port in use is a clear error before anything starts."""
     try:
         sock = socket.create_server((settings.http_host, settings.http_port), reuse_port=False)
@@ -73,10 +64,9 @@ def bind_http(settings: Settings) -> tuple[Sockets, int]:
         raise ConfigError(
             _bind_error("HTTP", settings.http_host, settings.http_port, exc)
         ) from None
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.setblocking(False)
-    return Sockets(secure_sockets=[], insecure_sockets=[sock], quic_sockets=[]), sock.getsockname()[
-        1
-    ]
+    return sock
 
 
 async def bind_ws(settings: Settings) -> list[trio.SocketListener]:
@@ -94,47 +84,18 @@ def _bind_error(what: str, host: str, port: int, exc: OSError) -> str:
     return f"cannot listen for {what} on {host}:{port}: {exc.strerror or exc}"
 
 
-def hypercorn_config(settings: Settings) -> HypercornConfig:
+def hypercorn_config(settings: Settings, sock: socket.socket) -> HypercornConfig:
+    """Hypercorn's configuration, serving the socket bound at start-up (``fd://``: hypercorn's
+    public way to take a pre-bound socket; it gets a duplicate of ours)."""
     config = HypercornConfig()
+    config.bind = [f"fd://{os.dup(sock.fileno())}"]
+    config.backlog = 1024
     config.graceful_timeout = settings.shutdown_grace
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
     config.keep_alive_timeout = 5
     config.h11_max_incomplete_size = 16 * 1024
     return config
-
-
-@attrs.define
-class Adoption:
-    """What a restarted ``trades`` supervisor runs to bring its live groups back; set once the
-    trading service exists (the first start, at boot, has nothing to adopt yet)."""
-
-    target: Callable[[Supervisor], Awaitable[None]] | None = None
-
-    async def __call__(self, supervisor: Supervisor) -> None:
-        if self.target is not None:
-            await self.target(supervisor)
-
-
-def build_root(database_url: str, adopt_trades: Adoption | None = None) -> Supervisor:
-    """The root supervisor (the top: it parks a failing child, never gives up) and its static
-    children. Per-user actors are isolated children of ``exchanges``, ``sessions`` and
-    ``trades`` (each user's subtree), so none of these ever escalates because of one user."""
-    return Supervisor(
-        "root",
-        children=(
-            ChildSpec("pg-listener", lambda: PgListener(database_url)),
-            ChildSpec("exchanges", lambda: Supervisor("exchanges", intensity=20, period=60)),
-            ChildSpec("sessions", lambda: Supervisor("sessions", intensity=20, period=60)),
-            ChildSpec(
-                "trades",
-                lambda: Supervisor("trades", intensity=50, period=60, adopt=adopt_trades),
-            ),
-        ),
-        intensity=10,
-        period=60,
-        top=True,
-    )
 
 
 async def start_database(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
@@ -180,6 +141,16 @@ def auth_settings(settings: Settings) -> AuthSettings:
     )
 
 
+@attrs.frozen
+class Hooks:
+    """How the starter of the service takes part: signals handled here or not, a call once
+    everything runs (the CLI freezes the heap), the in-process simulator (CLI only)."""
+
+    handle_signals: bool = True
+    on_ready: Callable[[], None] | None = None
+    start_simulator: StartSimulator | None = None
+
+
 async def run_service(
     settings: Settings,
     *,
@@ -202,9 +173,17 @@ async def run_service(
     except VaultError as exc:
         raise ConfigError(str(exc)) from None
     await trio.to_thread.run_sync(preload_siwe)
-    http_sockets, http_port = bind_http(settings)
-    ws_listeners = await bind_ws(settings)
-    ws_port = ws_listeners[0].socket.getsockname()[1]
+    listeners = Listeners(bind_http(settings), await bind_ws(settings))
+    hooks = Hooks(handle_signals, on_ready, start_simulator)
+    async with database(settings) as (db, database_url, applied):
+        parts = Parts(settings, auth, vault, clock or SystemClock(), db, None)
+        await _serve(parts, database_url, listeners, applied, hooks, task_status)
+
+
+@contextlib.asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[tuple[Database, str, int]]:
+    """The database (the embedded one unless a URL is given), migrated and pooled, for the
+    life of the block; stopped in reverse order, shielded from cancellation."""
     database_url, embedded = await start_database(settings)
     try:
         applied = await migrate(database_url)
@@ -214,23 +193,7 @@ async def run_service(
         except DatabaseUnavailable as exc:
             raise ConfigError(str(exc)) from None
         try:
-            await _serve(
-                settings,
-                auth,
-                vault,
-                clock or SystemClock(),
-                db,
-                database_url,
-                http_sockets,
-                http_port,
-                ws_listeners,
-                ws_port,
-                applied,
-                handle_signals,
-                on_ready,
-                start_simulator,
-                task_status,
-            )
+            yield db, database_url, applied
         finally:
             with trio.CancelScope(shield=True):
                 await db.close()
@@ -241,146 +204,125 @@ async def run_service(
                 log.info("embedded database stopped")
 
 
+@attrs.frozen
+class Listeners:
+    """The sockets bound at start-up (a port in use fails before anything starts)."""
+
+    http: socket.socket
+    ws: list[trio.SocketListener]
+
+    def urls(self, settings: Settings) -> tuple[str, str]:
+        http_port = self.http.getsockname()[1]
+        ws_port = self.ws[0].socket.getsockname()[1]
+        return (
+            f"http://{_display_host(settings.http_host)}:{http_port}",
+            f"ws://{_display_host(settings.ws_host)}:{ws_port}",
+        )
+
+
 async def _serve(
-    settings: Settings,
-    auth: AuthSettings,
-    vault: Vault,
-    clock: Clock,
-    db: Database,
+    parts: Parts,
     database_url: str,
-    http_sockets: Sockets,
-    http_port: int,
-    ws_listeners: list[trio.SocketListener],
-    ws_port: int,
+    listeners: Listeners,
     applied: int,
-    handle_signals: bool,
-    on_ready: Callable[[], None] | None,
-    start_simulator: StartSimulator | None,
+    hooks: Hooks,
     task_status: trio.TaskStatus[Running],
 ) -> None:
-    shutdown = trio.Event()
+    """The actors, then HTTP and WebSocket; after the shutdown signal, the same backwards."""
+    settings, shutdown = parts.settings, trio.Event()
     adoption = Adoption()
     root = build_root(database_url, adoption)
     async with trio.open_nursery() as nursery:
-        exchange_base = await _exchange_base_url(settings, nursery, start_simulator)
+        base = await _exchange_base_url(settings, nursery, hooks.start_simulator)
         await nursery.start(root.run)
-        children: dict[str, Any] = root.children
-        registry = Registry()
-        auth_service = AuthService(db, registry, children["sessions"], auth, clock)
-        clients = ClientFactory(
-            base_url=exchange_base,
-            timeout_ms=settings.exchange_timeout_ms,
-            rate_limit=settings.exchange_rate_limit,
-        )
-        health = HealthBoard()
-        accounts = AccountsService(
-            db,
-            registry,
-            children["exchanges"],
-            vault,
-            clients,
-            health,
-            clock,
-            offline_only=settings.simulated_exchanges,
-            poll_interval=settings.trade_poll_interval,
-            state_max_age=settings.account_state_max_age,
-            price_max_age=settings.price_max_age,
-            order_recheck=settings.order_recheck_interval,
-            poll_budget_share=settings.poll_budget_share,
-        )
-        system = System(
-            settings=settings,
-            db=db,
-            root=root,
-            registry=registry,
-            listener=children["pg-listener"],
-            exchanges=children["exchanges"],
-            sessions=children["sessions"],
-            auth=auth_service,
-            clock=clock,
-            accounts=accounts,
-            agent_wallets=AgentWallets(accounts, Network(settings.hyperliquid_testnet)),
-            trades=TradesService(
-                db,
-                registry,
-                children["trades"],
-                accounts,
-                clock,
-                settings.trade_poll_interval,
-                settings.close_slippage,
-            ),
-            clients=clients,
-            health=health,
-        )
-        adoption.target = system.trades.adopt
-        await root.start_child(
-            ChildSpec(
-                "revocation-router", lambda: RevocationRouter(children["pg-listener"], auth_service)
-            )
-        )
-        system.realtime = await start_realtime(root, system)
-        system.journal = await start_journal(root, db, system.accounts, clock, settings.data_dir)
-        app = create_app(system)
-        for sock in http_sockets.insecure_sockets:
-            sock.listen(1024)
+        system = build_system(attrs.evolve(parts, exchange_base=base), root, adoption)
+        await start_children(root, system)
         http_done = trio.Event()
-
-        async def serve_http(*, task_status: trio.TaskStatus[list[str]]) -> None:
-            try:
-                await worker_serve(
-                    wrap_app(KeepAliveGuard(app), 1024 * 1024, "asgi"),
-                    hypercorn_config(settings),
-                    sockets=http_sockets,
-                    shutdown_trigger=shutdown.wait,
-                    task_status=task_status,
-                )
-            finally:
-                http_done.set()
-
-        await nursery.start(serve_http)
-        ws_service = WsService(system)
-        ws_scope = trio.CancelScope()
-
-        async def serve_ws(*, task_status: trio.TaskStatus[WebSocketServer]) -> None:
-            with ws_scope:
-                await ws_service.serve(ws_listeners, task_status=task_status)
-
-        await nursery.start(serve_ws)
-        if handle_signals:
-            nursery.start_soon(_watch_signals, shutdown, nursery.cancel_scope)
-        http_url = f"http://{_display_host(settings.http_host)}:{http_port}"
-        ws_url = f"ws://{_display_host(settings.ws_host)}:{ws_port}"
-        log.info(
-            "listening",
-            extra={
-                "json_fields": {
-                    "event": "listening",
-                    "http": http_url,
-                    "ws": ws_url,
-                    "embedded_database": settings.embedded_database,
-                    "migrations_applied": applied,
-                }
-            },
+        await nursery.start(
+            _serve_http, create_app(system), settings, listeners.http, shutdown, http_done
         )
-        rehydrated = await system.trades.rehydrate()
-        if rehydrated:
-            log.info(
-                "trade groups rehydrated",
-                extra={"json_fields": {"event": "trade_groups_rehydrated", "count": rehydrated}},
-            )
-        if on_ready is not None:
-            on_ready()
+        ws_scope = trio.CancelScope()
+        await nursery.start(_serve_ws, WsService(system), listeners.ws, ws_scope)
+        if hooks.handle_signals:
+            nursery.start_soon(_watch_signals, shutdown, nursery.cancel_scope)
+        http_url, ws_url = listeners.urls(settings)
+        await _announce(system, http_url, ws_url, applied)
+        if hooks.on_ready is not None:
+            hooks.on_ready()
         task_status.started(Running(http_url, ws_url, system, shutdown.set))
         await shutdown.wait()
-        log.info("shutting down", extra={"json_fields": {"event": "shutting_down"}})
-        ws_scope.cancel()
-        with trio.move_on_after(settings.shutdown_grace + 1):
-            await http_done.wait()
-        await root.stop()
-        with trio.move_on_after(settings.shutdown_grace + 5):
-            await root.wait_stopped()
+        await _stop(settings, root, ws_scope, http_done)
         nursery.cancel_scope.cancel()
     log.info("stopped", extra={"json_fields": {"event": "stopped"}})
+
+
+async def _serve_http(
+    app: Any,
+    settings: Settings,
+    sock: socket.socket,
+    shutdown: trio.Event,
+    done: trio.Event,
+    *,
+    task_status: trio.TaskStatus[list[str]],
+) -> None:
+    """Hypercorn (its trio worker, public ``serve``) on the bound socket until shutdown."""
+    try:
+        await serve(
+            KeepAliveGuard(app),
+            hypercorn_config(settings, sock),
+            shutdown_trigger=shutdown.wait,
+            task_status=task_status,
+            mode="asgi",
+        )
+    finally:
+        sock.close()  # hypercorn served (and closed) a duplicate
+        done.set()
+
+
+async def _serve_ws(
+    service: WsService,
+    listeners: list[trio.SocketListener],
+    scope: trio.CancelScope,
+    *,
+    task_status: trio.TaskStatus[WebSocketServer],
+) -> None:
+    with scope:
+        await service.serve(listeners, task_status=task_status)
+
+
+async def _announce(system: System, http_url: str, ws_url: str, applied: int) -> None:
+    """Log where the service listens, then rehydrate every live trade group."""
+    log.info(
+        "listening",
+        extra={
+            "json_fields": {
+                "event": "listening",
+                "http": http_url,
+                "ws": ws_url,
+                "embedded_database": system.settings.embedded_database,
+                "migrations_applied": applied,
+            }
+        },
+    )
+    rehydrated = await system.trades.rehydrate()
+    if rehydrated:
+        log.info(
+            "trade groups rehydrated",
+            extra={"json_fields": {"event": "trade_groups_rehydrated", "count": rehydrated}},
+        )
+
+
+async def _stop(
+    settings: Settings, root: Supervisor, ws_scope: trio.CancelScope, http_done: trio.Event
+) -> None:
+    """Stop accepting, close WebSockets, let HTTP requests finish, then stop the actors."""
+    log.info("shutting down", extra={"json_fields": {"event": "shutting_down"}})
+    ws_scope.cancel()
+    with trio.move_on_after(settings.shutdown_grace + 1):
+        await http_done.wait()
+    await root.stop()
+    with trio.move_on_after(settings.shutdown_grace + 5):
+        await root.wait_stopped()
 
 
 async def _exchange_base_url(

@@ -86,6 +86,22 @@ class ChildSpec:
     isolated: bool = False
 
 
+@attrs.define
+class _Life:
+    """A child's run across incarnations: whether it started once, its restart streak."""
+
+    task_status: trio.TaskStatus[Any]
+    ref: Any
+    started: bool = False
+    attempt: int = 0
+
+    def ready(self) -> None:
+        """The first incarnation is running: the starter gets the reference."""
+        if not self.started:
+            self.started = True
+            self.task_status.started(self.ref)
+
+
 class _Verdict(enum.Enum):
     """What a supervisor does after a child's crash or exit."""
 
@@ -281,102 +297,105 @@ class Supervisor:
         )
 
     async def _run_slot(self, spec: ChildSpec, *, task_status: trio.TaskStatus[Any]) -> None:
+        """One child's life across its incarnations: run, then restart, park or end."""
         slot = self._new_slot(spec)
         self._slots[spec.name] = slot
-        attempt = 0
-        started = False
-
-        def ready() -> None:
-            nonlocal started
-            if not started:
-                started = True
-                task_status.started(slot.ref)
-
+        life = _Life(task_status, slot.ref)
         try:
             while True:
                 began = trio.current_time()
-                exit_kind = _Exit.STOPPED
-                try:
-                    with slot.scope:
-                        exit_kind = await self._incarnation(slot, ready)
-                except Exception as exc:
-                    error = _collapse(exc)
-                    metrics.ACTOR_CRASHES.labels(slot.kind).inc()
-                    slot.exit_logged = True
-                    if not started:
-                        slog.emit(
-                            slog.Event.CRASH,
-                            slot.path,
-                            slot.kind,
-                            f"failed to start: {slog.describe(error)}",
-                            error=error,
-                        )
-                        raise error from None
-                    slog.emit(
-                        slog.Event.CRASH,
-                        slot.path,
-                        slot.kind,
-                        slog.describe(error),
-                        error=error,
-                        restart_count=attempt,
-                    )
-                    if slot.stop_requested or spec.restart is Restart.TEMPORARY:
-                        return
-                else:
-                    slot.exit_logged = True
-                    if slot.stop_requested or slot.scope.cancelled_caught:
-                        slog.emit(slog.Event.STOP, slot.path, slot.kind, _reason(slot))
-                        return
-                    if exit_kind is _Exit.PASSIVATED:
-                        slog.emit(
-                            slog.Event.PASSIVATE,
-                            slot.path,
-                            slot.kind,
-                            f"idle for {spec.idle_timeout:g}s",
-                        )
-                        return
-                    slog.emit(slog.Event.STOP, slot.path, slot.kind, _reason(slot))
-                    if spec.restart is not Restart.PERMANENT:
-                        return
-                # restart, unless the supervisor has had too many (an isolated child, or any
-                # child of the top, is parked instead)
-                now = trio.current_time()
-                if now - began > self.period:
-                    attempt = 0
-                attempt += 1
-                verdict = self._count_restart(now, slot)
-                if verdict is _Verdict.GIVE_UP:
+                if not await self._incarnate(slot, life):
                     return
-                delay = self.backoff.delay(attempt, self._rng)
-                if verdict is _Verdict.PARK:
-                    delay, attempt = self.park, 0
-                slog.emit(
-                    slog.Event.RESTART,
-                    slot.path,
-                    slot.kind,
-                    f"restart {attempt} in {delay:.3f}s",
-                    restart_count=attempt,
-                    delay_s=round(delay, 6),
-                )
-                metrics.ACTOR_RESTARTS.labels(slot.kind).inc()
-                slot.scope = trio.CancelScope()
-                slot.sleeping = True
-                with slot.scope:
-                    await trio.sleep(delay)
-                slot.sleeping = False
-                if slot.stop_requested:
-                    slog.emit(slog.Event.STOP, slot.path, slot.kind, _reason(slot))
+                if not await self._before_restart(slot, life, began):
                     return
-                slot.scope = trio.CancelScope()
-                slot.exit_logged = False
         finally:
-            if not slot.exit_logged:
-                slog.emit(slog.Event.STOP, slot.path, slot.kind, "cancelled with its supervisor")
-            if slot.receive is not None:
-                slot.receive.close()
-                fail_pending(slot.receive, slot.path, slot.kind)
-            self._detach(slot)
-            slot.done.set()
+            self._end(slot)
+
+    async def _incarnate(self, slot: _Slot, life: _Life) -> bool:
+        """Run one incarnation; True when the child is to be restarted."""
+        exit_kind = _Exit.STOPPED
+        try:
+            with slot.scope:
+                exit_kind = await self._incarnation(slot, life.ready)
+        except Exception as exc:
+            return self._crashed(slot, life, exc)
+        return self._exited(slot, exit_kind)
+
+    def _crashed(self, slot: _Slot, life: _Life, exc: Exception) -> bool:
+        """Log a crash; a crash before the first start is raised to the starter."""
+        error = _collapse(exc)
+        metrics.ACTOR_CRASHES.labels(slot.kind).inc()
+        slot.exit_logged = True
+        if not life.started:
+            reason = f"failed to start: {slog.describe(error)}"
+            slog.emit(slog.Event.CRASH, slot.path, slot.kind, reason, error=error)
+            raise error from None
+        slog.emit(
+            slog.Event.CRASH,
+            slot.path,
+            slot.kind,
+            slog.describe(error),
+            error=error,
+            restart_count=life.attempt,
+        )
+        return not (slot.stop_requested or slot.spec.restart is Restart.TEMPORARY)
+
+    def _exited(self, slot: _Slot, exit_kind: _Exit) -> bool:
+        """Log a normal end; only a permanent child is restarted after one."""
+        slot.exit_logged = True
+        if slot.stop_requested or slot.scope.cancelled_caught:
+            slog.emit(slog.Event.STOP, slot.path, slot.kind, _reason(slot))
+            return False
+        if exit_kind is _Exit.PASSIVATED:
+            idle = f"idle for {slot.spec.idle_timeout:g}s"
+            slog.emit(slog.Event.PASSIVATE, slot.path, slot.kind, idle)
+            return False
+        slog.emit(slog.Event.STOP, slot.path, slot.kind, _reason(slot))
+        return slot.spec.restart is Restart.PERMANENT
+
+    async def _before_restart(self, slot: _Slot, life: _Life, began: float) -> bool:
+        """Count the restart against the budget (an isolated child, or any child of the top,
+        is parked instead of escalating), wait the backoff; False when it is not to happen."""
+        now = trio.current_time()
+        if now - began > self.period:
+            life.attempt = 0
+        life.attempt += 1
+        verdict = self._count_restart(now, slot)
+        if verdict is _Verdict.GIVE_UP:
+            return False
+        delay = self.backoff.delay(life.attempt, self._rng)
+        if verdict is _Verdict.PARK:
+            delay, life.attempt = self.park, 0
+        slog.emit(
+            slog.Event.RESTART,
+            slot.path,
+            slot.kind,
+            f"restart {life.attempt} in {delay:.3f}s",
+            restart_count=life.attempt,
+            delay_s=round(delay, 6),
+        )
+        metrics.ACTOR_RESTARTS.labels(slot.kind).inc()
+        slot.scope = trio.CancelScope()
+        slot.sleeping = True
+        with slot.scope:
+            await trio.sleep(delay)
+        slot.sleeping = False
+        if slot.stop_requested:
+            slog.emit(slog.Event.STOP, slot.path, slot.kind, _reason(slot))
+            return False
+        slot.scope = trio.CancelScope()
+        slot.exit_logged = False
+        return True
+
+    def _end(self, slot: _Slot) -> None:
+        """The slot ends for good: log it if nothing did, fail waiting askers, forget it."""
+        if not slot.exit_logged:
+            slog.emit(slog.Event.STOP, slot.path, slot.kind, "cancelled with its supervisor")
+        if slot.receive is not None:
+            slot.receive.close()
+            fail_pending(slot.receive, slot.path, slot.kind)
+        self._detach(slot)
+        slot.done.set()
 
     def _detach(self, slot: _Slot) -> None:
         """Forget a slot that will take no more messages (runs ``on_exit`` exactly once)."""
