@@ -11,12 +11,11 @@ stop the actors (each persists what it must), close the pool, stop the embedded 
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
 import signal
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
@@ -29,6 +28,7 @@ from actors import Supervisor
 from actors.assembly import Adoption, Parts, build_root, build_system, start_children
 from actors.system import System
 from api.app import create_app
+from api.boot import Listeners, Prepared, bind, bind_error, database
 from api.keepalive import KeepAliveGuard
 from api.ws.server import WsService
 from testudo.auth.keys import SecretError, load_or_create_secret
@@ -36,9 +36,6 @@ from testudo.auth.settings import AuthSettings
 from testudo.auth.siwe_check import preload as preload_siwe
 from testudo.clock import Clock, SystemClock
 from testudo.config import ConfigError, Settings, ensure_data_dir
-from testudo.db import Database, DatabaseUnavailable
-from testudo.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
-from testudo.db.migrations import MigrationError, apply_migrations
 from testudo.exchanges.vault import VaultError, load_vault
 from testudo.logs import quiet_libraries
 
@@ -56,34 +53,6 @@ class Running:
     shutdown: Callable[[], None]
 
 
-def bind_http(settings: Settings) -> socket.socket:
-    """Bind the HTTP socket now, so a port in use is a clear error before anything starts."""
-    try:
-        sock = socket.create_server((settings.http_host, settings.http_port), reuse_port=False)
-    except OSError as exc:
-        raise ConfigError(
-            _bind_error("HTTP", settings.http_host, settings.http_port, exc)
-        ) from None
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.setblocking(False)
-    return sock
-
-
-async def bind_ws(settings: Settings) -> list[trio.SocketListener]:
-    try:
-        return await trio.open_tcp_listeners(settings.ws_port, host=settings.ws_host)
-    except OSError as exc:
-        raise ConfigError(
-            _bind_error("WebSocket", settings.ws_host, settings.ws_port, exc)
-        ) from None
-
-
-def _bind_error(what: str, host: str, port: int, exc: OSError) -> str:
-    if exc.errno == errno.EADDRINUSE:
-        return f"{what} port {host}:{port} is already in use"
-    return f"cannot listen for {what} on {host}:{port}: {exc.strerror or exc}"
-
-
 def hypercorn_config(settings: Settings, sock: socket.socket) -> HypercornConfig:
     """Hypercorn's configuration, serving the socket bound at start-up (``fd://``: hypercorn's
     public way to take a pre-bound socket; it gets a duplicate of ours)."""
@@ -96,31 +65,6 @@ def hypercorn_config(settings: Settings, sock: socket.socket) -> HypercornConfig
     config.keep_alive_timeout = 5
     config.h11_max_incomplete_size = 16 * 1024
     return config
-
-
-async def start_database(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
-    """The database URL to use, starting the embedded server when no URL is configured."""
-    if settings.database_url is not None:
-        return settings.database_url, None
-    embedded = EmbeddedPostgres(settings.data_dir)
-    try:
-        return await embedded.start(), embedded
-    except EmbeddedPostgresError as exc:
-        raise ConfigError(str(exc).splitlines()[0]) from None
-
-
-async def migrate(database_url: str) -> int:
-    """Apply pending migrations; return how many were applied."""
-    try:
-        applied = await trio.to_thread.run_sync(apply_migrations, database_url)
-    except MigrationError as exc:
-        raise ConfigError(str(exc)) from None
-    except Exception as exc:  # psycopg.OperationalError and friends
-        from testudo.db import redact
-
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"cannot migrate the database {redact(database_url)}: {first}") from None
-    return len(applied)
 
 
 def auth_settings(settings: Settings) -> AuthSettings:
@@ -158,12 +102,16 @@ async def run_service(
     clock: Clock | None = None,
     on_ready: Callable[[], None] | None = None,
     start_simulator: StartSimulator | None = None,
+    listeners: Listeners | None = None,
+    prepared: Prepared | None = None,
     task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run the whole service until SIGINT/SIGTERM (or ``Running.shutdown()``).
 
     ``on_ready`` is called once everything has started (the CLI freezes the heap there);
-    ``start_simulator`` starts the simulator in process for ``--simulated-exchanges``.
+    ``start_simulator`` starts the simulator in process for ``--simulated-exchanges``;
+    ``listeners`` and ``prepared`` are ports and a database the caller set up already (the
+    CLI does, before importing this module, so its expected failures are reported at once).
     """
     quiet_libraries()
     ensure_data_dir(settings.data_dir)
@@ -172,66 +120,27 @@ async def run_service(
         vault = load_vault(settings.data_dir, settings.master_key)
     except VaultError as exc:
         raise ConfigError(str(exc)) from None
+    listeners = listeners or await bind(settings)
     await trio.to_thread.run_sync(preload_siwe)
-    listeners = Listeners(bind_http(settings), await bind_ws(settings))
     hooks = Hooks(handle_signals, on_ready, start_simulator)
-    async with database(settings) as (db, database_url, applied):
-        parts = Parts(settings, auth, vault, clock or SystemClock(), db, None)
-        await _serve(parts, database_url, listeners, applied, hooks, task_status)
-
-
-@contextlib.asynccontextmanager
-async def database(settings: Settings) -> AsyncIterator[tuple[Database, str, int]]:
-    """The database (the embedded one unless a URL is given), migrated and pooled, for the
-    life of the block; stopped in reverse order, shielded from cancellation."""
-    database_url, embedded = await start_database(settings)
-    try:
-        applied = await migrate(database_url)
-        db = Database(database_url, max_size=settings.db_pool_size)
-        try:
-            await db.open()
-        except DatabaseUnavailable as exc:
-            raise ConfigError(str(exc)) from None
-        try:
-            yield db, database_url, applied
-        finally:
-            with trio.CancelScope(shield=True):
-                await db.close()
-    finally:
-        if embedded is not None:
-            with trio.CancelScope(shield=True):
-                await embedded.stop()
-                log.info("embedded database stopped")
-
-
-@attrs.frozen
-class Listeners:
-    """The sockets bound at start-up (a port in use fails before anything starts)."""
-
-    http: socket.socket
-    ws: list[trio.SocketListener]
-
-    def urls(self, settings: Settings) -> tuple[str, str]:
-        http_port = self.http.getsockname()[1]
-        ws_port = self.ws[0].socket.getsockname()[1]
-        return (
-            f"http://{_display_host(settings.http_host)}:{http_port}",
-            f"ws://{_display_host(settings.ws_host)}:{ws_port}",
-        )
+    async with contextlib.AsyncExitStack() as stack:
+        if prepared is None:
+            prepared = await stack.enter_async_context(database(settings))
+        parts = Parts(settings, auth, vault, clock or SystemClock(), prepared.db, None)
+        await _serve(parts, prepared, listeners, hooks, task_status)
 
 
 async def _serve(
     parts: Parts,
-    database_url: str,
+    prepared: Prepared,
     listeners: Listeners,
-    applied: int,
     hooks: Hooks,
     task_status: trio.TaskStatus[Running],
 ) -> None:
     """The actors, then HTTP and WebSocket; after the shutdown signal, the same backwards."""
     settings, shutdown = parts.settings, trio.Event()
     adoption = Adoption()
-    root = build_root(database_url, adoption)
+    root = build_root(prepared.url, adoption)
     async with trio.open_nursery() as nursery:
         base = await _exchange_base_url(settings, nursery, hooks.start_simulator)
         await nursery.start(root.run)
@@ -246,7 +155,7 @@ async def _serve(
         if hooks.handle_signals:
             nursery.start_soon(_watch_signals, shutdown, nursery.cancel_scope)
         http_url, ws_url = listeners.urls(settings)
-        await _announce(system, http_url, ws_url, applied)
+        await _announce(system, http_url, ws_url, prepared.migrations_applied)
         if hooks.on_ready is not None:
             hooks.on_ready()
         task_status.started(Running(http_url, ws_url, system, shutdown.set))
@@ -345,7 +254,7 @@ async def _exchange_base_url(
         url: str = await start_simulator(nursery, settings.sim_port)
         return url
     except OSError as exc:
-        raise ConfigError(_bind_error("simulator", "127.0.0.1", settings.sim_port, exc)) from None
+        raise ConfigError(bind_error("simulator", "127.0.0.1", settings.sim_port, exc)) from None
 
 
 async def _watch_signals(shutdown: trio.Event, root_scope: trio.CancelScope) -> None:
@@ -377,7 +286,3 @@ async def _watch_signals(shutdown: trio.Event, root_scope: trio.CancelScope) -> 
                 )
                 root_scope.cancel()
                 return
-
-
-def _display_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
