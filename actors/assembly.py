@@ -1,7 +1,7 @@
 """Assembling the actor system: the root supervisor, the services that own actors, and the
 :class:`~actors.system.System` the API sees.
 
-The process (:mod:`api.service`) binds its ports, opens the database and then calls these in
+The process (:mod:`api.process`) binds its ports, opens the database and then calls these in
 order: :func:`build_root`, :func:`build_system`, :func:`start_children`.
 """
 

@@ -1,6 +1,6 @@
 """The running system as the API layer sees it: database, actors, health, settings.
 
-Built by :mod:`api.service` once the database and the root supervisor are up, and handed to
+Built by :mod:`api.process` once the database and the root supervisor are up, and handed to
 the HTTP and WebSocket layers. It holds references only; every piece of state it points to is
 owned by its actor or by the database.
 """

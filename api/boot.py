@@ -22,7 +22,7 @@ from testudo.db import Database, DatabaseUnavailable
 from testudo.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from testudo.db.migrations import MigrationError, apply_migrations
 
-log = logging.getLogger("testudo.service")
+log = logging.getLogger("api.process")
 
 
 def bind_http(settings: Settings) -> socket.socket:

@@ -73,7 +73,7 @@ def _serve(args: argparse.Namespace) -> int:
         ensure_data_dir(settings.data_dir)
         listeners = await bind(settings)
         async with database(settings) as prepared:
-            from api.service import run_service
+            from api.process import run_service
             from testudo.sim.embedded import start_in_process
 
             await run_service(

@@ -8,7 +8,7 @@ import os
 import httpx
 import trio
 
-from api.service import Running
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
 

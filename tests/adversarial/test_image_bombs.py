@@ -11,7 +11,7 @@ import pytest
 import trio
 from PIL import Image
 
-from api.service import Running
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
 from testudo.journal import images, uploads

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import trio
 
-from api.service import Running
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
 

@@ -8,7 +8,7 @@ import httpx
 import jwt
 import pytest
 
-from api.service import Running
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from tests.realtime.support import connect, request
 from testudo.clock import ManualClock

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.service import Running
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
 from testudo.numbers import NotPlainDecimal, parse_plain_decimal

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import trio
 
-from api.service import Running
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
 

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from api.service import Running
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
 

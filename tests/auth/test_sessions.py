@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import trio
 
-from api.service import Running, run_service
+from api.process import Running, run_service
 from tests.conftest import make_settings
 from testudo.clock import ManualClock
 

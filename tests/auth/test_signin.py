@@ -7,7 +7,7 @@ import datetime as dt
 import httpx
 import trio
 
-from api.service import Running
+from api.process import Running
 from testudo.clock import ManualClock
 
 from .helpers import Wallet, cookies_of, iso, sign_in

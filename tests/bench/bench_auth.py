@@ -13,7 +13,7 @@ import httpx
 import pytest
 import trio
 
-from api.service import Running, run_service
+from api.process import Running, run_service
 from tests.auth.helpers import Wallet, sign_in
 from tests.conftest import SIWE_DOMAIN, SIWE_URI, make_settings
 from testudo.auth import siwe_check

@@ -29,7 +29,7 @@ import pytest
 import trio
 from psycopg.rows import dict_row
 
-from api.service import Running, run_service
+from api.process import Running, run_service
 from tests.auth.helpers import Wallet, sign_in
 from tests.conftest import make_settings
 from testudo.clock import ManualClock

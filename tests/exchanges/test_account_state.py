@@ -14,7 +14,7 @@ import httpx
 import pytest
 import trio
 
-from api.service import Running
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from tests.conftest import make_settings, running_service
 from testudo.clock import ManualClock

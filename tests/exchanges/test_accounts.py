@@ -10,7 +10,7 @@ import httpx
 import pytest
 import trio
 
-from api.service import Running
+from api.process import Running
 from tests.auth.helpers import Wallet, WebSession, sign_in
 from testudo.clock import ManualClock
 from testudo.exchanges.errors import ExchangeFailure

@@ -11,7 +11,7 @@ import trio
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from api.service import Running
+from api.process import Running
 from tests.auth.helpers import Wallet, WebSession, sign_in
 from testudo.clock import ManualClock
 from testudo.exchanges.vault import SealContext

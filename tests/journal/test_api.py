@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from api.service import Running
+from api.process import Running
 from testudo.clock import ManualClock
 
 from .support import at, insert_trade, new_user

@@ -35,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from api.service import Running
+from api.process import Running
 from testudo.clock import ManualClock
 from testudo.imports.store import store_trades
 from testudo.journal.linking import GroupClose, record_closed_group

@@ -14,7 +14,7 @@ import attrs
 import httpx
 import trio
 
-from api.service import Running
+from api.process import Running
 from tests.trading.helpers import binance_trader
 from testudo.clock import ManualClock
 from testudo.db import Database

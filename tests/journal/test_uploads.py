@@ -15,7 +15,7 @@ import trio
 from PIL import Image
 
 from actors.journal.upload_sweeper import Sweep
-from api.service import Running
+from api.process import Running
 from testudo.clock import ManualClock
 from testudo.db import Database
 from testudo.journal.images import MAX_FILE_BYTES, ImageRejected, clean_image

@@ -10,7 +10,7 @@ import httpx
 import trio
 from eth_account import Account
 
-from api.service import Running
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from tests.exchanges.test_agent_wallet import (
     agent_key,

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import trio
 
-from api.service import Running
+from api.process import Running
 from tests.trading.helpers import live_orders
 from testudo.clock import ManualClock
 from testudo.sim.client import SimClient

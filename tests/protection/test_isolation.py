@@ -15,7 +15,7 @@ import pytest
 import trio
 
 from actors.runtime.supervision_log import LOGGER_NAME
-from api.service import Running
+from api.process import Running
 from tests.trading.helpers import binance_trader, live_orders, wait_until
 from testudo.clock import ManualClock
 from testudo.sim.client import SimClient

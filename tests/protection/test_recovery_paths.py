@@ -14,7 +14,7 @@ import httpx
 import psycopg
 import trio
 
-from api.service import Running
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from tests.realtime.support import connect, seqs, start_service, subscribe, user_channel
 from tests.trading.helpers import binance_trader, live_orders, wait_until

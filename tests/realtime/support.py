@@ -15,7 +15,7 @@ import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
 
 from actors.realtime.core import Realtime
-from api.service import Running, run_service
+from api.process import Running, run_service
 from tests.conftest import make_settings
 from testudo.clock import ManualClock
 from testudo.db import Database

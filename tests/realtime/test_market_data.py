@@ -13,7 +13,7 @@ import trio
 from trio_websocket import WebSocketConnection
 
 from actors.realtime.market_data import RunningFeeds
-from api.service import Running, run_service
+from api.process import Running, run_service
 from tests.conftest import make_settings
 from testudo.clock import ManualClock
 from testudo.realtime.settings import RealtimeSettings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from api.service import Running
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
 

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 import trio
 
-from api.service import Running
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
 from testudo.db import Database

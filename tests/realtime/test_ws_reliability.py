@@ -15,7 +15,7 @@ import trio.lowlevel
 from trio_websocket import WebSocketConnection, wrap_client_stream
 
 from actors.realtime.pg_listener import Status
-from api.service import Running
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
 from testudo.db import Database

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import trio
 
-from api.service import Running, run_service
+from api.process import Running, run_service
 from tests.auth.helpers import Wallet, sign_in
 from tests.conftest import make_settings
 from testudo.clock import ManualClock

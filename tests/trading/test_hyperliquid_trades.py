@@ -6,7 +6,7 @@ import json
 
 import httpx
 
-from api.service import Running
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from tests.exchanges.test_agent_wallet import approved_account
 from testudo.clock import ManualClock

@@ -11,7 +11,7 @@ import attrs
 import httpx
 import trio
 
-from api.service import Running, run_service
+from api.process import Running, run_service
 from tests.conftest import make_settings
 from testudo.clock import ManualClock
 from testudo.sim.client import SimClient

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import httpx
 
-from api.service import Running
+from api.process import Running
 from testudo.clock import ManualClock
 from testudo.sim.client import SimClient
 

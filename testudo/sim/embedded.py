@@ -13,7 +13,7 @@ import trio
 from testudo.sim.server import serve_simulator
 from testudo.sim.simulator import SimConfig
 
-log = logging.getLogger("testudo.service")
+log = logging.getLogger("api.process")
 
 
 async def start_in_process(nursery: trio.Nursery, port: int) -> str:

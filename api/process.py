@@ -39,7 +39,7 @@ from testudo.config import ConfigError, Settings, ensure_data_dir
 from testudo.exchanges.vault import VaultError, load_vault
 from testudo.logs import quiet_libraries
 
-log = logging.getLogger("testudo.service")
+log = logging.getLogger("api.process")
 StartSimulator = Callable[[trio.Nursery, int], Awaitable[str]]
 
 
