@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: serve test bench lint typecheck check clean sim
+.PHONY: serve test test-fast bench lint typecheck check clean sim
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ sim: $(STAMP)
 # The whole check: lint, import contracts, mypy --strict, then every test (CI runs this).
 test: lint typecheck
 	$(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
+
+# The suite without the slow tests (process kills, fault matrices, soak, fuzzing): while working.
+test-fast: $(STAMP)
+	$(PY) -m pytest -n 2 -q -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m pip install -q -c constraints.txt -e '.[test,bench]'

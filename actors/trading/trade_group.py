@@ -1,7 +1,7 @@
 """The trade-group actor: owns one group's state machine and finishes every exchange operation.
 
 HTTP handlers send it commands and await the reply; the actor's own scope completes the work
-whether or not anyone still waits (architecture.md section 5a). Every order is recorded with its
+whether or not anyone still waits (docs/trading.md). Every order is recorded with its
 client order id *before* the exchange call; an ambiguous failure (timeout, 5xx, crash) is
 resolved by looking the order up by that id, never by sending it again. On start (including
 after a crash or a restart of the service) the actor reloads the group from the database and
