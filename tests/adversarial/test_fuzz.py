@@ -6,6 +6,7 @@ import functools
 import os
 
 import httpx
+import pytest
 import trio
 
 from api.process import Running
@@ -13,6 +14,8 @@ from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
 
 from .fuzz import fuzz
+
+pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("TESTUDO_FUZZ_EXAMPLES", "15"))
 

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import httpx
+import pytest
 import trio
 
 from api.process import Running
@@ -19,6 +20,8 @@ from testudo.clock import ManualClock
 
 from .images import gif_bomb
 from .rawhttp import RawConnection, request_head
+
+pytestmark = pytest.mark.slow
 
 ROUNDS = int(os.environ.get("TESTUDO_SOAK_ROUNDS", "60"))  # about 25 requests each
 FD_SLACK = 8

@@ -33,6 +33,8 @@ from .support import (
     wait_protected_or_flat,
 )
 
+pytestmark = pytest.mark.slow
+
 every_venue = pytest.mark.parametrize("venue", VENUES, ids=[v.id for v in VENUES])
 SLOTTED = [v for v in VENUES if v.stop_slots is not None]
 

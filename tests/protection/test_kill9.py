@@ -29,6 +29,8 @@ from testudo.sim.client import SimClient
 
 from .support import VENUES, VenueCase, assert_protected_or_flat, fill_entry, pending_long
 
+pytestmark = pytest.mark.slow
+
 
 class Clock:
     """What ``sign_in`` needs of a clock: the real time (the service process uses it)."""

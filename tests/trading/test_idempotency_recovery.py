@@ -14,11 +14,14 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 import trio
 
 from tests.protection.support import link_binance, pending_long
 from tests.protection.test_kill9 import Clock, listening_url, service_process
 from testudo.sim.client import SimClient
+
+pytestmark = pytest.mark.slow
 
 KEY = {"Idempotency-Key": "retry-after-crash-1"}
 
