@@ -141,7 +141,8 @@ class ImportWorker(Actor[Any]):
                 "import attempt failed",
                 extra={"json_fields": {"event": "import_error", "job_id": job.id}},
             )
-            await self._fail(run, f"{type(exc).__name__}: {exc}"[:500], permanent=False)
+            # The exception's text is ours (paths, hosts, queries): logged above, never shown.
+            await self._fail(run, "internal error; the import is retried", permanent=False)
         finally:
             beats.cancel()
             self._current = None
