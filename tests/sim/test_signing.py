@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ccxt
+import msgpack
 from ccxt.static_dependencies.msgpack import packb as reference_packb
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -45,6 +46,63 @@ ORDER = {
 @given(json_values)
 def test_msgpack_matches_the_reference_encoder(value: object) -> None:
     assert packb(value) == reference_packb(value)
+
+
+decimals = st.decimals(min_value=0, max_value=10**9, places=8, allow_nan=False).map(str)
+orders = st.fixed_dictionaries(
+    {
+        "a": st.integers(0, 20_000),
+        "b": st.booleans(),
+        "p": decimals,
+        "s": decimals,
+        "r": st.booleans(),
+        "t": st.one_of(
+            st.fixed_dictionaries(
+                {"limit": st.fixed_dictionaries({"tif": st.sampled_from(["Gtc", "Ioc", "Alo"])})}
+            ),
+            st.fixed_dictionaries(
+                {
+                    "trigger": st.fixed_dictionaries(
+                        {"isMarket": st.booleans(), "triggerPx": decimals, "tpsl": st.just("sl")}
+                    )
+                }
+            ),
+        ),
+    },
+    optional={"c": st.text(max_size=34)},
+)
+actions = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "type": st.just("order"),
+            "orders": st.lists(orders, min_size=1, max_size=20),
+            "grouping": st.sampled_from(["na", "normalTpsl", "positionTpsl"]),
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("cancel"),
+            "cancels": st.lists(
+                st.fixed_dictionaries({"a": st.integers(0, 20_000), "o": st.integers(0, 2**63)}),
+                max_size=40,
+            ),
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("updateLeverage"),
+            "asset": st.integers(0, 20_000),
+            "isCross": st.booleans(),
+            "leverage": st.integers(1, 200),
+        }
+    ),
+    json_values,
+)
+
+
+@given(actions)
+def test_the_msgpack_package_encodes_actions_as_the_home_made_encoder(action: object) -> None:
+    assert msgpack.packb(action) == packb(action)
 
 
 def test_l1_digest_matches_eip712_typed_data() -> None:
