@@ -12,6 +12,8 @@ import json
 from typing import Any
 
 import attrs
+from wsproto.connection import Connection, ConnectionType
+from wsproto.events import TextMessage
 
 from testudo.db.database import Conn
 
@@ -45,20 +47,19 @@ class Hint:
     complete: bool = True
 
 
+#: Frames server messages (unmasked, no extension). A post-handshake ``Connection`` is wsproto's
+#: documented way to serialise frames without a handshake; one is shared because sending only
+#: complete messages leaves it in the state it started in (OPEN, no fragment pending).
+_SERVER = Connection(ConnectionType.SERVER)
+
+
 def ws_text(text: str) -> bytes:
     """``text`` as one WebSocket text frame from a server (unmasked, no extension).
 
-    Built once per event and written as is to every subscriber's socket.
+    Built once per event and written as is to every subscriber's socket, so wsproto frames each
+    event once, not once per connection.
     """
-    payload = text.encode()
-    n = len(payload)
-    if n < 126:
-        head = bytes((0x81, n))
-    elif n < 65536:
-        head = bytes((0x81, 126)) + n.to_bytes(2, "big")
-    else:
-        head = bytes((0x81, 127)) + n.to_bytes(8, "big")
-    return head + payload
+    return _SERVER.send(TextMessage(data=text))
 
 
 def frame(stream: str, seq: int, payload: Any) -> str:
