@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from typing import Any
 
 import attrs
@@ -47,10 +48,19 @@ class Hint:
     complete: bool = True
 
 
-#: Frames server messages (unmasked, no extension). A post-handshake ``Connection`` is wsproto's
-#: documented way to serialise frames without a handshake; one is shared because sending only
-#: complete messages leaves it in the state it started in (OPEN, no fragment pending).
-_SERVER = Connection(ConnectionType.SERVER)
+class _Framer(threading.local):
+    """wsproto's post-handshake server ``Connection``, one per thread.
+
+    A ``Connection`` is wsproto's documented way to serialise frames without a handshake.
+    Sending only complete messages leaves it as it started (OPEN, no fragment pending), so one
+    is reused for every frame; per thread, because a send briefly marks a message as open.
+    """
+
+    def __init__(self) -> None:
+        self.connection = Connection(ConnectionType.SERVER)
+
+
+_FRAMER = _Framer()
 
 
 def ws_text(text: str) -> bytes:
@@ -59,7 +69,7 @@ def ws_text(text: str) -> bytes:
     Built once per event and written as is to every subscriber's socket, so wsproto frames each
     event once, not once per connection.
     """
-    return _SERVER.send(TextMessage(data=text))
+    return _FRAMER.connection.send(TextMessage(data=text))
 
 
 def frame(stream: str, seq: int, payload: Any) -> str:
