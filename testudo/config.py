@@ -1,25 +1,32 @@
-"""Service configuration: command-line flags, each also an environment variable ``TESTUDO_*``.
+"""Service configuration: the settings table, one row per setting of :class:`Settings`.
 
-Precedence: flag, then environment, then default. Every option is documented in
-``docs/operations.md``; :func:`from_args` turns parsed arguments into a frozen :class:`Settings`.
+Each row (:class:`~testudo.options.Option`) gives a setting's flag, its ``TESTUDO_*`` variable,
+the parser that checks it, its default and its meaning; :data:`TABLE` drives the flags of
+``testudo serve``, the variables every command reads and the table in docs/operations.md
+(``python -m testudo.config docs/operations.md`` rewrites it; a test compares them).
+Precedence: flag, then environment, then default. :func:`from_args` turns parsed arguments and
+the environment into a frozen :class:`Settings`.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 
 import attrs
 import platformdirs
 
-from testudo.net import InvalidNetwork, Network, parse_networks
-from testudo.realtime.settings import RealtimeSettings, add_realtime_arguments, realtime_from_args
+from testudo import option_parsers as p
+from testudo.net import Network
+from testudo.options import ConfigError, Option, add_arguments, in_section, markdown_table, resolve
+from testudo.realtime import settings as realtime_settings
+from testudo.realtime.settings import RealtimeSettings
 
-
-class ConfigError(Exception):
-    """A configuration problem the operator must fix; printed as one line, exit code 2."""
+__all__ = ["TABLE", "ConfigError", "Settings", "from_args"]
 
 
 def default_data_dir() -> Path:
@@ -82,165 +89,331 @@ class Settings:
         return self.database_url is None
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(f"TESTUDO_{name}")
-    return value if value not in (None, "") else default
+NO_FLAG_SECRET = " (no flag: a command line is visible to every user of the machine)"
 
+#: The database rows: also the flags of ``testudo migrate`` and ``testudo rotate-key``.
+DATABASE_OPTIONS = (
+    Option(
+        "data_dir",
+        "--data-dir",
+        "DATA_DIR",
+        p.path,
+        "",
+        "embedded database, generated keys, uploads",
+        default_doc="`/var/lib/testudo` as root, else the per-user data dir "
+        "(`~/.local/share/testudo`)",
+    ),
+    Option(
+        "database_url",
+        "--database-url",
+        "DATABASE_URL",
+        p.text,
+        "",
+        "use this PostgreSQL instead; Testudo then never starts its own",
+        default_doc="none: the embedded server",
+    ),
+    Option(
+        "db_pool_size",
+        "--db-pool-size",
+        "DB_POOL_SIZE",
+        p.count,
+        "8",
+        "connections in the database pool",
+    ),
+)
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port out of range: {value}")
-    return value
+SERVER_OPTIONS = (
+    Option("http_host", "--http-host", "HTTP_HOST", p.text, "127.0.0.1", "REST API address"),
+    Option(
+        "http_port",
+        "--http-port",
+        "HTTP_PORT",
+        p.port,
+        "8080",
+        "REST API port (`0`: any free port)",
+    ),
+    Option("ws_host", "--ws-host", "WS_HOST", p.text, "127.0.0.1", "WebSocket server address"),
+    Option(
+        "ws_port",
+        "--ws-port",
+        "WS_PORT",
+        p.port,
+        "4000",
+        "WebSocket server port (`0`: any free port)",
+    ),
+    Option(
+        "cors_origins",
+        "--cors-origins",
+        "CORS_ORIGINS",
+        p.words,
+        "",
+        "comma-separated allowed origins (credentials allowed)",
+        default_doc="none",
+    ),
+    Option(
+        "trusted_proxies",
+        "--trusted-proxies",
+        "TRUSTED_PROXIES",
+        p.networks,
+        "",
+        "comma-separated addresses or CIDRs (`10.0.0.0/8, ::1`) of reverse proxies whose "
+        '`X-Forwarded-For` names the client (see "Client addresses")',
+        default_doc="none",
+    ),
+    Option(
+        "log_level",
+        "--log-level",
+        "LOG_LEVEL",
+        p.log_level,
+        "INFO",
+        "`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`",
+    ),
+    Option(
+        "max_body_bytes",
+        "--max-body-bytes",
+        "MAX_BODY_BYTES",
+        p.count,
+        "1048576",
+        "largest request body (bytes) except the journal upload's (413 above it)",
+    ),
+    Option(
+        "shutdown_grace",
+        "--shutdown-grace",
+        "SHUTDOWN_GRACE",
+        p.seconds,
+        "10",
+        "seconds in-flight requests get on SIGINT/SIGTERM",
+    ),
+)
+
+AUTH_OPTIONS = (
+    Option(
+        "siwe_domain",
+        "--siwe-domain",
+        "SIWE_DOMAIN",
+        p.text,
+        "",
+        "the domain SIWE messages must name (docs/auth.md)",
+        default_doc="`localhost:<http port>`",
+    ),
+    Option(
+        "siwe_uri",
+        "--siwe-uri",
+        "SIWE_URI",
+        p.text,
+        "",
+        "the URI SIWE messages must name",
+        default_doc="`http://<domain>`",
+    ),
+    Option(
+        "siwe_chain_ids",
+        "--siwe-chain-ids",
+        "SIWE_CHAIN_IDS",
+        p.chain_ids,
+        "1",
+        "comma-separated chain ids accepted in SIWE messages",
+    ),
+    Option(
+        "jwt_secret",
+        None,
+        "JWT_SECRET",
+        p.text,
+        "",
+        "secret signing access tokens, at least 32 bytes" + NO_FLAG_SECRET,
+        default_doc="generated into `<data dir>/keys/jwt.key`",
+    ),
+    Option(
+        "cookie_samesite",
+        "--cookie-samesite",
+        "COOKIE_SAMESITE",
+        p.choice("Strict", "Lax", "None"),
+        "Strict",
+        "`SameSite` of the session cookies (`Lax`, `None` for a cross-site desk)",
+    ),
+    Option(
+        "cookie_secure",
+        "--cookie-secure",
+        "COOKIE_SECURE",
+        p.boolean,
+        "true",
+        "`true` or `false`: `Secure` cookies (`__Host-` names without a cookie domain)",
+    ),
+    Option(
+        "signin_per_client_per_minute",
+        "--signin-per-client-per-minute",
+        "SIGNIN_PER_CLIENT_PER_MINUTE",
+        p.count,
+        "10",
+        "`verify-siwe` attempts per client address per minute",
+    ),
+    Option(
+        "signin_per_second",
+        "--signin-per-second",
+        "SIGNIN_PER_SECOND",
+        p.count,
+        "20",
+        "`verify-siwe` attempts per second from everyone together",
+    ),
+)
+
+EXCHANGE_OPTIONS = (
+    Option(
+        "exchange_base_url",
+        "--exchange-base-url",
+        "EXCHANGE_BASE_URL",
+        p.text,
+        "",
+        "send every exchange request to `<url>/<ccxt id>/...` (a gateway or proxy)",
+        default_doc="none: the exchanges",
+    ),
+    Option(
+        "simulated_exchanges",
+        "--simulated-exchanges",
+        "SIMULATED_EXCHANGES",
+        p.boolean,
+        "false",
+        "trade against the built-in exchange simulator (offline demo and tests)",
+        switch=True,
+    ),
+    Option(
+        "sim_url",
+        "--sim-url",
+        "SIM_URL",
+        p.text,
+        "",
+        "with `--simulated-exchanges`: use this running `testudo sim` instead",
+        default_doc="none: in-process",
+    ),
+    Option(
+        "sim_port",
+        "--sim-port",
+        "SIM_PORT",
+        p.port,
+        "8090",
+        "with `--simulated-exchanges`: port of the in-process simulator",
+    ),
+    Option(
+        "master_key",
+        None,
+        "MASTER_KEY",
+        p.text,
+        "",
+        "the active key encrypting exchange secrets, 64 hex characters" + NO_FLAG_SECRET,
+        default_doc="a key ring in `<data dir>/keys/master-keys.json`",
+    ),
+    Option(
+        "hyperliquid_testnet",
+        "--hyperliquid-testnet",
+        "HYPERLIQUID_TESTNET",
+        p.boolean,
+        "false",
+        "sign Hyperliquid agent approvals for the testnet",
+        switch=True,
+    ),
+    Option(
+        "exchange_timeout_ms",
+        "--exchange-timeout-ms",
+        "EXCHANGE_TIMEOUT_MS",
+        p.count,
+        "10000",
+        "milliseconds ccxt waits for one exchange request",
+    ),
+    Option(
+        "exchange_rate_limit",
+        "--exchange-rate-limit",
+        "EXCHANGE_RATE_LIMIT",
+        p.boolean,
+        "true",
+        "ccxt's client-side rate limiter",
+        switch=True,
+    ),
+)
+
+TRADING_OPTIONS = (
+    Option(
+        "trade_poll_interval",
+        "--trade-poll-interval",
+        "TRADE_POLL_INTERVAL",
+        p.seconds,
+        "2",
+        "seconds between two polls of a watched account (positions; 0.5 while a group waits "
+        "for a fill or its stop)",
+    ),
+    Option(
+        "order_recheck_interval",
+        "--order-recheck-interval",
+        "ORDER_RECHECK_INTERVAL",
+        p.seconds,
+        "10",
+        "the open orders are read at least this often even when no position moved (a stop "
+        "cancelled by hand is found within it)",
+    ),
+    Option(
+        "poll_budget_share",
+        "--poll-budget-share",
+        "POLL_BUDGET_SHARE",
+        p.share,
+        "0.5",
+        "share (0-1] of each venue's published request budget that polling may use, for every "
+        "account together",
+    ),
+    Option(
+        "close_slippage",
+        "--close-slippage",
+        "CLOSE_SLIPPAGE",
+        p.fraction("0.5"),
+        "0.05",
+        "bound (0-0.5] of a close's or emergency exit's price around the market now, where "
+        "the venue takes one (Hyperliquid)",
+    ),
+    Option(
+        "account_state_max_age",
+        "--account-state-max-age",
+        "ACCOUNT_STATE_MAX_AGE",
+        p.seconds,
+        "5",
+        "seconds a decision may use an account's kept balance and positions (`0`: always fetch)",
+    ),
+    Option(
+        "price_max_age",
+        "--price-max-age",
+        "PRICE_MAX_AGE",
+        p.seconds,
+        "2",
+        "seconds a market entry's decision may use a kept last price",
+    ),
+)
+
+#: Every setting, in the order docs/operations.md lists them.
+TABLE: tuple[Option, ...] = (
+    *SERVER_OPTIONS,
+    *DATABASE_OPTIONS,
+    *AUTH_OPTIONS,
+    *EXCHANGE_OPTIONS,
+    *TRADING_OPTIONS,
+    *in_section("realtime", realtime_settings.OPTIONS),
+)
 
 
 def add_service_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``testudo serve`` (and the database ones of ``testudo migrate``)."""
-    parser.add_argument("--http-host", default=_env("HTTP_HOST", "127.0.0.1"))
-    parser.add_argument("--http-port", type=_port, default=_env("HTTP_PORT", "8080"))
-    parser.add_argument("--ws-host", default=_env("WS_HOST", "127.0.0.1"))
-    parser.add_argument("--ws-port", type=_port, default=_env("WS_PORT", "4000"))
-    add_database_arguments(parser)
-    parser.add_argument(
-        "--cors-origins",
-        default=_env("CORS_ORIGINS", ""),
-        help="comma-separated list of allowed origins (credentials allowed)",
-    )
-    parser.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"))
-    parser.add_argument(
-        "--siwe-domain",
-        default=_env("SIWE_DOMAIN"),
-        help="the domain SIWE messages must name (default localhost:<http port>)",
-    )
-    parser.add_argument(
-        "--siwe-uri",
-        default=_env("SIWE_URI"),
-        help="the URI SIWE messages must name (default http://<domain>)",
-    )
-    parser.add_argument(
-        "--siwe-chain-ids",
-        default=_env("SIWE_CHAIN_IDS", "1"),
-        help="comma-separated chain ids accepted in SIWE messages",
-    )
-    parser.add_argument(
-        "--cookie-samesite",
-        choices=["Strict", "Lax", "None"],
-        default=_env("COOKIE_SAMESITE", "Strict"),
-    )
-    parser.add_argument(
-        "--cookie-secure", choices=["true", "false"], default=_env("COOKIE_SECURE", "true")
-    )
-    parser.add_argument(
-        "--exchange-base-url",
-        default=_env("EXCHANGE_BASE_URL"),
-        help="send every exchange request to <url>/<ccxt id>/... (a gateway or proxy)",
-    )
-    parser.add_argument(
-        "--simulated-exchanges",
-        action="store_true",
-        default=_env("SIMULATED_EXCHANGES", "") in ("1", "true", "yes"),
-        help="trade against the built-in exchange simulator (offline demo and tests)",
-    )
-    parser.add_argument(
-        "--sim-url",
-        default=_env("SIM_URL"),
-        help="with --simulated-exchanges: use this running `testudo sim` instead",
-    )
-    parser.add_argument(
-        "--sim-port",
-        type=_port,
-        default=_env("SIM_PORT", "8090"),
-        help="with --simulated-exchanges: port of the in-process simulator",
-    )
-    parser.add_argument(
-        "--trusted-proxies",
-        default=_env("TRUSTED_PROXIES", ""),
-        help="comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For "
-        "names the client (default: none, the peer address is the client)",
-    )
-    parser.add_argument(
-        "--shutdown-grace",
-        type=float,
-        default=_env("SHUTDOWN_GRACE", "10"),
-        help="seconds in-flight requests get to finish on SIGINT/SIGTERM",
-    )
-    add_realtime_arguments(parser, _env)
+    """The flags of ``testudo serve``: every row of the table that has one."""
+    add_arguments(parser, TABLE)
 
 
 def add_database_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=_env("DATA_DIR"),
-        help="where the embedded database, keys and uploads live",
-    )
-    parser.add_argument(
-        "--database-url",
-        default=_env("DATABASE_URL"),
-        help="use this PostgreSQL server instead of the embedded one",
-    )
+    """The flags of ``testudo migrate`` and ``rotate-key``: where the database is."""
+    add_arguments(parser, DATABASE_OPTIONS)
 
 
-def from_args(args: argparse.Namespace) -> Settings:
-    """Build :class:`Settings` from parsed arguments (missing attributes keep defaults)."""
-    values = {
-        key: getattr(args, key)
-        for key in ("http_host", "http_port", "ws_host", "ws_port", "database_url", "log_level")
-        if getattr(args, key, None) is not None
-    }
-    for key in ("http_port", "ws_port"):
-        if key in values:
-            values[key] = int(values[key])
-    if getattr(args, "data_dir", None):
-        values["data_dir"] = Path(args.data_dir).expanduser()
-    if getattr(args, "cors_origins", None):
-        values["cors_origins"] = tuple(
-            origin.strip() for origin in args.cors_origins.split(",") if origin.strip()
-        )
-    if getattr(args, "shutdown_grace", None) is not None:
-        values["shutdown_grace"] = float(args.shutdown_grace)
-    for key in ("siwe_domain", "siwe_uri", "cookie_samesite"):
-        if getattr(args, key, None):
-            values[key] = getattr(args, key)
-    if getattr(args, "siwe_chain_ids", None):
-        try:
-            values["siwe_chain_ids"] = tuple(
-                int(part) for part in args.siwe_chain_ids.split(",") if part.strip()
-            )
-        except ValueError:
-            raise ConfigError(f"invalid chain id list: {args.siwe_chain_ids!r}") from None
-    if getattr(args, "cookie_secure", None):
-        values["cookie_secure"] = args.cookie_secure == "true"
-    values["jwt_secret"] = _env("JWT_SECRET")
-    values["master_key"] = _env("MASTER_KEY")
-    values["hyperliquid_testnet"] = _env("HYPERLIQUID_TESTNET", "") in ("1", "true", "yes")
-    values["trade_poll_interval"] = _seconds_env("TRADE_POLL_INTERVAL", 2.0)
-    values["account_state_max_age"] = _seconds_env("ACCOUNT_STATE_MAX_AGE", 5.0)
-    values["price_max_age"] = _seconds_env("PRICE_MAX_AGE", 2.0)
-    values["order_recheck_interval"] = _seconds_env("ORDER_RECHECK_INTERVAL", 10.0)
-    values["poll_budget_share"] = float(_fraction_env("POLL_BUDGET_SHARE", Decimal("0.5"), 1))
-    values["close_slippage"] = _fraction_env("CLOSE_SLIPPAGE", Decimal("0.05"))
-    values["exchange_rate_limit"] = _env("EXCHANGE_RATE_LIMIT", "true") not in ("0", "false", "no")
-    if getattr(args, "exchange_base_url", None):
-        values["exchange_base_url"] = args.exchange_base_url
-    if getattr(args, "simulated_exchanges", False):
-        values["simulated_exchanges"] = True
-    if getattr(args, "sim_url", None):
-        values["sim_url"] = args.sim_url
-    if getattr(args, "sim_port", None) is not None:
-        values["sim_port"] = int(args.sim_port)
-    if getattr(args, "trusted_proxies", None):
-        try:
-            values["trusted_proxies"] = parse_networks(args.trusted_proxies)
-        except InvalidNetwork as exc:
-            raise ConfigError(f"--trusted-proxies: {exc}") from None
-    values["signin_per_client_per_minute"] = _count_env("SIGNIN_PER_CLIENT_PER_MINUTE", 10)
-    values["signin_per_second"] = _count_env("SIGNIN_PER_SECOND", 20)
-    values["realtime"] = realtime_from_args(args)
-    return Settings(**values)
+def from_args(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
+    """:class:`Settings` from parsed flags, then ``TESTUDO_*`` variables, then defaults.
+
+    Every command reads every variable (flags exist only where the command declares them).
+    A value that does not parse raises :class:`ConfigError` naming the flag or variable.
+    """
+    values = resolve(TABLE, args, os.environ if environ is None else environ)
+    realtime = RealtimeSettings(**values.get("realtime", {}))
+    return attrs.evolve(Settings(realtime=realtime), **values.get("", {}))
 
 
 def ensure_data_dir(path: Path) -> Path:
@@ -255,43 +428,15 @@ def ensure_data_dir(path: Path) -> Path:
     return path
 
 
-def _fraction_env(name: str, default: Decimal, maximum: float = 0.5) -> Decimal:
-    """A fraction in (0, ``maximum``] from ``TESTUDO_<name>`` (``0.05`` = 5 %)."""
-    raw = _env(name)
-    if not raw:
-        return default
-    try:
-        value = Decimal(raw)
-    except ArithmeticError:
-        raise ConfigError(f"TESTUDO_{name} must be a fraction such as 0.05, not {raw!r}") from None
-    if not (value.is_finite() and Decimal(0) < value <= Decimal(str(maximum))):
-        raise ConfigError(f"TESTUDO_{name} must be a fraction in (0, {maximum:g}]")
-    return value
+def update_docs(document: str) -> str:
+    """``document`` (docs/operations.md) with its settings table replaced by :data:`TABLE`'s."""
+    begin, end = document.index(TABLE_BEGIN), document.index(TABLE_END)
+    return document[: begin + len(TABLE_BEGIN)] + "\n" + markdown_table(TABLE) + document[end:]
 
 
-def _seconds_env(name: str, default: float) -> float:
-    """A non-negative number of seconds from ``TESTUDO_<name>``."""
-    raw = _env(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"TESTUDO_{name} must be a number of seconds, not {raw!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise ConfigError(f"TESTUDO_{name} must be a finite number of seconds >= 0")
-    return value
+TABLE_BEGIN = "<!-- settings table: generated from testudo/config.py -->"
+TABLE_END = "<!-- end of the settings table -->"
 
-
-def _count_env(name: str, default: int) -> int:
-    """A positive whole number from ``TESTUDO_<name>``."""
-    raw = _env(name)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"TESTUDO_{name} must be a whole number, not {raw!r}") from None
-    if value < 1:
-        raise ConfigError(f"TESTUDO_{name} must be at least 1")
-    return value
+if __name__ == "__main__":  # python -m testudo.config docs/operations.md
+    target = Path(sys.argv[1])
+    target.write_text(update_docs(target.read_text()))

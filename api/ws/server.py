@@ -31,6 +31,7 @@ from .frames import FrameWriter
 from .metrics import WS_CLOSES
 from .protocol import ErrorCode, Method, ProtocolError, Request, encode, parse_request, result
 from .subscriptions import Subscriptions
+from .transport import check_transport
 from .upgrade import UpgradeCredentials, cookie_allowed, credentials
 
 log = logging.getLogger("testudo.ws")
@@ -324,7 +325,12 @@ class WsService:
         *,
         task_status: trio.TaskStatus[WebSocketServer] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Serve on ``listeners`` until cancelled; closes connections with 1001 on the way out."""
+        """Serve on ``listeners`` until cancelled; closes connections with 1001 on the way out.
+
+        First proves trio-websocket's internals the fan-out writes through (one line and exit 2
+        when they are not as this code expects: :func:`api.ws.transport.check_transport`).
+        """
+        await check_transport()
         async with trio.open_nursery() as handlers:
             server = WebSocketServer(
                 self.handle,

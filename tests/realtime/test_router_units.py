@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import trio
 
 from testudo.realtime import channels, market
@@ -187,3 +189,28 @@ async def test_direct_writes_never_overtake_queued_or_in_flight_frames() -> None
     outbox.sent()
     outbox.put(b"eeee")
     assert written[-1] == b"eeee" and len(outbox) == 0
+
+
+def test_frames_are_rfc6455_server_text_frames_from_every_thread() -> None:
+    """wsproto's framing: FIN + text opcode, unmasked, 7/16/64-bit lengths at their bounds."""
+    for size, header in [
+        (0, "8100"),
+        (125, "817d"),
+        (126, "817e007e"),
+        (65535, "817effff"),
+        (65536, "817f0000000000010000"),
+    ]:
+        text = "x" * size
+        assert ws_text(text) == bytes.fromhex(header) + text.encode()
+    assert ws_text("é") == b"\x81\x02" + "é".encode()
+    results: list[bytes] = []
+
+    def frame_many() -> None:
+        results.extend(ws_text(f"{i}") for i in range(2000))
+
+    threads = [threading.Thread(target=frame_many) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 8000 and all(r[0] == 0x81 for r in results)

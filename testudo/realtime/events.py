@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from typing import Any
 
 import attrs
+from wsproto.connection import Connection, ConnectionType
+from wsproto.events import TextMessage
 
 from testudo.db.database import Conn
 
@@ -45,20 +48,28 @@ class Hint:
     complete: bool = True
 
 
+class _Framer(threading.local):
+    """wsproto's post-handshake server ``Connection``, one per thread.
+
+    A ``Connection`` is wsproto's documented way to serialise frames without a handshake.
+    Sending only complete messages leaves it as it started (OPEN, no fragment pending), so one
+    is reused for every frame; per thread, because a send briefly marks a message as open.
+    """
+
+    def __init__(self) -> None:
+        self.connection = Connection(ConnectionType.SERVER)
+
+
+_FRAMER = _Framer()
+
+
 def ws_text(text: str) -> bytes:
     """``text`` as one WebSocket text frame from a server (unmasked, no extension).
 
-    Built once per event and written as is to every subscriber's socket.
+    Built once per event and written as is to every subscriber's socket, so wsproto frames each
+    event once, not once per connection.
     """
-    payload = text.encode()
-    n = len(payload)
-    if n < 126:
-        head = bytes((0x81, n))
-    elif n < 65536:
-        head = bytes((0x81, 126)) + n.to_bytes(2, "big")
-    else:
-        head = bytes((0x81, 127)) + n.to_bytes(8, "big")
-    return head + payload
+    return _FRAMER.connection.send(TextMessage(data=text))
 
 
 def frame(stream: str, seq: int, payload: Any) -> str:

@@ -1,11 +1,16 @@
-"""Settings of the realtime feed: retention, catch-up, market data, connection limits."""
+"""Settings of the realtime feed: retention, catch-up, market data, connection limits.
+
+:data:`OPTIONS` are this part's rows of the settings table; :mod:`testudo.config` puts them in
+its section ``realtime`` (flags, ``TESTUDO_*`` variables and docs come from there).
+"""
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable
-
 import attrs
+
+from testudo import option_parsers as p
+from testudo.exchanges.catalog import BY_ID
+from testudo.options import Option
 
 DEFAULT_EXCHANGE = "binance"
 
@@ -40,40 +45,111 @@ class RealtimeSettings:
     close_timeout: float = 5.0
 
 
-def add_realtime_arguments(parser: argparse.ArgumentParser, env: Callable[..., str | None]) -> None:
-    """The realtime options of ``testudo serve`` (each also ``TESTUDO_<NAME>``)."""
-    parser.add_argument(
+def exchange(raw: str) -> str:
+    """A known exchange id (any case)."""
+    value = raw.strip().lower()
+    if value not in BY_ID:
+        raise ValueError(f"unknown market-data exchange: {value!r}")
+    return value
+
+
+OPTIONS = (
+    Option(
+        "retention_days",
         "--event-retention-days",
-        type=float,
-        default=env("EVENT_RETENTION_DAYS", "7"),
-        help="keep realtime events this many days (resuming from older ones needs a resync)",
-    )
-    parser.add_argument(
+        "EVENT_RETENTION_DAYS",
+        p.days,
+        "7",
+        "days realtime events are kept for resumes, then pruned (older resumes need a resync)",
+    ),
+    Option(
+        "prune_interval",
+        "--event-prune-interval",
+        "EVENT_PRUNE_INTERVAL",
+        p.seconds,
+        "3600",
+        "seconds between two runs of the event pruner",
+    ),
+    Option(
+        "prune_batch",
+        "--event-prune-batch",
+        "EVENT_PRUNE_BATCH",
+        p.count,
+        "5000",
+        "events deleted per pruning transaction",
+    ),
+    Option(
+        "safety_poll_interval",
+        "--safety-poll-interval",
+        "SAFETY_POLL_INTERVAL",
+        p.seconds,
+        "5",
+        "seconds between two reads of the delivered streams' heads (guards a missed NOTIFY)",
+    ),
+    Option(
+        "page_size",
+        "--event-page-size",
+        "EVENT_PAGE_SIZE",
+        p.count,
+        "500",
+        "events read per page when a connection catches up or replays",
+    ),
+    Option(
+        "market_data",
+        "--market-data",
+        "MARKET_DATA",
+        p.boolean,
+        "true",
+        "serve public market data (exchanges polled while someone is subscribed)",
+        switch=True,
+    ),
+    Option(
+        "market_data_exchange",
         "--market-data-exchange",
-        default=env("MARKET_DATA_EXCHANGE", DEFAULT_EXCHANGE),
-        help="the exchange of ticker.BTC_USDT (others: ticker.BTC_USDT@<exchange>)",
-    )
-    parser.add_argument(
+        "MARKET_DATA_EXCHANGE",
+        exchange,
+        DEFAULT_EXCHANGE,
+        "exchange of `ticker.BTC_USDT` (others: `ticker.BTC_USDT@hyperliquid`)",
+    ),
+    Option(
+        "market_data_interval",
         "--market-data-interval",
-        type=float,
-        default=env("MARKET_DATA_INTERVAL", "1"),
-        help="seconds between two polls of a market-data feed",
-    )
-
-
-def realtime_from_args(args: argparse.Namespace) -> RealtimeSettings:
-    """The realtime settings from parsed arguments (missing ones keep their defaults)."""
-    values: dict[str, object] = {}
-    if getattr(args, "event_retention_days", None) is not None:
-        values["retention_days"] = float(args.event_retention_days)
-    if getattr(args, "market_data_exchange", None):
-        from testudo.config import ConfigError
-        from testudo.exchanges.catalog import BY_ID
-
-        exchange = str(args.market_data_exchange).lower()
-        if exchange not in BY_ID:
-            raise ConfigError(f"unknown market-data exchange: {exchange!r}")
-        values["market_data_exchange"] = exchange
-    if getattr(args, "market_data_interval", None) is not None:
-        values["market_data_interval"] = float(args.market_data_interval)
-    return RealtimeSettings(**values)  # type: ignore[arg-type]
+        "MARKET_DATA_INTERVAL",
+        p.seconds,
+        "1",
+        "seconds between two polls of a market-data feed",
+    ),
+    Option(
+        "market_data_linger",
+        "--market-data-linger",
+        "MARKET_DATA_LINGER",
+        p.seconds,
+        "5",
+        "a feed with no subscriber left is stopped within this many seconds",
+    ),
+    Option(
+        "send_queue",
+        "--ws-send-queue",
+        "WS_SEND_QUEUE",
+        p.count,
+        "1024",
+        "frames (replies, private events) one connection may have queued before it is closed "
+        "as a slow consumer (1013)",
+    ),
+    Option(
+        "replay_buffer",
+        "--ws-replay-buffer",
+        "WS_REPLAY_BUFFER",
+        p.count,
+        "10000",
+        "live private events buffered per stream while its replay runs",
+    ),
+    Option(
+        "close_timeout",
+        "--ws-close-timeout",
+        "WS_CLOSE_TIMEOUT",
+        p.seconds,
+        "5",
+        "seconds a closing connection gets to flush and finish the close handshake",
+    ),
+)

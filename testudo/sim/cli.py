@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from testudo import option_parsers
 from testudo.heap import freeze_heap
 
 if TYPE_CHECKING:  # the server (a web framework, ccxt-free but heavy) loads only to run
@@ -24,8 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sim-host", default="127.0.0.1", help="address to bind")
     parser.add_argument(
         "--sim-port",
-        type=int,
-        default=int(os.environ.get("TESTUDO_SIM_PORT", DEFAULT_PORT)),
+        type=_port,
+        default=os.environ.get("TESTUDO_SIM_PORT") or str(DEFAULT_PORT),
         help="port to bind (env TESTUDO_SIM_PORT; default 8090; 0 picks a free port)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of prices and demo keys")
@@ -35,6 +36,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1.0,
         help="seconds between random-walk price steps (0 freezes prices)",
     )
+
+
+def _port(raw: str) -> int:
+    """A port, checked as ``testudo serve --sim-port`` checks it (argparse reports a bad one).
+
+    The environment's value is only parsed when ``testudo sim`` runs, so a bad
+    ``TESTUDO_SIM_PORT`` never breaks building the other commands' parsers.
+    """
+    try:
+        return option_parsers.port(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def banner(handle: SimHandle) -> str:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import msgpack
 from eth_account import Account as EthAccount
 from eth_account.messages import encode_typed_data
 from eth_keys.datatypes import Signature
 from eth_keys.exceptions import BadSignature
 from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError
-
-from testudo.sim.msgpack import packb
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _DOMAIN_TYPE = keccak(
@@ -61,8 +60,13 @@ _EXCHANGE_DOMAIN = _domain_separator("Exchange", "1", 1337)
 def action_hash(
     action: object, vault_address: str | None, nonce: int, expires_after: int | None = None
 ) -> bytes:
-    """keccak(msgpack(action) ‖ nonce ‖ vault flag[‖ vault] [‖ 0 ‖ expiresAfter])."""
-    data = packb(action) + nonce.to_bytes(8, "big")
+    """keccak(msgpack(action) ‖ nonce ‖ vault flag[‖ vault] [‖ 0 ‖ expiresAfter]).
+
+    ``msgpack.packb`` with its defaults is what Hyperliquid's SDK and ccxt hash with (smallest
+    encodings, str8 for 32-255 byte strings, 64-bit floats); tests/sim/test_signing.py pins it.
+    """
+    packed: bytes = msgpack.packb(action)
+    data = packed + nonce.to_bytes(8, "big")
     if vault_address is None:
         data += b"\x00"
     else:
