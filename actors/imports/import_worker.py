@@ -136,7 +136,7 @@ class ImportWorker(Actor[Any]):
         except ExchangeFailure as exc:
             permanent = not exc.transient and 400 <= exc.status < 500 and exc.status != 429
             await self._fail(run, f"{exc.error}: {exc.detail}", permanent=permanent)
-        except Exception as exc:
+        except Exception:
             log.exception(
                 "import attempt failed",
                 extra={"json_fields": {"event": "import_error", "job_id": job.id}},
