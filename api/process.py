@@ -31,6 +31,7 @@ from api.app import create_app
 from api.boot import Listeners, Prepared, bind, bind_error, database
 from api.keepalive import KeepAliveGuard
 from api.ws.server import WsService
+from api.ws.transport import check_transport
 from testudo.auth.keys import SecretError, load_or_create_secret
 from testudo.auth.settings import AuthSettings
 from testudo.auth.siwe_check import preload as preload_siwe
@@ -121,6 +122,7 @@ async def run_service(
     except VaultError as exc:
         raise ConfigError(str(exc)) from None
     listeners = listeners or await bind(settings)
+    await check_transport()  # one line and exit 2 when trio-websocket is not as we expect
     await trio.to_thread.run_sync(preload_siwe)
     hooks = Hooks(handle_signals, on_ready, start_simulator)
     async with contextlib.AsyncExitStack() as stack:

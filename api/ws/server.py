@@ -31,7 +31,6 @@ from .frames import FrameWriter
 from .metrics import WS_CLOSES
 from .protocol import ErrorCode, Method, ProtocolError, Request, encode, parse_request, result
 from .subscriptions import Subscriptions
-from .transport import check_transport
 from .upgrade import UpgradeCredentials, cookie_allowed, credentials
 
 log = logging.getLogger("testudo.ws")
@@ -327,10 +326,9 @@ class WsService:
     ) -> None:
         """Serve on ``listeners`` until cancelled; closes connections with 1001 on the way out.
 
-        First proves trio-websocket's internals the fan-out writes through (one line and exit 2
-        when they are not as this code expects: :func:`api.ws.transport.check_transport`).
+        The process proved trio-websocket's internals the fan-out writes through before it
+        served anything (:func:`api.ws.transport.check_transport`).
         """
-        await check_transport()
         async with trio.open_nursery() as handlers:
             server = WebSocketServer(
                 self.handle,
