@@ -1,10 +1,11 @@
 """Bybit v5 USDT linear perpetuals on a unified trading account (ccxt ``bybit``).
 
 * **Client order ids** are Bybit's ``orderLinkId``: at most 36 characters of ``A-Z a-z 0-9
-  _ -``, unique among the account's open orders. The generic ``tdo-<22 base64url
-  characters of the group id>-<role><target><seq>`` fits (at most 35 characters for any
-  realistic group), and is found again by ``orderLinkId`` in the realtime list (open and the
-  500 most recently finished orders) and then in the order history.
+  _ -``, unique among the account's open orders (a duplicate is ``110072``). Testudo's is
+  ``tdo-<22 base64url characters of the group id>-<role><seq>``, with a target's index before
+  an underscore (``t1_11``: target 1, eleventh order; the generic ``t111`` could also read as
+  target 11, first order). It is found again by ``orderLinkId`` in the realtime list (open
+  and the 500 most recently finished orders) and then in the order history.
 * **Orders** (:mod:`.bybit_orders`): entries and closes are plain limit / market orders; a stop
   or a trigger take-profit is a reduce-only conditional market order with ``triggerPrice`` and
   ``triggerDirection`` (a sell stop fires falling, a sell take-profit rising). One endpoint
@@ -33,6 +34,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
+import base64
+import hashlib
+import uuid
+
 import attrs
 import ccxt
 
@@ -40,7 +45,16 @@ from testudo.exchanges.failures import Classified
 from testudo.money import to_decimal
 
 from . import bybit_codes
-from .base import Equity, OrderRequest, OrderSpec, OrderState, Venue, contract_size
+from .base import (
+    ROLE_CODES,
+    TESTUDO_PREFIX,
+    Equity,
+    OrderRequest,
+    OrderSpec,
+    OrderState,
+    Venue,
+    contract_size,
+)
 from .bybit_history import BybitHistory
 from .bybit_orders import (
     by_client_id,
@@ -66,6 +80,11 @@ class BybitVenue(Venue):
     read_weight: ClassVar[int] = 1
     write_weight: ClassVar[int] = 1
     polls_all_symbols: ClassVar[bool] = True  # settleCoin=USDT lists every market
+
+    def client_order_id(
+        self, group_id: str, role: str, seq: int, target_idx: int | None = None
+    ) -> str:
+        return order_link_id(group_id, role, seq, target_idx)
 
     def client_options(self) -> dict[str, Any]:
         # Linear markets only: load_markets costs 3 requests instead of about 12.
@@ -183,6 +202,19 @@ class BybitVenue(Venue):
 
     def history(self) -> HistorySource:
         return BybitHistory(self.info.id, self.info.settle)
+
+
+def order_link_id(group_id: str, role: str, seq: int, target_idx: int | None) -> str:
+    """``tdo-<group>-<role><target>_<seq>``: at most 36 characters for up to 100 targets and
+    99,999 orders of a role; beyond that (never seen) a 32-digit hash of the same, still
+    recomputable and tagged, rather than a truncation that could collide."""
+    short = base64.urlsafe_b64encode(uuid.UUID(group_id).bytes).rstrip(b"=").decode()
+    target = "" if target_idx is None else f"{target_idx}_"
+    place = f"{ROLE_CODES[role]}{target}{seq}"
+    link = f"{TESTUDO_PREFIX}{short}-{place}"
+    if len(link) <= BybitVenue.client_id_length:
+        return link
+    return TESTUDO_PREFIX + hashlib.sha256(f"{group_id}:{place}".encode()).hexdigest()[:32]
 
 
 def is_hedged(position: Mapping[str, Any]) -> bool:
