@@ -17,6 +17,7 @@ from testudo.exchanges.venues import OrderSpec, venue_for
 from testudo.exchanges.venues.base import ROLE_CODES
 from testudo.exchanges.venues.bybit import is_hedged, permissions_of
 from testudo.exchanges.venues.bybit_history import (
+    OVERLAP_MS,
     WEEK_MS,
     Cursor,
     advance,
@@ -324,10 +325,11 @@ def test_history_windows_are_seven_days_and_pages_follow_the_cursor() -> None:
     assert advance(Cursor(begin + 2 * WEEK_MS), last, "", end).done
 
 
-def test_history_resumes_after_the_saved_window() -> None:
+def test_history_resumes_a_minute_before_the_saved_window_end() -> None:
     saved = Watermark(last_time=ms_to_datetime(5_000_000))
-    assert start(saved, 1_000_000) == Cursor(5_000_001)
+    assert start(saved, 1_000_000) == Cursor(5_000_001 - OVERLAP_MS)
     assert start(saved, 9_000_000) == Cursor(9_000_000)  # never before the range's start
+    assert start(None, 1_000_000) == Cursor(1_000_000)
 
 
 def test_an_execution_row_is_a_fill() -> None:

@@ -30,13 +30,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from decimal import Decimal
-from typing import Any, ClassVar
-
 import base64
 import hashlib
 import uuid
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, ClassVar
 
 import attrs
 import ccxt

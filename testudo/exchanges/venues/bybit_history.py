@@ -6,7 +6,10 @@ window with ``cursor`` / ``nextPageCursor`` (``""`` on the last page). Per symbo
 windows from the start of the import range (or from the saved watermark) to now, each read
 page by page. The watermark is the end of the last window read completely; a window cut short
 (a crash, an outage) is read again from its start, and the fills already stored are skipped by
-the database (they are keyed by Bybit's ``execId``).
+the database (they are keyed by Bybit's ``execId``). The next run starts :data:`OVERLAP_MS`
+before the watermark: an execution Bybit shows a moment late, or stamped by its clock a few
+seconds behind Testudo's (Bybit refuses requests more than the 5 s receive window apart), is
+still read.
 
 Executions carry no position before them, so the opening position is computed from today's
 positions minus the imported fills (``needs_opening``), which needs one stream per symbol.
@@ -46,6 +49,7 @@ PAGE = 100  # /v5/execution/list: limit 1..100
 # How far back the streams are discovered: Testudo's import range (the importer's lookback).
 DISCOVERY_DAYS = 90
 MAX_DISCOVERY_PAGES = 2000
+OVERLAP_MS = 60_000
 
 
 @attrs.frozen
@@ -58,9 +62,11 @@ class Cursor:
 
 
 def start(saved: Watermark | None, start_ms: int) -> Cursor:
-    """From the saved watermark (the end of the last window read) or the range's start."""
-    resume = datetime_to_ms(saved.last_time) + 1 if saved and saved.last_time else start_ms
-    return Cursor(max(start_ms, resume))
+    """From the saved watermark (the end of the last window read, less the overlap) or the
+    range's start."""
+    if saved is None or saved.last_time is None:
+        return Cursor(start_ms)
+    return Cursor(max(start_ms, datetime_to_ms(saved.last_time) + 1 - OVERLAP_MS))
 
 
 def window_end(window_start_ms: int, end_ms: int) -> int:
