@@ -67,6 +67,14 @@ async def group_fees(client: Any, body: dict[str, Any]) -> D:
     return sum(fees, D(0))
 
 
+async def protections_measured(http: httpx.AsyncClient) -> float:
+    """``testudo_time_to_protection_seconds_count{venue="bybit"}`` (0 before any)."""
+    text = (await http.get("/metrics")).text
+    prefix = 'testudo_time_to_protection_seconds_count{venue="bybit"} '
+    lines = [line for line in text.splitlines() if line.startswith(prefix)]
+    return float(lines[0][len(prefix) :]) if lines else 0.0
+
+
 async def open_ladder(trader: Trader, ladder: Ladder) -> dict[str, Any]:
     created = await trader.post(
         {
@@ -172,6 +180,21 @@ async def check_events(service: Running, trader: Trader) -> None:
     kinds = {(r["stream"].split(".")[0], r["payload"]["e"]) for r in rows}
     assert {("order", "trade_created"), ("order", "group_status_changed")} <= kinds
     assert ("balance", "balance_update") in kinds
+
+
+async def test_an_exposure_is_measured_until_the_stop_rests(
+    xhttp: httpx.AsyncClient, sim: SimClient, clock: ManualClock
+) -> None:
+    """Bybit rate-limits the first stop (10006): the group stays unprotected, retries, and
+    the exposure lands in ``testudo_time_to_protection_seconds{venue="bybit"}``."""
+    await sim.set_price("BTC_USDT", "50000", freeze=True)
+    trader = await link_bybit(xhttp, sim, clock)
+    measured = await protections_measured(xhttp)
+    await sim.set_fault("bybit", "rate_limit", endpoint="/v5/order/create", skip=1, count=1)
+    body = await open_ladder(trader, LONG)
+    assert "order_retry" in [e["event_type"] for e in body["events"]]
+    assert body["protection"]["state"] == "protected"
+    assert await protections_measured(xhttp) == measured + 1
 
 
 async def test_stop_and_targets_are_updated_then_the_group_is_closed(
