@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: serve test bench lint typecheck check clean sim
+.PHONY: serve test test-fast bench lint typecheck check clean sim
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,13 @@ serve: $(STAMP)
 sim: $(STAMP)
 	$(VENV)/bin/testudo sim $(ARGS)
 
-test: $(STAMP)
+# The whole check: lint, import contracts, mypy --strict, then every test (CI runs this).
+test: lint typecheck
 	$(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
+
+# The suite without the slow tests (process kills, fault matrices, soak, fuzzing): while working.
+test-fast: $(STAMP)
+	$(PY) -m pytest -n 2 -q -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m pip install -q -c constraints.txt -e '.[test,bench]'
@@ -31,11 +36,12 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check testudo actors api tests
 	$(VENV)/bin/ruff format --check testudo actors api tests
+	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-check: lint typecheck test
+check: test
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

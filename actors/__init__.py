@@ -3,8 +3,8 @@
 See ``docs/architecture.md`` for the model and ``docs/operations.md`` for the supervision log.
 """
 
-from .actor import Actor, ActorContext, ActorRef
-from .errors import (
+from actors.runtime.actor import Actor, ActorContext, ActorRef
+from actors.runtime.errors import (
     ActorCrashed,
     ActorError,
     ActorInterrupted,
@@ -13,8 +13,8 @@ from .errors import (
     MailboxFull,
     RestartIntensityExceeded,
 )
-from .registry import Registry
-from .supervisor import Backoff, ChildSpec, Restart, Supervisor, SupervisorRef
+from actors.runtime.registry import Registry
+from actors.runtime.supervisor import Backoff, ChildSpec, Restart, Supervisor, SupervisorRef
 
 __all__ = [
     "Actor",

@@ -1,6 +1,6 @@
 """The HTTP application: QuartTrio + quart-schema, every route under ``/api/v1``.
 
-``create_app(system)`` builds the app around a running :class:`~testudo.system.System`. The
+``create_app(system)`` builds the app around a running :class:`~actors.system.System`. The
 OpenAPI 3.1 document is at ``/openapi.json`` (generated from the same pydantic schemas that
 validate requests) and a human docs page at ``/docs``.
 """
@@ -16,8 +16,8 @@ from quart_trio import QuartTrio
 from quart_trio.wrappers.request import TrioRequest
 from werkzeug.exceptions import BadRequest
 
+from actors.system import System
 from testudo import __version__
-from testudo.system import System
 
 from . import body_limits, errors, input_guard, json_input, middleware
 from .auth import auth_blueprint

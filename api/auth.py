@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from quart import Blueprint, Response, jsonify, request
 from quart_schema import tag, validate_request
 
-from testudo.auth.service import AuthFailure, SignedIn
+from actors.auth.service import AuthFailure, SignedIn
 
 from .auth_guard import authenticated, check_cross_site, client_ip, failure, principal
 from .context import system

@@ -1,6 +1,6 @@
 """Authentication of requests: bearer token or ``access_token`` cookie (the bearer wins).
 
-``@authenticated`` resolves the caller into a :class:`~testudo.auth.service.Principal` (kept in
+``@authenticated`` resolves the caller into a :class:`~actors.auth.service.Principal` (kept in
 ``g.principal``) or answers 401/429 problem+json. Cookie-authenticated state-changing requests
 must also pass a cross-site check: a ``Sec-Fetch-Site`` other than same-origin/none,
 or an ``Origin`` outside the allowed list (``null`` included), is refused with 403; when
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from quart import g, request
 
-from testudo.auth.service import AuthFailure, Principal
+from actors.auth.service import AuthFailure, Principal
 from testudo.net import client_address
 
 from .context import system

@@ -1,4 +1,4 @@
-"""Access to the running :class:`~testudo.system.System` from request handlers."""
+"""Access to the running :class:`~actors.system.System` from request handlers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import cast
 
 from quart import current_app
 
-from testudo.system import System
+from actors.system import System
 
 
 def system() -> System:

@@ -17,7 +17,7 @@ from quart import Quart, Response
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
-from actors.errors import ActorCrashed, ActorError
+from actors.runtime.errors import ActorCrashed, ActorError
 
 from .middleware import current_request_id
 from .problems import ApiError, problem_response
@@ -65,89 +65,89 @@ def render(error: ApiError) -> Response:
 
 def install(app: Quart) -> None:
     """Register the problem+json handlers on ``app``."""
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(ActorError, _actor_error)
+    app.register_error_handler(RequestSchemaValidationError, _schema_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
 
-    @app.errorhandler(ApiError)
-    async def _api_error(error: ApiError) -> Response:
-        return render(error)
 
-    @app.errorhandler(ActorError)
-    async def _actor_error(error: ActorError) -> Response:
-        """An actor that could not answer: busy or restarting is 503 (retry shortly); a
-        crash is our bug, 500 (logged with the request id)."""
-        if isinstance(error, ActorCrashed):
-            log.error(
-                "actor crashed serving a request",
-                extra={"json_fields": {"event": "actor_crashed", "error": str(error)}},
-            )
-            return problem_response(
-                500,
-                "internal_error",
-                "An internal error occurred.",
-                request_id=current_request_id(),
-            )
-        return problem_response(
-            503,
-            "temporarily_unavailable",
-            "The service is restarting or busy; retry shortly.",
-            headers={"Retry-After": "1"},
-            request_id=current_request_id(),
-        )
+async def _api_error(error: ApiError) -> Response:
+    return render(error)
 
-    @app.errorhandler(RequestSchemaValidationError)
-    async def _schema_error(error: RequestSchemaValidationError) -> Response:
-        cause = error.validation_error
-        if _is_json_decode_error(cause):
-            return problem_response(
-                400,
-                "invalid_json",
-                "The request body is not valid JSON.",
-                request_id=current_request_id(),
-            )
-        return problem_response(
-            422,
-            "validation_error",
-            "The request body does not match the schema.",
-            errors=validation_errors(cause),
-            request_id=current_request_id(),
-        )
 
-    @app.errorhandler(HTTPException)
-    async def _http_error(error: HTTPException) -> Response:
-        status = error.code or 500
-        code = HTTP_CODES.get(status, "http_error")
-        detail = error.description or code.replace("_", " ")
-        headers = {}
-        if status == 413:
-            # The unread body is still on the wire: end the connection so it cannot stall the
-            # next request on this keep-alive connection.
-            headers["Connection"] = "close"
-        if status == 405 and getattr(error, "valid_methods", None):
-            headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
-        if status == 400 and type(error).__name__ == "InvalidJson":
-            code = "invalid_json"
-        return problem_response(
-            status, code, detail, headers=headers, request_id=current_request_id()
-        )
-
-    @app.errorhandler(Exception)
-    async def _unexpected(error: Exception) -> Response:
+async def _actor_error(error: ActorError) -> Response:
+    """An actor that could not answer: busy or restarting is 503 (retry shortly); a crash is
+    our bug, 500 (logged with the request id)."""
+    if isinstance(error, ActorCrashed):
         log.error(
-            "unhandled error",
-            exc_info=error,
-            extra={
-                "json_fields": {
-                    "event": "unhandled_error",
-                    "request_id": current_request_id(),
-                    "error_type": type(error).__name__,
-                }
-            },
+            "actor crashed serving a request",
+            extra={"json_fields": {"event": "actor_crashed", "error": str(error)}},
         )
         return problem_response(
-            500,
-            "internal_error",
-            "An unexpected error occurred. Quote the request id when reporting it.",
+            500, "internal_error", "An internal error occurred.", request_id=current_request_id()
+        )
+    return problem_response(
+        503,
+        "temporarily_unavailable",
+        "The service is restarting or busy; retry shortly.",
+        headers={"Retry-After": "1"},
+        request_id=current_request_id(),
+    )
+
+
+async def _schema_error(error: RequestSchemaValidationError) -> Response:
+    cause = error.validation_error
+    if _is_json_decode_error(cause):
+        return problem_response(
+            400,
+            "invalid_json",
+            "The request body is not valid JSON.",
             request_id=current_request_id(),
         )
+    return problem_response(
+        422,
+        "validation_error",
+        "The request body does not match the schema.",
+        errors=validation_errors(cause),
+        request_id=current_request_id(),
+    )
+
+
+async def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    code = HTTP_CODES.get(status, "http_error")
+    detail = error.description or code.replace("_", " ")
+    headers = {}
+    if status == 413:
+        # The unread body is still on the wire: end the connection so it cannot stall the
+        # next request on this keep-alive connection.
+        headers["Connection"] = "close"
+    if status == 405 and getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+    if status == 400 and type(error).__name__ == "InvalidJson":
+        code = "invalid_json"
+    return problem_response(status, code, detail, headers=headers, request_id=current_request_id())
+
+
+async def _unexpected(error: Exception) -> Response:
+    log.error(
+        "unhandled error",
+        exc_info=error,
+        extra={
+            "json_fields": {
+                "event": "unhandled_error",
+                "request_id": current_request_id(),
+                "error_type": type(error).__name__,
+            }
+        },
+    )
+    return problem_response(
+        500,
+        "internal_error",
+        "An unexpected error occurred. Quote the request id when reporting it.",
+        request_id=current_request_id(),
+    )
 
 
 def _is_json_decode_error(error: Exception) -> bool:

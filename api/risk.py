@@ -1,4 +1,4 @@
-"""``/api/v1/risk-config``: the caller's risk configuration (reference section 10.2).
+"""``/api/v1/risk-config``: the caller's risk configuration (docs/risk.md).
 
 GET answers the saved configuration, or the defaults when none was saved. PUT is a partial
 update: the fields present replace the saved ones (``null`` clears ``max_risk_amount`` or

@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field, field_validator
 from quart import Blueprint, Response, jsonify, request
 from quart_schema import tag, validate_request
 
-from actors.trade_group import CancelGroup, Refusal, SetBreakEven, UpdateStop, UpdateTargets
-from actors.trader import fingerprint
+from actors.trading.trade_group import CancelGroup, Refusal, SetBreakEven, UpdateStop, UpdateTargets
+from actors.trading.trader import fingerprint
 from testudo.exchanges.symbols import SYMBOL
 from testudo.numbers import NotPlainDecimal, parse_plain_decimal
 from testudo.trading.model import break_even_level

@@ -25,13 +25,13 @@ import pytest
 import trio
 from psycopg.conninfo import make_conninfo
 
+from api.process import Running
 from testudo.clock import ManualClock
 from testudo.config import Settings
 from testudo.db import Database
 from testudo.db.embedded import EmbeddedPostgres
 from testudo.db.migrations import apply_migrations
 from testudo.realtime.settings import RealtimeSettings
-from testudo.service import Running
 from testudo.sim.client import SimClient
 
 pytest_plugins = ["testudo.sim.pytest_plugin"]
@@ -143,7 +143,7 @@ async def running_service(
     nursery: trio.Nursery, settings: Settings, clock: ManualClock
 ) -> AsyncIterator[Running]:
     """Run the whole service in ``nursery`` for the duration of the block."""
-    from testudo.service import run_service
+    from api.process import run_service
 
     running: Running = await nursery.start(
         functools.partial(run_service, settings, handle_signals=False, clock=clock)

@@ -7,7 +7,6 @@ Expected failures (port in use, unreachable database, unwritable data dir) print
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
 from collections.abc import Sequence
 
@@ -61,18 +60,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from testudo.service import run_service
+    """Check the data dir, bind the ports and open the database first (light imports only:
+    a port in use or an unreachable database is one line at once), then import and run the
+    service."""
+    from api.boot import bind, database
+    from testudo.config import ensure_data_dir
 
     settings = from_args(args)
     logs.configure(settings.log_level)
-    serve = functools.partial(run_service, settings, on_ready=freeze_heap)
-    trio.run(_unwrap_config_errors, serve)
+
+    async def run() -> None:
+        ensure_data_dir(settings.data_dir)
+        listeners = await bind(settings)
+        async with database(settings) as prepared:
+            from api.process import run_service
+            from testudo.sim.embedded import start_in_process
+
+            await run_service(
+                settings,
+                on_ready=freeze_heap,
+                start_simulator=start_in_process,
+                listeners=listeners,
+                prepared=prepared,
+            )
+
+    trio.run(_unwrap_config_errors, run)
     return 0
 
 
 def _migrate(args: argparse.Namespace) -> int:
+    from api.boot import migrate, start_database
     from testudo.config import ensure_data_dir
-    from testudo.service import migrate, start_database
 
     settings = from_args(args)
     logs.configure(settings.log_level)
@@ -92,9 +110,9 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _rotate_key(args: argparse.Namespace) -> int:
+    from api.boot import start_database
     from testudo.config import ensure_data_dir
     from testudo.exchanges.rotation import rotate
-    from testudo.service import start_database
 
     settings = from_args(args)
     logs.configure(settings.log_level)

@@ -23,7 +23,7 @@ class ConfigError(Exception):
 
 
 def default_data_dir() -> Path:
-    """Per-user data dir; ``/var/lib/testudo`` for root (see architecture.md section 3)."""
+    """Per-user data dir; ``/var/lib/testudo`` for root (docs/operations.md explains why)."""
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         return Path("/var/lib/testudo")
     return Path(platformdirs.user_data_dir("testudo"))

@@ -20,12 +20,12 @@ import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, WebSocketServer
 
 from actors import ActorError
+from actors.auth.service import AuthFailure, Principal
+from actors.realtime.core import Realtime
+from actors.system import System
 from api.http_metrics import WS_CONNECTIONS, WS_MESSAGES_SENT
 from testudo.auth import store
-from testudo.auth.service import AuthFailure, Principal
-from testudo.realtime.core import Realtime
 from testudo.realtime.outbox import CLOSE_SLOW_CONSUMER, Outbox
-from testudo.system import System
 
 from .frames import FrameWriter
 from .metrics import WS_CLOSES

@@ -18,9 +18,9 @@ import psycopg
 import trio
 from psycopg_pool import PoolTimeout
 
-from testudo.auth.service import Principal
+from actors.auth.service import Principal
+from actors.realtime.core import Realtime, ResyncRequired
 from testudo.realtime import channels
-from testudo.realtime.core import Realtime, ResyncRequired
 from testudo.realtime.outbox import CLOSE_SLOW_CONSUMER, Outbox
 from testudo.realtime.router import StreamSink
 

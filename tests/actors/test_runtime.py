@@ -28,7 +28,7 @@ from actors import (
     RestartIntensityExceeded,
     Supervisor,
 )
-from actors.supervision_log import LOGGER_NAME
+from actors.runtime.supervision_log import LOGGER_NAME
 
 
 @attrs.frozen
@@ -389,7 +389,7 @@ async def test_crash_in_actor_owned_task_crashes_the_actor(
 
 
 def test_log_lines_render_as_one_json_object(caplog: pytest.LogCaptureFixture) -> None:
-    from actors import supervision_log as slog
+    from actors.runtime import supervision_log as slog
     from testudo.logs import JsonFormatter
 
     caplog.set_level(logging.INFO, logger=LOGGER_NAME)

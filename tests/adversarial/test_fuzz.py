@@ -8,9 +8,9 @@ import os
 import httpx
 import trio
 
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
-from testudo.service import Running
 
 from .fuzz import fuzz
 

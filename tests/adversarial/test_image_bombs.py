@@ -11,10 +11,10 @@ import pytest
 import trio
 from PIL import Image
 
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
 from testudo.journal import images, uploads
-from testudo.service import Running
 
 from .images import gif_bomb, png_bytes
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 import trio
 
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
-from testudo.service import Running
 
 from .rawhttp import RawConnection, request_head
 

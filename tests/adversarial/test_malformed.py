@@ -8,11 +8,11 @@ import httpx
 import jwt
 import pytest
 
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from tests.realtime.support import connect, request
 from testudo.clock import ManualClock
 from testudo.exchanges.errors import failure_from
-from testudo.service import Running
 
 from .rawhttp import RawConnection, request_head
 

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
 from testudo.numbers import NotPlainDecimal, parse_plain_decimal
-from testudo.service import Running
 
 HOSTILE: list[Any] = [
     "1e400",

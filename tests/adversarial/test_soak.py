@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import trio
 
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
-from testudo.service import Running
 
 from .images import gif_bomb
 from .rawhttp import RawConnection, request_head

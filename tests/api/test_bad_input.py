@@ -6,9 +6,9 @@ import re
 
 import httpx
 
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
-from testudo.service import Running
 
 PROBLEM = "application/problem+json"
 BODIES: list[object] = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from testudo.service import Running
+from api.process import Running
 
 PROBLEM = "application/problem+json"
 

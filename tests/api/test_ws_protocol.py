@@ -8,8 +8,8 @@ from typing import Any
 import trio
 from trio_websocket import ConnectionClosed, open_websocket_url
 
+from api.process import Running
 from api.ws.protocol import ErrorCode, parse_channel, parse_request
-from testudo.service import Running
 
 USER = "550e8400-e29b-41d4-a716-446655440000"
 

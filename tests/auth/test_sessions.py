@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import trio
 
+from api.process import Running, run_service
 from tests.conftest import make_settings
 from testudo.clock import ManualClock
-from testudo.service import Running, run_service
 
 from .helpers import ACCESS_COOKIE, REFRESH_COOKIE, Wallet, cookies_of, pair_extension, sign_in
 

@@ -7,8 +7,8 @@ import datetime as dt
 import httpx
 import trio
 
+from api.process import Running
 from testudo.clock import ManualClock
-from testudo.service import Running
 
 from .helpers import Wallet, cookies_of, iso, sign_in
 

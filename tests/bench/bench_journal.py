@@ -29,6 +29,7 @@ import pytest
 import trio
 from psycopg.rows import dict_row
 
+from api.process import Running, run_service
 from tests.auth.helpers import Wallet, sign_in
 from tests.conftest import make_settings
 from testudo.clock import ManualClock
@@ -36,7 +37,6 @@ from testudo.exchanges.venues import venue_for
 from testudo.journal import analytics, trades
 from testudo.journal.filters import TradeFilter, build_filter
 from testudo.journal.trades import Sort
-from testudo.service import Running, run_service
 from testudo.sim.client import SimClient
 
 from .harness import report

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 import trio
 
-import testudo.service
+import api.process
+from api.process import Running, run_service
 from tests.adversarial.rawhttp import RawConnection, request_head
 from tests.adversarial.test_soak import open_files, server_connections
 from tests.conftest import make_settings
 from testudo.clock import SystemClock
-from testudo.service import Running, run_service
 
 from .harness import report
 
@@ -75,7 +75,7 @@ async def test_open_files_under_early_answers(
 ) -> None:
     settings = make_settings(db_url, tmp_path / "data")
     rows = [await _measure(settings, guarded=True)]
-    monkeypatch.setattr(testudo.service, "KeepAliveGuard", lambda app: app)
+    monkeypatch.setattr(api.process, "KeepAliveGuard", lambda app: app)
     rows.append(await _measure(settings, guarded=False))
     report(
         "keepalive_open_files",

@@ -14,13 +14,13 @@ import httpx
 import pytest
 import trio
 
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from tests.conftest import make_settings, running_service
 from testudo.clock import ManualClock
 from testudo.exchanges.accounts import AccountView
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.exchanges.venues import AccountSnapshot, venue_for
-from testudo.service import Running
 from testudo.sim.client import SimClient
 
 QUIET_REFRESH_WAIT = 1.0  # the actor refreshes 0.1 s after writes pause; a generous margin

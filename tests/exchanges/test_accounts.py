@@ -10,10 +10,10 @@ import httpx
 import pytest
 import trio
 
+from api.process import Running
 from tests.auth.helpers import Wallet, WebSession, sign_in
 from testudo.clock import ManualClock
 from testudo.exchanges.errors import ExchangeFailure
-from testudo.service import Running
 from testudo.sim.client import SimAccount, SimClient
 
 PROBLEM = "application/problem+json"
@@ -309,7 +309,7 @@ async def test_a_crash_of_one_account_actor_does_not_affect_another(
     exchange_service: Running,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from actors.exchange_account import Call
+    from actors.exchanges.exchange_account import Call
 
     caplog.set_level(logging.INFO, logger="testudo.supervision")
     user = await sign_in(xhttp, Wallet(), clock.now())

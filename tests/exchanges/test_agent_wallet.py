@@ -11,10 +11,10 @@ import trio
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
+from api.process import Running
 from tests.auth.helpers import Wallet, WebSession, sign_in
 from testudo.clock import ManualClock
 from testudo.exchanges.vault import SealContext
-from testudo.service import Running
 from testudo.sim.client import SimAccount, SimClient, make_hyperliquid
 
 

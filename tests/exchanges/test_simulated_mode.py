@@ -9,10 +9,11 @@ import attrs
 import httpx
 import trio
 
+from api.process import Running, run_service
 from tests.auth.helpers import Wallet, sign_in
 from tests.conftest import make_settings
 from testudo.clock import ManualClock
-from testudo.service import Running, run_service
+from testudo.sim.embedded import start_in_process
 
 
 async def test_simulated_exchanges_in_process(
@@ -25,7 +26,13 @@ async def test_simulated_exchanges_in_process(
         exchange_rate_limit=False,
     )
     service: Running = await nursery.start(
-        functools.partial(run_service, settings, handle_signals=False, clock=clock)
+        functools.partial(
+            run_service,
+            settings,
+            handle_signals=False,
+            clock=clock,
+            start_simulator=start_in_process,
+        )
     )
     base = service.system.clients.base_url
     assert base is not None and base.startswith("http://127.0.0.1:")

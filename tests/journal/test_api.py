@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
+from api.process import Running
 from testudo.clock import ManualClock
-from testudo.service import Running
 
 from .support import at, insert_trade, new_user
 

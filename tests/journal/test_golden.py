@@ -35,11 +35,11 @@ from typing import Any
 
 import httpx
 
+from api.process import Running
 from testudo.clock import ManualClock
 from testudo.imports.store import store_trades
 from testudo.journal.linking import GroupClose, record_closed_group
 from testudo.journal.roundtrips import reconstruct
-from testudo.service import Running
 
 from .support import at, fill, new_user
 

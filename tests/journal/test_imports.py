@@ -14,6 +14,7 @@ import attrs
 import httpx
 import trio
 
+from api.process import Running
 from tests.trading.helpers import binance_trader
 from testudo.clock import ManualClock
 from testudo.db import Database
@@ -23,7 +24,6 @@ from testudo.exchanges.models import Fill
 from testudo.imports import queue
 from testudo.imports.runner import ImportRunner, JobRun
 from testudo.journal.roundtrips import reconstruct
-from testudo.service import Running
 from testudo.sim.client import SimAccount, SimClient
 
 from .support import insert_account, insert_user, new_user

@@ -14,13 +14,13 @@ import pytest
 import trio
 from PIL import Image
 
-from actors.upload_sweeper import Sweep
+from actors.journal.upload_sweeper import Sweep
+from api.process import Running
 from testudo.clock import ManualClock
 from testudo.db import Database
 from testudo.journal.images import MAX_FILE_BYTES, ImageRejected, clean_image
 from testudo.journal.storage import LocalImageStore
 from testudo.journal.uploads import ImageService
-from testudo.service import Running
 
 from .support import insert_user, new_user
 

@@ -10,6 +10,7 @@ import httpx
 import trio
 from eth_account import Account
 
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from tests.exchanges.test_agent_wallet import (
     agent_key,
@@ -21,7 +22,6 @@ from tests.exchanges.test_agent_wallet import (
 from tests.sim.test_hyperliquid_ccxt import approve_agent_request
 from tests.trading.helpers import Trader, live_orders, market_body
 from testudo.clock import ManualClock
-from testudo.service import Running
 from testudo.sim.client import SimAccount, SimClient
 
 PROBLEM = "application/problem+json"

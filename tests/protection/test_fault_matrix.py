@@ -17,9 +17,9 @@ import httpx
 import pytest
 import trio
 
+from api.process import Running
 from tests.trading.helpers import live_orders
 from testudo.clock import ManualClock
-from testudo.service import Running
 from testudo.sim.client import SimClient
 
 from .support import (

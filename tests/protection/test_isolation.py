@@ -14,10 +14,10 @@ import httpx
 import pytest
 import trio
 
-from actors.supervision_log import LOGGER_NAME
+from actors.runtime.supervision_log import LOGGER_NAME
+from api.process import Running
 from tests.trading.helpers import binance_trader, live_orders, wait_until
 from testudo.clock import ManualClock
-from testudo.service import Running
 from testudo.sim.client import SimClient
 
 

@@ -14,13 +14,13 @@ import httpx
 import psycopg
 import trio
 
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from tests.realtime.support import connect, seqs, start_service, subscribe, user_channel
 from tests.trading.helpers import binance_trader, live_orders, wait_until
 from testudo.clock import ManualClock
 from testudo.db import Database
 from testudo.realtime.settings import RealtimeSettings
-from testudo.service import Running
 from testudo.sim.client import SimClient
 
 from .support import pending_long

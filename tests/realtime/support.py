@@ -14,13 +14,13 @@ import psycopg
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
 
+from actors.realtime.core import Realtime
+from api.process import Running, run_service
 from tests.conftest import make_settings
 from testudo.clock import ManualClock
 from testudo.db import Database
 from testudo.realtime import events
-from testudo.realtime.core import Realtime
 from testudo.realtime.settings import RealtimeSettings
-from testudo.service import Running, run_service
 
 WAIT = 15  # a hang guard only: every wait below ends as soon as the awaited thing happens
 

@@ -12,11 +12,11 @@ import attrs
 import trio
 from trio_websocket import WebSocketConnection
 
-from actors.market_data import RunningFeeds
+from actors.realtime.market_data import RunningFeeds
+from api.process import Running, run_service
 from tests.conftest import make_settings
 from testudo.clock import ManualClock
 from testudo.realtime.settings import RealtimeSettings
-from testudo.service import Running, run_service
 from testudo.sim.client import SimClient
 
 from .support import WAIT, connect, request, subscribe

@@ -8,7 +8,7 @@ import psycopg
 import trio
 
 from actors import ChildSpec, Supervisor
-from actors.pg_listener import Notification, PgListener, Reconnected, Status, Subscribe
+from actors.realtime.pg_listener import Notification, PgListener, Reconnected, Status, Subscribe
 from testudo.db import Database
 
 

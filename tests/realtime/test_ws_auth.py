@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
-from testudo.service import Running
 
 from .support import connect, request, subscribe, user_channel
 

@@ -11,7 +11,7 @@ import httpx
 import psycopg
 import trio
 
-from actors.event_pruner import PruneNow
+from actors.realtime.event_pruner import PruneNow
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
 from testudo.db import Database

@@ -9,11 +9,11 @@ import psycopg
 import pytest
 import trio
 
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
 from testudo.db import Database
 from testudo.realtime import events
-from testudo.service import Running
 
 from .support import (
     WAIT,

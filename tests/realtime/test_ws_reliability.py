@@ -14,12 +14,12 @@ import trio
 import trio.lowlevel
 from trio_websocket import WebSocketConnection, wrap_client_stream
 
-from actors.pg_listener import Status
+from actors.realtime.pg_listener import Status
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from testudo.clock import ManualClock
 from testudo.db import Database
 from testudo.realtime.settings import RealtimeSettings
-from testudo.service import Running
 
 from .support import (
     WAIT,

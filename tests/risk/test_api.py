@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import trio
 
+from api.process import Running, run_service
 from tests.auth.helpers import Wallet, sign_in
 from tests.conftest import make_settings
 from testudo.clock import ManualClock
-from testudo.service import Running, run_service
 
 PROBLEM = "application/problem+json"
 URL = "/api/v1/risk-config"

@@ -6,10 +6,10 @@ import json
 
 import httpx
 
+from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
 from tests.exchanges.test_agent_wallet import approved_account
 from testudo.clock import ManualClock
-from testudo.service import Running
 from testudo.sim.client import SimClient
 
 from .helpers import Trader, live_orders

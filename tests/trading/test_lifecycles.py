@@ -11,9 +11,9 @@ import attrs
 import httpx
 import trio
 
+from api.process import Running, run_service
 from tests.conftest import make_settings
 from testudo.clock import ManualClock
-from testudo.service import Running, run_service
 from testudo.sim.client import SimClient
 
 from .helpers import Trader, binance_trader, live_orders

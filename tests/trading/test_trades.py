@@ -6,8 +6,8 @@ from decimal import Decimal as D
 
 import httpx
 
+from api.process import Running
 from testudo.clock import ManualClock
-from testudo.service import Running
 from testudo.sim.client import SimClient
 
 from .helpers import binance_trader, live_orders

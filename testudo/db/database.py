@@ -1,4 +1,4 @@
-"""PostgreSQL from trio through psycopg's sync API (architecture.md section 2).
+"""PostgreSQL from trio through psycopg's sync API (docs/architecture.md, "PostgreSQL from trio").
 
 One unit of work is one transaction, run in ONE ``trio.to_thread.run_sync`` hop on a pooled
 connection, bounded by a :class:`trio.CapacityLimiter` the size of the pool. When trio cancels a

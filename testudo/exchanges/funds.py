@@ -2,7 +2,7 @@
 
 :func:`fetch_funds` reads balances, positions and the last prices of the symbols the account
 trades in one worker-thread hop. The exchange-account actor keeps the result and answers the
-Decision Loop from it while it is fresh (see :mod:`actors.exchange_account`).
+Decision Loop from it while it is fresh (see :mod:`actors.exchanges.exchange_account`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Journal analytics (reference section 7.3), aggregated in SQL over one user's trades.
+"""Journal analytics (docs/journal.md), aggregated in SQL over one user's trades.
 
 Every query takes the shared :class:`~testudo.journal.filters.TradeFilter`, scans the user's
 trades once through ``journal_trades_user_closed_idx`` (index-only for the unfiltered case)

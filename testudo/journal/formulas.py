@@ -1,4 +1,4 @@
-"""Per-trade figures (reference section 6.4): P&L, return on margin, net, risk and R.
+"""Per-trade figures (docs/journal.md, "Analytics"): P&L, return on margin, net, risk and R.
 
 ```
 realized_pnl     = (exit - entry) x qty  (LONG)   |  (entry - exit) x qty  (SHORT)

@@ -2,6 +2,6 @@
 
 ``events`` (SQL and frames), ``router`` (who gets what on this node), ``outbox`` (one
 connection's queue), ``channels`` (names), ``market`` (market-data messages), ``core``
-(:class:`~testudo.realtime.core.Realtime`, the connections' entry point) and ``wiring``
+(:class:`~actors.realtime.core.Realtime`, the connections' entry point) and ``wiring``
 (starting the actors). The actors themselves live in ``actors/``.
 """

@@ -1,4 +1,4 @@
-"""The per-user risk configuration (reference section 10): fields, ranges, merge and storage.
+"""The per-user risk configuration (docs/risk.md): fields, ranges, merge and storage.
 
 Defaults (issue 8): 2 % account risk per trade, no absolute caps, 5x maximum leverage, 5 % daily
 drawdown, 5 open positions, a stop required, a minimum reward:risk of 1.5. Every value is

@@ -6,12 +6,15 @@ import argparse
 import os
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 import trio
 
 from testudo.heap import freeze_heap
-from testudo.sim.server import SimHandle, serve_simulator
-from testudo.sim.simulator import SimConfig
+
+if TYPE_CHECKING:  # the server (a web framework, ccxt-free but heavy) loads only to run
+    from testudo.sim.server import SimHandle
+    from testudo.sim.simulator import SimConfig
 
 DEFAULT_PORT = 8090
 
@@ -59,6 +62,8 @@ def banner(handle: SimHandle) -> str:
 
 
 async def _main(config: SimConfig) -> None:
+    from testudo.sim.server import serve_simulator
+
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
             handle: SimHandle = await nursery.start(serve_simulator, config)
@@ -72,6 +77,8 @@ async def _main(config: SimConfig) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run until SIGINT/SIGTERM; return the exit status."""
+    from testudo.sim.simulator import SimConfig
+
     config = SimConfig(
         host=args.sim_host,
         port=args.sim_port,

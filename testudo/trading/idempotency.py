@@ -3,7 +3,13 @@
 A key is claimed (``state = 'running'``) inside the transaction that records the decision and
 the group (:func:`testudo.trading.opening.open_tx`), so claiming costs no database hop of its
 own; the final status and body are stored when the answer is known. A duplicate gets the stored
-answer, 409 while the first is still running, 422 when its body differs. Keys live 24 hours.
+answer, 422 when its body differs. Keys live 24 hours.
+
+A key still ``running`` when a duplicate reaches the user's trader (which handles one request
+at a time) was orphaned: its process died between the exchange's acceptance and the answer.
+The key remembers the decision its request recorded (``decision_id``, same transaction), so the
+duplicate is answered from that decision and its group, as it is now, and the key is finished
+with that answer (:func:`recovered_tx`).
 """
 
 from __future__ import annotations
@@ -27,7 +33,11 @@ WHERE user_id = %s AND key = %s AND created_at >= %s"""
 FINISH_KEY = """
 UPDATE idempotency_keys SET state = 'done', status = %s, body = %s
 WHERE user_id = %s AND key = %s"""
-RELEASE_KEY = "DELETE FROM idempotency_keys WHERE user_id = %s AND key = %s AND state = 'running'"
+NOTE_DECISION = "UPDATE idempotency_keys SET decision_id = %s WHERE user_id = %s AND key = %s"
+KEY_DECISION = """
+SELECT k.decision_id::text AS decision_id, d.approved, d.trade_group_id::text AS group_id
+FROM idempotency_keys k JOIN risk_decisions d ON d.id = k.decision_id
+WHERE k.user_id = %s AND k.key = %s AND k.state = 'running'"""
 
 
 @attrs.frozen
@@ -67,6 +77,12 @@ def stored_tx(conn: Conn, claim: Claim, now: dt.datetime) -> dict[str, Any] | No
     row: dict[str, Any] | None = conn.execute(
         SELECT_KEY, (claim.user_id, claim.key, now - IDEMPOTENCY_TTL)
     ).fetchone()
+    return row
+
+
+def orphan_decision_tx(conn: Conn, claim: Claim) -> dict[str, Any] | None:
+    """The decision (``decision_id``, ``approved``, ``group_id``) of a key left running."""
+    row: dict[str, Any] | None = conn.execute(KEY_DECISION, (claim.user_id, claim.key)).fetchone()
     return row
 
 

@@ -31,7 +31,7 @@ from testudo.risk.decision import (
 )
 
 from . import store
-from .idempotency import Claim, queue_claim, taken
+from .idempotency import NOTE_DECISION, Claim, queue_claim, taken
 from .model import Group, Target, entry_order, pending_order
 
 ACTIVE_ACCOUNT_IDS = """
@@ -159,6 +159,8 @@ def _decide_tx(
             "now": opening.now,
         },
     )
+    if opening.claim is not None:  # after a crash, a retry is answered from this decision
+        conn.execute(NOTE_DECISION, (decision_id, opening.claim.user_id, opening.claim.key))
     group = None
     if group_id is not None:
         group = _record_group(conn, opening, decision, decision_id, group_id)

@@ -90,6 +90,10 @@ WHERE user_id = %s AND status IN ('pending', 'active', 'awaiting_reconciliation'
 ORDER BY created_at DESC"""
 GROUP_STATUS = "SELECT status FROM trade_groups WHERE id = %s"
 OWNED_GROUP = "SELECT id::text AS id FROM trade_groups WHERE id = %s AND user_id = %s"
+SELECT_DECISION_BY_ID = """
+SELECT id::text AS id, approved, limiting_constraint, position_size, risk_amount, checks,
+       warnings, inputs, created_at
+FROM risk_decisions WHERE id = %s"""
 SELECT_DECISION = """
 SELECT id::text AS id, approved, limiting_constraint, position_size, risk_amount, checks,
        warnings, inputs, created_at

@@ -50,3 +50,28 @@ def group_json(group: Group) -> dict[str, Any]:
         "error": group.error,
         "protection": protection_of(group).to_json(),
     }
+
+
+def decision_json(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {
+        "id": row["id"],
+        "approved": row["approved"],
+        "limiting_constraint": row["limiting_constraint"],
+        "position_size": None if row["position_size"] is None else str(row["position_size"]),
+        "risk_amount": None if row["risk_amount"] is None else str(row["risk_amount"]),
+        "checks": row["checks"],
+        "warnings": row["warnings"],
+        "inputs": row["inputs"],
+        "created_at": row["created_at"].isoformat(),
+    }
+
+
+def event_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "seq": row["seq"],
+        "event_type": row["event_type"],
+        "payload": row["payload"],
+        "created_at": row["created_at"].isoformat(),
+    }

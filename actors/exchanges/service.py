@@ -1,0 +1,384 @@
+"""Exchange accounts: add (validated live), list, test, balance, positions, delete.
+
+Every call to an account's exchange goes to its
+:class:`~actors.exchanges.exchange_account.ExchangeAccountActor` (spawned on demand under the
+``exchanges`` supervisor, passivated when idle). Adding an account validates the credentials
+with a throwaway client in a worker thread (the account has no actor yet), refuses keys that
+can withdraw, then stores the secrets sealed by the vault and queues the 90-day history import
+in the same transaction.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import trio
+
+from actors import ActorStopped, Registry, SupervisorRef
+from actors.exchanges.exchange_account import (
+    AccountIdentity,
+    Call,
+    CheckMode,
+    Done,
+    ExchangeAccountActor,
+    FetchBalance,
+    ReadBook,
+    Snapshot,
+)
+from testudo.clock import Clock
+from testudo.db import Database
+from testudo.db.database import Conn
+from testudo.exchanges import catalog
+from testudo.exchanges.accounts import (
+    ACCOUNT_ORDER_OWNERS,
+    DELETE_ACCOUNT,
+    INSERT_ACCOUNT,
+    LIST_ACCOUNTS,
+    QUEUE_IMPORT,
+    SELECT_ACCOUNT,
+    SELECT_SECRETS,
+    TOUCH_ACCOUNT,
+    AccountNotFound,
+    AccountView,
+    NewAccount,
+    _is_uuid,
+    _iso,
+    _new_uuid,
+    mask,
+)
+from testudo.exchanges.catalog import ExchangeInfo
+from testudo.exchanges.clients import ClientFactory, Credentials
+from testudo.exchanges.errors import ExchangeFailure, failure_from, retry_after_of
+from testudo.exchanges.governor import Governor
+from testudo.exchanges.health import HealthBoard
+from testudo.exchanges.models import Balance
+from testudo.exchanges.positions_view import Owner, positions_json
+from testudo.exchanges.vault import SealContext, Vault
+from testudo.exchanges.venues import AccountSnapshot, venue_for
+
+T = TypeVar("T")
+
+
+class AccountsService:
+    def __init__(
+        self,
+        db: Database,
+        registry: Registry,
+        supervisor: SupervisorRef,
+        vault: Vault,
+        clients: ClientFactory,
+        health: HealthBoard,
+        clock: Clock,
+        *,
+        offline_only: bool = False,
+        idle_timeout: float = 900.0,
+        poll_interval: float = 2.0,
+        state_max_age: float = 5.0,
+        price_max_age: float = 2.0,
+        order_recheck: float = 10.0,
+        poll_budget_share: float = 0.5,
+    ) -> None:
+        self.db = db
+        self.registry = registry
+        self.supervisor = supervisor
+        self.vault = vault
+        self.clients = clients
+        self.health = health
+        self.clock = clock
+        self.offline_only = offline_only
+        self.idle_timeout = idle_timeout
+        self.poll_interval = poll_interval
+        self.state_max_age = state_max_age
+        self.price_max_age = price_max_age
+        self.order_recheck = order_recheck
+        # One request-weight budget per venue for the polling of every account of the process.
+        self.governor = Governor(
+            {
+                info.id: max(1, int(venue_for(info).request_budget * poll_budget_share))
+                for info in catalog.EXCHANGES
+            }
+        )
+
+    # -- the catalog ------------------------------------------------------------------
+
+    def available(self, info: ExchangeInfo) -> tuple[bool, str]:
+        """Whether ``info`` can be used now, and why not."""
+        if self.offline_only and info.id not in catalog.SIMULATED:
+            return False, "not_simulated"
+        unreachable = [
+            h for h in self.health.by_exchange() if h.exchange == info.id and not h.reachable
+        ]
+        if unreachable:
+            return True, "degraded"
+        return True, "available"
+
+    def catalog_json(self) -> builtins.list[dict[str, object]]:
+        out = []
+        for info in catalog.EXCHANGES:
+            ok, status = self.available(info)
+            out.append(info.to_json(available=ok, status=status))
+        return out
+
+    def supported(self) -> builtins.list[str]:
+        return [info.id for info in catalog.EXCHANGES if self.available(info)[0]]
+
+    # -- reading accounts ---------------------------------------------------------------
+
+    async def list(self, user_id: str) -> list[AccountView]:
+        rows = await self.db.fetch_all(LIST_ACCOUNTS, (user_id,))
+        return [AccountView(**row) for row in rows]
+
+    async def get(self, user_id: str, account_id: str) -> AccountView | None:
+        if not _is_uuid(account_id):
+            return None
+        row = await self.db.fetch_one(SELECT_ACCOUNT, (account_id, user_id))
+        return None if row is None else AccountView(**row)
+
+    async def require(self, user_id: str, account_id: str) -> AccountView:
+        account = await self.get(user_id, account_id)
+        if account is None:
+            raise AccountNotFound(account_id)
+        return account
+
+    # -- adding and deleting ---------------------------------------------------------------
+
+    async def validate_credentials(
+        self, info: ExchangeInfo, credentials: Credentials
+    ) -> dict[str, Any]:
+        """Fetch the balance with these credentials; refuse withdrawal-enabled keys.
+
+        Returns the permissions found. Raises :class:`ExchangeFailure`.
+        """
+        client = self.clients.create(info, credentials)
+
+        venue = venue_for(info)
+
+        def check() -> dict[str, Any]:
+            client.fetch_balance()
+            return {**venue.read_permissions(client), "position_mode": venue.position_mode(client)}
+
+        try:
+            permissions = await trio.to_thread.run_sync(check, abandon_on_cancel=True)
+        except Exception as exc:
+            raise failure_from(exc, info.id, retry_after_of(client)) from None
+        if permissions.get("position_mode") == "hedge":
+            raise ExchangeFailure(
+                422,
+                "hedge_mode_unsupported",
+                "This account is in hedge (dual-side) position mode. Testudo manages one-way "
+                "positions: switch the account to one-way mode on the exchange, then add it.",
+            )
+        if permissions.get("withdrawals") is True:
+            raise ExchangeFailure(
+                422,
+                "withdrawal_permission",
+                "This API key can withdraw funds. Create a key without "
+                "withdrawal rights: Testudo never needs them.",
+            )
+        return permissions
+
+    async def add(self, user_id: str, new: NewAccount) -> tuple[AccountView, str]:
+        """Validate live, then store (sealed) and queue the history import. Returns the job id."""
+        info = catalog.get(new.exchange)
+        assert info is not None
+        credentials = Credentials(new.api_key, new.secret, new.passphrase)
+        permissions = await self.validate_credentials(info, credentials)
+        account_id = _new_uuid()
+
+        def seal(field: str, value: str | None) -> bytes | None:
+            if value is None:
+                return None
+            return self.vault.seal(value, SealContext(field, user_id, account_id, info.id))
+
+        row = {
+            "id": account_id,
+            "user_id": user_id,
+            "exchange": info.id,
+            "account_name": new.account_name or f"{info.name} Account",
+            "auth_mode": "api_key",
+            "api_key_masked": mask(new.api_key),
+            "wallet_address": None,
+            "agent_address": None,
+            "api_key_enc": seal("api_key", new.api_key),
+            "secret_enc": seal("secret", new.secret),
+            "passphrase_enc": seal("passphrase", new.passphrase),
+            "key_id": self.vault.active,
+            "status": "active",
+            "permissions": json.dumps({"validated": True, **permissions}),
+        }
+
+        def insert(conn: Conn) -> str:
+            conn.execute(INSERT_ACCOUNT, row)
+            job = conn.execute(QUEUE_IMPORT, (user_id, account_id, "account_added")).fetchone()
+            assert job is not None
+            return str(job["id"])
+
+        job_id = await self.db.run(insert)
+        return await self.require(user_id, account_id), job_id
+
+    async def delete(self, user_id: str, account_id: str) -> bool:
+        if not _is_uuid(account_id):
+            return False
+        deleted = await self.db.fetch_one(DELETE_ACCOUNT, (account_id, user_id))
+        if deleted is None:
+            return False
+        await self.stop_actor(account_id)
+        return True
+
+    async def stop_actor(self, account_id: str) -> None:
+        key = ("exchange_account", account_id)
+        if self.registry.lookup(key) is not None and self.supervisor.current is not None:
+            await self.supervisor.current.stop_child(f"exchange_account-{account_id}")
+        self.health.forget(account_id)
+
+    # -- the account actor ----------------------------------------------------------------
+
+    def _factory(self, account_id: str) -> Callable[[], ExchangeAccountActor]:
+        async def load() -> AccountIdentity:
+            return await self.db.run(lambda c: self._identity(c, account_id))
+
+        return lambda: ExchangeAccountActor(
+            load,
+            self.clients,
+            self.health,
+            self.db,
+            poll_interval=self.poll_interval,
+            state_max_age=self.state_max_age,
+            price_max_age=self.price_max_age,
+            order_recheck=self.order_recheck,
+            governor=self.governor,
+        )
+
+    def _identity(self, conn: Conn, account_id: str) -> AccountIdentity:
+        row = conn.execute(SELECT_SECRETS, (account_id,)).fetchone()
+        if row is None or row["status"] == "deleted":
+            raise AccountNotFound(account_id)
+        info = catalog.get(row["exchange"])
+        assert info is not None
+
+        def open_(field: str, blob: bytes | None) -> str | None:
+            if blob is None:
+                return None
+            context = SealContext(field, row["user_id"], row["id"], info.id)
+            return self.vault.open(bytes(blob), row["key_id"], context)
+
+        if row["auth_mode"] == "agent_wallet":
+            credentials = Credentials(
+                wallet_address=row["wallet_address"], private_key=open_("secret", row["secret_enc"])
+            )
+        else:
+            credentials = Credentials(
+                open_("api_key", row["api_key_enc"]) or "",
+                open_("secret", row["secret_enc"]) or "",
+                open_("passphrase", row["passphrase_enc"]),
+            )
+        return AccountIdentity(row["id"], row["user_id"], info, credentials)
+
+    async def ask(self, account: AccountView, message: Any, timeout: float = 60.0) -> Any:
+        key = ("exchange_account", account.id)
+        try:
+            return await self.registry.ask(
+                key,
+                self.supervisor,
+                self._factory(account.id),
+                message,
+                timeout=timeout,
+                idle_timeout=self.idle_timeout,
+            )
+        except ActorStopped:
+            raise ExchangeFailure(
+                503, "account_unavailable", "The account's connection is restarting; retry."
+            ) from None
+        except AccountNotFound:  # deleted since the caller looked it up
+            raise ExchangeFailure(
+                409, "account_gone", "The exchange account was removed."
+            ) from None
+
+    async def with_client(
+        self,
+        user_id: str,
+        account_id: str,
+        fn: Callable[[Any], T],
+        *,
+        read_only: bool = True,
+        timeout: float = 120.0,
+    ) -> T:
+        """Run ``fn(client)`` in the account actor's worker thread; raise ExchangeFailure."""
+        account = await self.require_active(user_id, account_id)
+        return await self.call(account, fn, read_only=read_only, timeout=timeout)
+
+    async def call(
+        self,
+        account: AccountView,
+        fn: Callable[[Any], T],
+        *,
+        read_only: bool = True,
+        timeout: float = 120.0,
+    ) -> T:
+        """:meth:`with_client` for an account the caller has already looked up."""
+        result = await self.ask(account, Call(fn, read_only), timeout=timeout)
+        if isinstance(result, ExchangeFailure):
+            raise result
+        assert isinstance(result, Done)
+        value: T = result.value
+        return value
+
+    async def snapshot(
+        self, account: AccountView, symbol: str, *, need_price: bool = True
+    ) -> AccountSnapshot:
+        """What a decision on ``symbol`` needs from the exchange (the actor's kept funds when
+        fresh, see :class:`~actors.exchanges.exchange_account.Snapshot`); raise ExchangeFailure."""
+        result = await self.ask(account, Snapshot(symbol, need_price))
+        if isinstance(result, ExchangeFailure):
+            raise result
+        assert isinstance(result, AccountSnapshot)
+        return result
+
+    async def test(self, user_id: str, account_id: str) -> dict[str, Any]:
+        account = await self.require(user_id, account_id)
+        started = time.perf_counter()
+        now = self.clock.now()
+        result = await self.ask(account, FetchBalance())
+        latency = round((time.perf_counter() - started) * 1000, 1)
+        body: dict[str, Any] = {
+            "account_id": account.id,
+            "exchange_name": account.exchange,
+            "tested_at": _iso(now),
+            "latency_ms": latency,
+        }
+        if not isinstance(result, ExchangeFailure):
+            result = await self.ask(account, CheckMode())
+        if isinstance(result, ExchangeFailure):
+            return {**body, "status": "failed", "error": result.error, "message": result.detail}
+        await self.db.execute(TOUCH_ACCOUNT, (now, account.id))
+        return {**body, "status": "success", "message": "Connection OK"}
+
+    async def require_active(self, user_id: str, account_id: str) -> AccountView:
+        account = await self.require(user_id, account_id)
+        if account.status != "active":
+            raise ExchangeFailure(409, "account_inactive", f"The account is {account.status}.")
+        return account
+
+    async def balances(self, user_id: str, account_id: str) -> builtins.list[Balance]:
+        account = await self.require_active(user_id, account_id)
+        result = await self.ask(account, FetchBalance())
+        if isinstance(result, ExchangeFailure):
+            raise result
+        assert isinstance(result, Done)
+        balances: builtins.list[Balance] = result.value
+        return balances
+
+    async def positions(self, user_id: str, account_id: str) -> dict[str, Any]:
+        """Positions with their protective orders and owning groups, from the account
+        actor's last poll when it is recent (else read now)."""
+        account = await self.require_active(user_id, account_id)
+        book = await self.ask(account, ReadBook(max_age=2 * self.poll_interval))
+        if isinstance(book, ExchangeFailure):
+            raise book
+        rows = await self.db.fetch_all(ACCOUNT_ORDER_OWNERS, (account.id,))
+        owners = {r["client_order_id"]: Owner(r["group_id"], r["role"], r["symbol"]) for r in rows}
+        return positions_json(book, owners)

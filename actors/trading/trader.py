@@ -1,0 +1,253 @@
+"""The trader actor: one per user, serialising the Decision Loop and the creation of groups.
+
+Every ``POST /trades`` of a user passes through this actor one at a time, so two concurrent
+requests can never both see "4 open positions" and both open the fifth (20 concurrent trades
+against ``max_open_positions = 5`` yield exactly 5). It also owns the idempotency protocol
+(:mod:`testudo.trading.idempotency`): a key is claimed in the transaction that records the
+decision and the group, the final status and body are stored with it, and a duplicate (queued
+behind the first in this mailbox) gets the stored answer.
+
+The path to an acknowledged entry is kept short: the user's active accounts are remembered
+(and re-checked inside the opening transaction), the account snapshot comes from the
+exchange-account actor's kept funds, the decision and every record it leaves are one database
+hop (:func:`testudo.trading.opening.open_tx`), and the new group's actor starts from the group
+in memory instead of reading it back.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from typing import Any, Protocol
+
+import attrs
+
+from actors.exchanges.service import AccountsService
+from actors.runtime.actor import Actor
+from actors.runtime.errors import ActorError
+from actors.trading.trade_group import Refusal
+from testudo.clock import Clock
+from testudo.db import Database
+from testudo.exchanges.accounts import AccountView
+from testudo.exchanges.errors import ExchangeFailure
+from testudo.problems import problem_body
+from testudo.trading.idempotency import (
+    FINISH_KEY,
+    Claim,
+    KeyTaken,
+    replay,
+    stored_tx,
+)
+from testudo.trading.model import Group
+from testudo.trading.opening import AccountsChanged, Opened, Opening, TradeInput, open_tx
+
+
+class TraderPort(Protocol):
+    """What a trader needs from the trading service that owns it (a narrow port, so the
+    actor never imports its service)."""
+
+    @property
+    def db(self) -> Database: ...
+    @property
+    def accounts(self) -> AccountsService: ...
+    @property
+    def clock(self) -> Clock: ...
+
+    async def start_group(self, group: Group, account: AccountView) -> Any: ...
+
+    async def recovered_answer(self, claim: Claim) -> Answer | None: ...
+
+
+@attrs.frozen
+class CreateTrade:
+    trade: TradeInput
+    idempotency_key: str | None
+    fingerprint: str
+
+
+@attrs.frozen
+class Answer:
+    """The HTTP answer: status, body (a group, or a problem) and extra headers."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = attrs.Factory(dict)
+
+
+def fingerprint(body: dict[str, Any]) -> str:
+    canonical = {k: v for k, v in body.items() if k != "idempotency_key"}
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def problem(status: int, error: str, detail: str, **extra: Any) -> Answer:
+    return Answer(status, problem_body(status, error, detail, **extra))
+
+
+class TraderActor(Actor[Any]):
+    kind = "trader"
+
+    def __init__(self, user_id: str, service: TraderPort) -> None:
+        self.user_id = user_id
+        self.service = service
+        self._accounts: list[AccountView] | None = None
+        self._claimed = False  # the current request's key is claimed (by open_tx)
+
+    async def handle(self, message: Any) -> Any:
+        if isinstance(message, CreateTrade):
+            return await self._create(message)
+        return await super().handle(message)
+
+    async def _create(self, message: CreateTrade) -> Answer:
+        key = message.idempotency_key
+        if key is None:
+            return await self._decide_and_open(message.trade, None)
+        claim = Claim(self.user_id, key, message.fingerprint)
+        try:
+            answer = await self._decide_and_open(message.trade, claim)
+        except KeyTaken as taken:
+            # This trader handles one request at a time: a key still running now was left by
+            # a process that died after recording the trade. Answer from what it recorded.
+            if taken.row["state"] == "running" and taken.row["fingerprint"] == claim.fingerprint:
+                recovered = await self.service.recovered_answer(claim)
+                if recovered is not None:
+                    await self._finish(claim, recovered)
+                    return recovered
+            return Answer(*replay(taken.row, claim.fingerprint))
+        # A failure after the opening transaction leaves the key running on purpose: its
+        # retry is answered from the recorded decision and group, never a second group.
+        if self._claimed:
+            await self._finish(claim, answer)
+            return answer
+        # Answered before the opening transaction (no account, exchange down, ...): a key
+        # already used answers as it did then; otherwise nothing was claimed, a retry is new.
+        return await self._stored(claim) or answer
+
+    async def _finish(self, claim: Claim, answer: Answer) -> None:
+        await self.service.db.execute(
+            FINISH_KEY, (answer.status, json.dumps(answer.body), claim.user_id, claim.key)
+        )
+
+    async def _stored(self, claim: Claim) -> Answer | None:
+        now = self.service.clock.now()
+        row = await self.service.db.run(lambda conn: stored_tx(conn, claim, now))
+        return None if row is None else Answer(*replay(row, claim.fingerprint))
+
+    async def _decide_and_open(self, trade: TradeInput, claim: Claim | None) -> Answer:
+        """Choose the account, take its snapshot, decide and record (claiming the key), then
+        open the group."""
+        self._claimed = False
+        for attempt in range(3):
+            remembered = self._accounts is not None and attempt == 0
+            accounts = await self._active_accounts(fresh=not remembered)
+            chosen = _choose(accounts, trade.exchange_account_id)
+            if isinstance(chosen, Answer):
+                if remembered:
+                    continue  # the remembered accounts may be out of date: read them again
+                return chosen
+            try:
+                snapshot = await self.service.accounts.snapshot(
+                    chosen, trade.symbol, need_price=trade.entry_price is None
+                )
+            except ExchangeFailure as failure:
+                if failure.error == "account_gone" and remembered:
+                    self._accounts = None  # deleted since it was remembered: choose again
+                    continue
+                return problem(failure.status, failure.error, failure.detail)
+            opening = Opening(
+                user_id=self.user_id,
+                account_id=chosen.id,
+                exchange=chosen.info.id,
+                active_account_ids=frozenset(a.id for a in accounts),
+                trade=trade,
+                snapshot=snapshot,
+                claim=claim,
+                now=self.service.clock.now(),
+            )
+            try:
+                opened: Opened = await self.service.db.run(
+                    functools.partial(open_tx, opening=opening)
+                )
+            except AccountsChanged:
+                self._accounts = None
+                continue
+            self._claimed = claim is not None
+            return await self._open(opened, chosen)
+        return problem(
+            409, "accounts_changed", "Your exchange accounts changed during this request; retry."
+        )
+
+    async def _active_accounts(self, fresh: bool) -> list[AccountView]:
+        """The user's active accounts, remembered between requests (re-checked by open_tx)."""
+        if fresh or self._accounts is None:
+            listed = await self.service.accounts.list(self.user_id)
+            self._accounts = [a for a in listed if a.status == "active"]
+        return self._accounts
+
+    async def _open(self, opened: Opened, account: AccountView) -> Answer:
+        """Answer a rejection, or start the group's actor and answer once its entry is acked."""
+        decision_json = opened.decision.to_json()
+        group = opened.group
+        if group is None:
+            failed = [c for c in decision_json.get("checks", []) if not c.get("passed")]
+            return problem(
+                422,
+                "risk_rejected",
+                "The Decision Loop rejected this trade.",
+                failed_checks=failed,
+                decision=decision_json,
+                decision_id=opened.decision_id,
+            )
+        extra = {
+            "decision": decision_json,
+            "decision_id": opened.decision_id,
+            "warnings": decision_json.get("warnings", []),
+        }
+        try:
+            reply = await self.service.start_group(group, account)
+        except ActorError:
+            # The group is recorded and its actor is being restarted by its supervisor, which
+            # reconciles it with the exchange: report it as accepted, never as a new attempt.
+            return Answer(
+                202,
+                {"id": group.id, "status": "awaiting_reconciliation", **extra},
+            )
+        if isinstance(reply, Refusal):
+            if reply.retry_after is None:
+                return problem(reply.status, reply.error, reply.detail, group_id=group.id)
+            answer = problem(
+                reply.status,
+                reply.error,
+                reply.detail,
+                group_id=group.id,
+                retry_after=reply.retry_after,
+            )
+            return attrs.evolve(answer, headers={"Retry-After": str(reply.retry_after)})
+        body = {**reply, **extra}
+        if reply.get("status") == "failed":
+            return problem(
+                422,
+                "entry_rejected",
+                reply.get("error") or "The exchange refused the entry.",
+                group=body,
+            )
+        return Answer(201, body)
+
+
+def _choose(accounts: list[AccountView], wanted: str | None) -> AccountView | Answer:
+    """The account a trade goes to: the one named, or the only active one."""
+    if wanted is not None:
+        chosen = [a for a in accounts if a.id == wanted]
+        if not chosen:
+            return problem(404, "not_found", "No such active exchange account.")
+        return chosen[0]
+    if len(accounts) == 1:
+        return accounts[0]
+    if not accounts:
+        return problem(422, "no_exchange_account", "Add an exchange account first.")
+    return problem(
+        422,
+        "exchange_account_required",
+        "You have several accounts: say which with exchange_account_id.",
+        errors=[{"field": "exchange_account_id", "message": "required"}],
+    )
