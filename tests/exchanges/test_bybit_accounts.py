@@ -11,11 +11,11 @@ import httpx
 import pytest
 import trio
 
+from api.process import Running
 from tests.auth.helpers import Wallet, WebSession, sign_in
 from tests.protection.support import link_bybit
 from tests.trading.helpers import Trader, live_orders, market_body
 from testudo.clock import ManualClock
-from testudo.service import Running
 from testudo.sim.client import SimAccount, SimClient
 
 BTC = "BTC/USDT:USDT"

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import trio
 
+from api.process import Running
 from testudo.clock import ManualClock
 from testudo.db import Database
 from testudo.db.database import Conn
@@ -18,7 +19,6 @@ from testudo.exchanges.models import Fill
 from testudo.imports import queue
 from testudo.imports.runner import ImportRunner, JobRun
 from testudo.journal.roundtrips import reconstruct
-from testudo.service import Running
 from testudo.sim.client import SimAccount, SimClient
 
 from .support import insert_account, insert_user, new_user

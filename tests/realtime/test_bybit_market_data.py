@@ -8,9 +8,9 @@ from pathlib import Path
 import attrs
 import trio
 
+from api.process import Running, run_service
 from tests.conftest import make_settings
 from testudo.clock import ManualClock
-from testudo.service import Running, run_service
 from testudo.sim.client import SimClient
 
 from .support import connect, subscribe

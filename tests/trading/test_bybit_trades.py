@@ -14,10 +14,10 @@ import httpx
 import pytest
 import trio
 
+from api.process import Running, run_service
 from tests.conftest import make_settings
 from tests.protection.support import link_bybit
 from testudo.clock import ManualClock
-from testudo.service import Running, run_service
 from testudo.sim.client import SimClient
 
 from .helpers import Trader, live_orders
