@@ -44,7 +44,9 @@ _HEX_SECRETS = re.compile(r"0x[0-9a-fA-F]{64}")
 _URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]*")
 _HOST_PORT = re.compile(r"\b(?:host|port)=(?:'[^']*'|\"[^\"]*\"|[^\s,)]+)")
 _URL_PATH = re.compile(r"(?<=url: )[^\s\"')]+")
-_IP = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b|\[[0-9a-fA-F:]+\](?::\d+)?")
+# A bracketed IPv6 address has a colon: Bybit's messages bracket plain numbers
+# ("trigger_price[4850000000] >= current[4940000000]"), which are the venue's words.
+_IP = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b|\[[0-9a-fA-F]*:[0-9a-fA-F:]*\](?::\d+)?")
 
 
 def sanitize(text: str, limit: int = 300) -> str:

@@ -23,9 +23,12 @@ from .base import (
     balances_of,
 )
 from .binance import BinanceVenue
+from .bybit import BybitVenue
 from .hyperliquid import HyperliquidVenue
 
-VENUES: dict[str, type[Venue]] = {cls.ccxt_id: cls for cls in (BinanceVenue, HyperliquidVenue)}
+VENUES: dict[str, type[Venue]] = {
+    cls.ccxt_id: cls for cls in (BinanceVenue, BybitVenue, HyperliquidVenue)
+}
 
 
 @functools.cache
