@@ -577,6 +577,9 @@ class TradeGroupActor(Actor[Any]):
         group = self.group
         assert group is not None
         before = group.status
+        # A fill just applied may have exposed the position: measured from now, even when the
+        # stop is placed in this same step.
+        BOARD.report(group.id, group.exchange, protection_of(group).state)
         for _ in range(MAX_PLAN_ROUNDS if protect else 1):
             step = plan(group)
             if not protect:
