@@ -1,4 +1,5 @@
-"""The scenario kit's pytest plugin (entry point ``pytest11: testudo``), for pytest-trio.
+"""The scenario kit's pytest plugin for pytest-trio (loaded by ``api.testing.pytest_entry``,
+the ``pytest11: testudo`` entry point).
 
 Fixtures, each fresh per test unless said otherwise:
 

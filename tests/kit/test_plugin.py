@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 from importlib.metadata import entry_points, requires
+from types import ModuleType
+from typing import Any
 
 import pytest
 import trio
@@ -28,9 +31,38 @@ ACCOUNT = SimAccount(1, "key-1", "secret-1", "0xabc", "0xdef", passphrase="phras
 
 def test_the_plugin_is_an_installed_pytest11_entry_point() -> None:
     plugins = {ep.name: ep.value for ep in entry_points(group="pytest11")}
-    assert plugins.get("testudo") == "api.testing.plugin"
+    assert plugins.get("testudo") == "api.testing.pytest_entry"
     testing = [r for r in requires("testudo") or [] if 'extra == "testing"' in r]
     assert any(r.startswith("pytest-trio") for r in testing), testing
+
+
+def fresh_entry_module() -> ModuleType:
+    """A new copy of the entry point module (the registered one stays as it is)."""
+    from api.testing import pytest_entry
+
+    spec = importlib.util.spec_from_file_location("entry_copy", pytest_entry.__file__)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_entry_point_loads_the_fixtures_when_the_extra_is_installed() -> None:
+    entry = fresh_entry_module()
+    assert entry.pytest_plugins == ["api.testing.plugin"]
+    assert entry.pytest_report_header() is None
+
+
+def test_without_the_extra_the_entry_point_adds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, *args: Any) -> Any:
+        return None if name == "pytest_trio" else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    entry = fresh_entry_module()
+    assert entry.pytest_plugins == []
+    assert "pytest_trio missing" in entry.pytest_report_header()
 
 
 def test_the_venues_are_the_catalogs_simulated_exchanges() -> None:
