@@ -29,8 +29,8 @@ import httpx
 import pytest
 import trio
 
-from tests.conftest import make_settings, running_service
 from tests.protection.support import VENUES, VenueCase, venue_orders
+from tests.support import make_settings, running_service
 from testudo.clock import ManualClock
 from testudo.sim.client import SimClient
 
