@@ -33,6 +33,7 @@ UNTIL = re.compile(r"Repeat until `([\w.-]+)` is `([^`]*)`")
 EXPORT = re.compile(r"^export ([A-Z_][A-Z0-9_]*)=(.*)$")
 SHOWN = 2  # a list's items shown when the document does not say how many
 WIDTH = 96  # the width of rewritten JSON
+TEXT_LINES = 3  # lines of a body that is not JSON shown in rewritten answers
 LONG = 100  # strings longer than this are shortened in rewritten JSON
 
 
@@ -282,7 +283,7 @@ def _packed(items: list[str], pad: str) -> str:
     for item in items:
         if lines and "\n" not in item and "\n" not in lines[-1]:
             joined = f"{lines[-1]}, {item}"
-            if len(joined) <= WIDTH:
+            if len(joined) < WIDTH:  # room for the comma after it
                 lines[-1] = joined
                 continue
         lines.append(pad + item)
@@ -299,7 +300,7 @@ def rendered(answer: Answer, response: Response) -> str:
     if parsed is not None:
         body = compact(trimmed_like(parsed, json_or_none(answer.body)))
     elif answer.body.strip():
-        body = body.split("\n")[0].rstrip("\r")
+        body = "\n".join(x.rstrip("\r") for x in body.split("\n")[:TEXT_LINES])
     else:
         body = ""
     return "\n".join(head) + ("\n\n" + body if body else "") + "\n"

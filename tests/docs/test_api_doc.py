@@ -28,7 +28,7 @@ from testudo.sim.embedded import start_in_process
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 WRITE = os.environ.get("TESTUDO_WRITE_API_DOC") == "1"
-REPEATS = 40  # "Repeat until": at most this many tries, 0.25 s apart
+PATIENCE = 90  # seconds a "Repeat until" may take (an import reads 90 days in ~40 pages)
 
 
 @attrs.define
@@ -131,14 +131,19 @@ async def replay(step: ex.Step, shell: Shell) -> tuple[list[str], str | None]:
     if answer.kind == "lines":
         return ex.lines_differences(answer.body, output), ex.rendered_lines(output)
     response = ex.parse_curl_output(output)
-    for _ in range(REPEATS if step.until else 0):
-        if ex.holds(ex.json_or_none(response.body), *step.until):  # type: ignore[misc]
-            break
-        await trio.sleep(0.25)
-        response = ex.parse_curl_output(await shell.run(step.text))
+    if step.until is not None:
+        with trio.move_on_after(PATIENCE):
+            while not ex.holds(ex.json_or_none(response.body), *step.until):
+                await trio.sleep(0.25)
+                response = ex.parse_curl_output(await shell.run(step.text))
+        if not ex.holds(ex.json_or_none(response.body), *step.until):
+            raise AssertionError(f"{step.until[0]} never became {step.until[1]}: {response.body}")
     body = ex.json_or_none(response.body)
     for name, path in step.sets:
-        shell.env[name] = str(ex.at(body, path))
+        try:
+            shell.env[name] = str(ex.at(body, path))
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise AssertionError(f"Set `{name}`: no `{path}` in {response.body:.300}") from None
     return ex.answer_differences(answer, response), ex.rendered(answer, response)
 
 
