@@ -10,7 +10,8 @@ The convention (docs/api.md states it for readers):
   answer: the status line, the headers worth showing, a blank line and the body;
 * an ``sh`` block followed by a ```` ```json ```` block prints one JSON document per line;
 * after an answer, "Set `NAME` to `a.0.b`." keeps a value of the JSON body for the next blocks,
-  and "Repeat until `a.b` is `value`." repeats the request until the body says so.
+  and "Repeat until `a.b` is `value`." repeats the request until the body says so (``$NAME``:
+  the value kept as ``NAME``).
 
 Answers are compared by shape, since ids, times and prices vary from run to run: the status,
 the content type, every other header shown is present, JSON bodies have the same keys

@@ -132,12 +132,14 @@ async def replay(step: ex.Step, shell: Shell) -> tuple[list[str], str | None]:
         return ex.lines_differences(answer.body, output), ex.rendered_lines(output)
     response = ex.parse_curl_output(output)
     if step.until is not None:
+        path, value = step.until
+        value = shell.env.get(value[1:], value) if value.startswith("$") else value
         with trio.move_on_after(PATIENCE):
-            while not ex.holds(ex.json_or_none(response.body), *step.until):
+            while not ex.holds(ex.json_or_none(response.body), path, value):
                 await trio.sleep(0.25)
                 response = ex.parse_curl_output(await shell.run(step.text))
-        if not ex.holds(ex.json_or_none(response.body), *step.until):
-            raise AssertionError(f"{step.until[0]} never became {step.until[1]}: {response.body}")
+        if not ex.holds(ex.json_or_none(response.body), path, value):
+            raise AssertionError(f"{path} never became {value}: {response.body:.500}")
     body = ex.json_or_none(response.body)
     for name, path in step.sets:
         try:
