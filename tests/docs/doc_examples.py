@@ -309,3 +309,17 @@ def rendered(answer: Answer, response: Response) -> str:
 
 def rendered_lines(output: str) -> str:
     return "\n".join(json.dumps(json.loads(x)) for x in output.split("\n") if x.strip()) + "\n"
+
+
+HEADING = re.compile(r"^#+ (GET|POST|PUT|PATCH|DELETE) (\S+)", re.MULTILINE)
+PARAMETER = re.compile(r"<[^>]+>|\{[^}]+\}")
+
+
+def route(method: str, path: str) -> str:
+    """``METHOD /path/{}``: path parameters of either spelling made alike."""
+    return f"{method} {PARAMETER.sub('{}', path)}"
+
+
+def documented_routes(document: str) -> set[str]:
+    """The endpoints with a heading of their own (``### DELETE /api/v1/trades/{id}``)."""
+    return {route(method, path) for method, path in HEADING.findall(document)}

@@ -149,9 +149,32 @@ async def replay(step: ex.Step, shell: Shell) -> tuple[list[str], str | None]:
     return ex.answer_differences(answer, response), ex.rendered(answer, response)
 
 
-async def test_every_example_of_the_api_doc_works_as_written(demo: Service, tmp_path: Path) -> None:
+UNDOCUMENTED = {"/openapi.json", "/docs", "/redocs", "/metrics"}  # one heading, or an alias
+
+
+def served_routes(running: Running) -> set[str]:
+    from api.app import create_app
+
+    app = create_app(running.system)
+    return {
+        ex.route(method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods or ()
+        if method in {"GET", "POST", "PUT", "PATCH", "DELETE"}
+        and rule.rule not in UNDOCUMENTED
+        and rule.endpoint != "static"
+    }
+
+
+async def test_every_endpoint_is_in_the_api_doc_and_its_example_works_as_written(
+    demo: Service, tmp_path: Path
+) -> None:
     assert shutil.which("curl"), "the examples are curl commands: install curl"
     document = DOC.read_text()
+    served = served_routes(demo.running)
+    assert len(served) >= 60
+    assert served - ex.documented_routes(document) == set(), "served, not in docs/api.md"
+    assert ex.documented_routes(document) - served == set(), "in docs/api.md, not served"
     steps = ex.steps(document)
     assert sum(1 for s in steps if s.answer is not None) >= 60
     folder = tmp_path / "reader"

@@ -194,3 +194,9 @@ def test_compact_json_shares_lines_up_to_the_width() -> None:
 def test_a_value_always_has_the_shape_of_itself(value: Any) -> None:
     assert ex.shape_differences(value, value) == []
     assert ex.shape_differences(ex.trimmed_like(value, None), value) == []
+
+
+def test_routes_are_read_from_headings_with_parameters_made_alike() -> None:
+    document = "### DELETE /api/v1/trades/{id}\n#### GET /api/v1/x\nGET /not/a/heading\n"
+    assert ex.documented_routes(document) == {"DELETE /api/v1/trades/{}", "GET /api/v1/x"}
+    assert ex.route("DELETE", "/api/v1/trades/<uuid:group_id>") == "DELETE /api/v1/trades/{}"
