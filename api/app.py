@@ -26,6 +26,7 @@ from .health import health_blueprint
 from .http_metrics import metrics_blueprint
 from .imports import imports_blueprint
 from .journal import journal_blueprint
+from .openapi import TestudoOpenAPI
 from .problems import ApiError
 from .risk import risk_blueprint
 from .trades import trades_blueprint
@@ -93,14 +94,7 @@ def create_app(system: System, extra_blueprints: Iterable[Blueprint] = ()) -> Qu
         # TypeAdapter for every dict it sees (measurable on every request). Request models
         # are pydantic BaseModels and are still validated by pydantic.
         conversion_preference="msgspec",
-        security_schemes={
-            "bearer": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"},
-            "cookie": {
-                "type": "apiKey",
-                "in_": "cookie",
-                "name": system.auth.settings.access_cookie,
-            },
-        },
+        openapi_provider_class=TestudoOpenAPI,
     )
     middleware.install(app, system.settings.cors_origins)
     input_guard.install(app)
