@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from .provider import TestudoOpenAPI
+from .ui import docs_blueprint
 
-__all__ = ["TestudoOpenAPI"]
+__all__ = ["TestudoOpenAPI", "docs_blueprint"]

@@ -80,3 +80,16 @@ def test_a_summary_is_the_whole_first_paragraph() -> None:
     )
     assert summary == "Toggle break-even: the stop moves after the first `take-profit`."
     assert rest == "More here."
+
+
+async def test_docs_pages_take_their_assets_from_the_service(http: httpx.AsyncClient) -> None:
+    for page, script in (("/docs", "swagger-ui-bundle.js"), ("/redocs", "redoc.standalone.js")):
+        response = await http.get(page)
+        assert response.status_code == 200 and f'src="/docs/assets/{script}"' in response.text
+        assert "default-src 'self'" in response.headers["content-security-policy"]
+        assert "https://" not in response.text
+        asset = await http.get(f"/docs/assets/{script}")
+        assert asset.status_code == 200 and len(asset.content) > 100_000
+        assert asset.headers["content-type"] == "text/javascript"
+    missing = await http.get("/docs/assets/..%2Fapps.py")
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
