@@ -92,6 +92,7 @@ def _operation(operation: dict[str, Any], method: str, path: str, op: Op | None)
         operation["responses"] = {"default": {"$ref": "#/components/responses/Error"}}
         return
     operation["operationId"] = op.id
+    operation.setdefault("tags", ["service"])  # health and metrics
     if op.summary and not operation.get("summary"):
         operation["summary"] = op.summary
     operation["security"] = SECURITY[op.auth]

@@ -17,10 +17,12 @@ RST_LITERAL = re.compile(r"``([^`]+)``")
 
 
 def split_docstring(doc: str) -> tuple[str, str]:
-    """The first paragraph as one line (the summary, never cut) and the rest (Markdown)."""
-    paragraphs = RST_LITERAL.sub(r"`\1`", doc.strip()).split("\n\n")
+    """The first paragraph as one line of plain text (the summary, never cut) and the rest
+    as Markdown (the description)."""
+    paragraphs = doc.strip().split("\n\n")
     summary = " ".join(line.strip() for line in paragraphs[0].splitlines())
-    return summary, "\n\n".join(paragraphs[1:]).strip()
+    rest = "\n\n".join(paragraphs[1:]).strip()
+    return RST_LITERAL.sub(r"\1", summary), RST_LITERAL.sub(r"`\1`", rest)
 
 
 class TestudoOpenAPI(OpenAPIProvider):

@@ -36,6 +36,7 @@ async def test_the_document_is_valid_openapi_31_and_describes_every_route(
     assert len(ids) == len(set(ids)) == len(OPERATIONS)
     for method, path, op in operations(document):
         check_operation(document, f"{method} {path}", op)
+        assert op["tags"], (method, path)
     schemes = document["components"]["securitySchemes"]
     assert schemes["bearerAuth"]["scheme"] == "bearer"
     assert schemes["cookieAuth"] == {**schemes["cookieAuth"], "in": "cookie", "type": "apiKey"}
@@ -76,10 +77,10 @@ async def test_declared_security_is_what_the_service_enforces(http: httpx.AsyncC
 
 def test_a_summary_is_the_whole_first_paragraph() -> None:
     summary, rest = split_docstring(
-        "Toggle break-even: the stop moves\n    after the first ``take-profit``.\n\nMore here."
+        "Toggle break-even: the stop moves\n    after the first ``take-profit``.\n\nMore ``here``."
     )
-    assert summary == "Toggle break-even: the stop moves after the first `take-profit`."
-    assert rest == "More here."
+    assert summary == "Toggle break-even: the stop moves after the first take-profit."
+    assert rest == "More `here`."
 
 
 async def test_docs_pages_take_their_assets_from_the_service(http: httpx.AsyncClient) -> None:
