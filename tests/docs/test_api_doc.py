@@ -149,7 +149,8 @@ async def replay(step: ex.Step, shell: Shell) -> tuple[list[str], str | None]:
     return ex.answer_differences(answer, response), ex.rendered(answer, response)
 
 
-UNDOCUMENTED = {"/openapi.json", "/docs", "/redocs", "/metrics"}  # one heading, or an alias
+# One heading covers the document and its pages (their assets too), or an alias.
+UNDOCUMENTED = {"/openapi.json", "/docs", "/redocs", "/docs/assets/<name>", "/metrics"}
 
 
 def served_routes(running: Running) -> set[str]:
