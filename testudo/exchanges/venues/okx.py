@@ -23,12 +23,12 @@
   and ``ip``.
 * **Errors** (:mod:`.okx_codes`): the order's ``sCode`` before the envelope's ``code``.
 * **Request budget**: OKX limits private endpoints per user ID and endpoint (positions 10
-  per 2 s, open orders 60 per 2 s, open algo orders 20 per 2 s), not per IP. Testudo's
-  governor keeps one window per venue for every account of the process, so a per-account
-  figure there would throttle every OKX account to one account's allowance; the budget is
-  instead the per-IP ceiling of the public endpoints a poll cycle shares with it (20
-  requests per 2 s for a ticker, 600 a minute, times ten endpoints a poll spreads over),
-  far above what the per-account limits let one account's poller send.
+  requests per 2 s, open orders 60, open algo orders 20), not per IP. Testudo's governor keeps
+  one window per *venue*, shared by every account of the process, so a per-account figure
+  there would throttle every OKX account together to one account's allowance. There is no
+  venue-wide figure to protect, so the budget is a process-wide ceiling (6000 a minute, 100
+  requests a second across accounts); the per-account limits are above what one account's
+  poller sends (one cycle per 0.5 s at most: 120 position reads a minute against 300).
 """
 
 from __future__ import annotations
