@@ -92,11 +92,11 @@ GROUP_STATUS = "SELECT status FROM trade_groups WHERE id = %s"
 OWNED_GROUP = "SELECT id::text AS id FROM trade_groups WHERE id = %s AND user_id = %s"
 SELECT_DECISION_BY_ID = """
 SELECT id::text AS id, approved, limiting_constraint, position_size, risk_amount, checks,
-       warnings, inputs, created_at
+       warnings, inputs, answer, created_at
 FROM risk_decisions WHERE id = %s"""
 SELECT_DECISION = """
 SELECT id::text AS id, approved, limiting_constraint, position_size, risk_amount, checks,
-       warnings, inputs, created_at
+       warnings, inputs, answer, created_at
 FROM risk_decisions WHERE id = (SELECT decision_id FROM trade_groups WHERE id = %s)"""
 ACCOUNT_LIVE_CLIENT_IDS = """
 SELECT o.client_order_id FROM trade_orders o JOIN trade_groups g ON g.id = o.group_id

@@ -3,3 +3,8 @@
 -- closed group carries them, and order_update events report them.
 
 ALTER TABLE trade_orders ADD COLUMN fee numeric;
+
+-- The decision as the Decision Loop answered it (quantity, prices, targets, sizing, checks,
+-- failures, warnings): GET /trades/{id} shows the same decision object POST /trades did.
+
+ALTER TABLE risk_decisions ADD COLUMN answer jsonb;
