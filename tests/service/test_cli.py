@@ -230,3 +230,33 @@ def test_a_second_server_on_a_data_dir_in_use_is_refused(tmp_path: Path) -> None
         first.kill()
     assert first.returncode == 0, err
     assert not (data_dir / "pgdata" / "postmaster.pid").exists()
+
+
+def test_the_offline_demo_prints_the_demo_accounts_full_credentials(
+    db_url: str, tmp_path: Path
+) -> None:
+    proc = start(
+        ["serve", "--simulated-exchanges", "--http-port", "0", "--ws-port", "0", "--sim-port", "0"],
+        TESTUDO_DATABASE_URL=db_url,
+        TESTUDO_DATA_DIR=str(tmp_path),
+    )
+    try:
+        _, lines = wait_listening(proc)
+        proc.send_signal(signal.SIGTERM)
+        out, _err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    logged = next(json.loads(x) for x in lines if '"simulator_started"' in x)
+    printed = dict(
+        line.split(maxsplit=1) if "(" not in line else (line.split()[0], line.split()[-1])
+        for line in out.splitlines()
+        if line.startswith("  ") and not line.lstrip().startswith(("Binance", "Hyperliquid"))
+    )
+    for field, key in (
+        ("api_key", "demo_api_key"),
+        ("secret", "demo_secret"),
+        ("passphrase", "demo_passphrase"),
+        ("wallet_address", "demo_wallet"),
+        ("wallet_private_key", "demo_wallet_private_key"),
+    ):
+        assert printed[field] == logged[key] and len(logged[key]) >= 16, (field, out)
