@@ -6,12 +6,15 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum 
 
 .PHONY: serve test test-fast bench lint typecheck check clean sim chromium
 
+# Not quiet: the first install takes minutes, and pip says what it collects and installs.
 $(STAMP): pyproject.toml constraints.txt
+	@echo "Installing Testudo into $(VENV) (the first time takes 2-3 minutes; pip reports each step)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
+	$(PY) -m pip install --progress-bar on --upgrade pip
+	$(PY) -m pip install --progress-bar on -c constraints.txt -e '.[test]'
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
+	@echo "Installed: $(VENV)/bin/testudo"
 
 install: $(STAMP)
 

@@ -128,19 +128,20 @@ async def add_account(data: AddAccount) -> tuple[dict[str, Any], int]:
             f"{info.name} requires a passphrase.",
             errors=[{"field": "passphrase", "message": "required"}],
         )
-    if data.passphrase and "passphrase" not in info.required_credentials:
-        raise ApiError(
-            422,
-            "validation_error",
-            f"{info.name} keys have no passphrase.",
-            errors=[{"field": "passphrase", "message": "not used by this exchange"}],
-        )
+    warnings: list[dict[str, str]] = []
+    passphrase = data.passphrase
+    if passphrase and "passphrase" not in info.required_credentials:
+        passphrase = None  # not used by the exchange: ignored, not stored, and said so
+        message = f"{info.name} keys have no passphrase: the one sent was ignored."
+        warnings.append({"field": "passphrase", "message": message})
     new = NewAccount(
-        info.id, data.api_key.strip(), data.secret.strip(), data.passphrase, data.account_name
+        info.id, data.api_key.strip(), data.secret.strip(), passphrase, data.account_name
     )
     account, job_id = await system().accounts.add(principal().user_id, new)
     body = account.to_json(system().clock.now())
     body["import_job_id"] = job_id
+    if warnings:
+        body["warnings"] = warnings
     return body, 201
 
 

@@ -22,14 +22,14 @@ analytics_blueprint = Blueprint("journal_analytics", __name__, url_prefix="/anal
 ANALYTICS = tag(["journal analytics"])
 Section = Literal[
     "overview",
-    "equity_curve",
-    "daily_pnl",
-    "symbol_breakdown",
-    "setup_breakdown",
-    "duration_profit",
-    "return_distribution",
-    "time_distribution",
-    "break_even",
+    "equity-curve",
+    "daily-pnl",
+    "symbol-breakdown",
+    "setup-breakdown",
+    "duration-profit",
+    "return-distribution",
+    "time-distribution",
+    "break-even",
     "decisions",
 ]
 

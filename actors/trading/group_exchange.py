@@ -98,6 +98,15 @@ class GroupExchange:
         )
         return price
 
+    async def order_fees(self, orders: list[Order], since_ms: int) -> dict[str, Decimal]:
+        """The fees each order (by exchange order id) has paid, from the account's fills."""
+        symbol = self.group.symbol
+        ids = [o.exchange_order_id for o in orders if o.exchange_order_id]
+        fees: dict[str, Decimal] = await self.call(
+            lambda c: self.venue.order_fees(c, symbol, ids, since_ms), write=False
+        )
+        return fees
+
     async def mark(self) -> Decimal:
         """The market's last price now (closes are priced from it, never from the entry)."""
         symbol = self.group.symbol

@@ -50,6 +50,7 @@ from testudo.trading.model import (
     plan,
     wants_price,
 )
+from testudo.trading.order_events import Seen, order_updates, seen_of
 from testudo.trading.protection import Response, backoff, protection_of, response_to
 from testudo.trading.views import group_json
 
@@ -160,6 +161,9 @@ class TradeGroupActor(Actor[Any]):
         self._urgent = False  # the account polls fast for this group
         self._moved_at = trio.current_time()  # when a fill last moved the group's position
         self._entry_refused: ExchangeFailure | None = None  # a 429 on the entry
+        self._seen: dict[str, Seen] = {}  # order id -> the state its last order_update told
+        self._expired: set[str] = set()  # orders the exchange ended (time in force)
+        self._fee_at: dict[str, Decimal] = {}  # order id -> the filled quantity its fee covers
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -170,6 +174,8 @@ class TradeGroupActor(Actor[Any]):
         if self.group is None:
             raise LookupError(f"trade group {self.group_id} does not exist")
         self._x = GroupExchange(self.s.accounts, self.group, self._account)
+        self._seen = {o.id: seen_of(o) for o in self.group.orders}
+        self._fee_at = {o.id: o.filled for o in self.group.orders if o.fee is not None}
         if self.group.status in TERMINAL:
             ctx.stop("terminal")
             return
@@ -183,6 +189,8 @@ class TradeGroupActor(Actor[Any]):
 
     async def stopping(self) -> None:
         BOARD.forget(self.group_id)
+        if self.group is not None:
+            self._unsaved += order_updates(self.group.orders, self._seen, frozenset(self._expired))
         if self.group is not None and self._unsaved:
             events = list(self._unsaved)
             group, now = self.group, self.s.clock.now()
@@ -505,6 +513,8 @@ class TradeGroupActor(Actor[Any]):
 
     def _apply(self, order: Order, state: OrderState) -> None:
         order.exchange_order_id = state.exchange_order_id
+        if state.expired:
+            self._expired.add(order.id)
         if state.filled > order.filled:
             self._moved_at = trio.current_time()
         order.filled = max(order.filled, state.filled)
@@ -648,8 +658,10 @@ class TradeGroupActor(Actor[Any]):
     async def _save(self, events: Events) -> None:
         group = self.group
         assert group is not None
+        await self._read_fees()
         now = self.s.clock.now()
         events = [*self._unsaved, *events]
+        events += order_updates(group.orders, self._seen, frozenset(self._expired))
         await self.s.db.run(lambda c: store.save_group_tx(c, group, now, events))
         self._unsaved.clear()
         BOARD.report(group.id, group.exchange, protection_of(group).state)
@@ -661,6 +673,32 @@ class TradeGroupActor(Actor[Any]):
             await self.x.refresh_balance()
         if group.status in TERMINAL and self._ctx is not None:
             self._ctx.stop(f"group {group.status}")
+
+    async def _read_fees(self) -> None:
+        """Read the fees of orders that filled further since their fee was last read (a
+        failure leaves them for the next save; a later import fills in what is missing)."""
+        group = self.group
+        assert group is not None
+        if group.waiting is not None:
+            return  # the account's credentials are lost: nothing is sent until re-approved
+        due = [
+            o
+            for o in group.orders
+            if o.filled > 0 and o.exchange_order_id and self._fee_at.get(o.id) != o.filled
+        ]
+        if not due:
+            return
+        start = min(o.created_at or self.s.clock.now() for o in due)
+        since = int(start.timestamp() * 1000) - 60_000
+        try:
+            fees = await self.x.order_fees(due, since)
+        except ExchangeFailure:
+            return
+        for order in due:
+            fee = fees.get(order.exchange_order_id or "")
+            if fee is not None:
+                order.fee = fee
+                self._fee_at[order.id] = order.filled
 
     # -- commands -------------------------------------------------------------------------
 

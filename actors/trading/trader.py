@@ -186,7 +186,7 @@ class TraderActor(Actor[Any]):
 
     async def _open(self, opened: Opened, account: AccountView) -> Answer:
         """Answer a rejection, or start the group's actor and answer once its entry is acked."""
-        decision_json = opened.decision.to_json()
+        decision_json = opened.to_json()
         group = opened.group
         if group is None:
             failed = [c for c in decision_json.get("checks", []) if not c.get("passed")]

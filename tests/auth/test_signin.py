@@ -8,6 +8,7 @@ import httpx
 import trio
 
 from api.process import Running
+from tests.conftest import SIWE_DOMAIN, SIWE_URI
 from testudo.clock import ManualClock
 
 from .helpers import Wallet, cookies_of, iso, sign_in
@@ -84,13 +85,21 @@ async def expect_401(response: httpx.Response, error: str) -> None:
 async def test_wrong_domain(http: httpx.AsyncClient, clock: ManualClock) -> None:
     wallet = Wallet()
     text = wallet.message(await nonce(http), clock.now(), domain="evil.example")
-    await expect_401(await verify(http, wallet, text), "domain_mismatch")
+    response = await verify(http, wallet, text)
+    await expect_401(response, "domain_mismatch")
+    assert response.json()["detail"] == (  # names what was expected
+        f"The message is for another domain: this service expects {SIWE_DOMAIN!r}."
+    )
 
 
 async def test_wrong_uri(http: httpx.AsyncClient, clock: ManualClock) -> None:
     wallet = Wallet()
     text = wallet.message(await nonce(http), clock.now(), uri="https://evil.example")
-    await expect_401(await verify(http, wallet, text), "uri_mismatch")
+    response = await verify(http, wallet, text)
+    await expect_401(response, "uri_mismatch")
+    assert response.json()["detail"] == (
+        f"The message is for another URI: this service expects {SIWE_URI!r}."
+    )
 
 
 async def test_wrong_chain(http: httpx.AsyncClient, clock: ManualClock) -> None:

@@ -234,10 +234,6 @@ async def test_input_validation(xhttp: httpx.AsyncClient, clock: ManualClock) ->
     cases = [
         ({"exchange_name": "kraken", "api_key": "a", "secret": "b"}, "unknown_exchange"),
         ({"exchange_name": "okx", "api_key": "a", "secret": "b"}, "validation_error"),
-        (
-            {"exchange_name": "binance", "api_key": "a", "secret": "b", "passphrase": "p"},
-            "validation_error",
-        ),
         ({"exchange_name": "binance", "api_key": "", "secret": "b"}, "validation_error"),
         ({"exchange_name": "binance", "api_key": "a" * 501, "secret": "b"}, "validation_error"),
         ({"exchange_name": "hyperliquid", "api_key": "a", "secret": "b"}, "use_agent_wallet"),
@@ -246,6 +242,33 @@ async def test_input_validation(xhttp: httpx.AsyncClient, clock: ManualClock) ->
         response = await xhttp.post("/api/v1/exchanges/accounts", json=body, headers=user.bearer())
         assert response.status_code == 422, (body, response.text)
         assert response.json()["error"] == error
+
+
+async def test_a_passphrase_binance_has_none_of_is_ignored_with_a_warning(
+    xhttp: httpx.AsyncClient, clock: ManualClock, sim: SimClient, exchange_service: Running
+) -> None:
+    user = await sign_in(xhttp, Wallet(), clock.now())
+    account = await sim.create_account()
+    body = {
+        "exchange_name": "binance",
+        "api_key": account.api_key,
+        "secret": account.secret,
+        "passphrase": "okx-only",
+    }
+    added = await xhttp.post("/api/v1/exchanges/accounts", json=body, headers=user.bearer())
+    assert added.status_code == 201, added.text
+    assert added.json()["warnings"] == [
+        {
+            "field": "passphrase",
+            "message": "Binance keys have no passphrase: the one sent was ignored.",
+        }
+    ]
+    stored = await exchange_service.system.db.fetch_one(
+        "SELECT passphrase_enc FROM exchange_accounts WHERE id = %s", (added.json()["id"],)
+    )
+    assert stored is not None and stored["passphrase_enc"] is None
+    plain = await add_binance(xhttp, user, await sim.create_account())
+    assert plain.status_code == 201 and "warnings" not in plain.json()
 
 
 async def test_users_are_isolated(

@@ -344,7 +344,12 @@ async def test_golden_trades_and_analytics(
     batch = await http.post(
         "/api/v1/journal/analytics/batch",
         headers=auth,
-        json={"filter": {"symbol": "ETH_USDT"}, "sections": ["overview", "daily_pnl"]},
+        json={"filter": {"symbol": "ETH_USDT"}, "sections": ["overview", "daily-pnl"]},
     )
-    assert set(batch.json()) == {"overview", "daily_pnl"}
+    assert set(batch.json()) == {"overview", "daily-pnl"}
+    # One spelling: every section of the batch is named as its own path.
+    whole = await http.post("/api/v1/journal/analytics/batch", headers=auth, json={})
+    assert "equity-curve" in whole.json()
+    for name, section in whole.json().items():
+        assert await get(http, auth, f"/analytics/{name}") == section, name
     assert batch.json()["overview"]["account"]["net_pnl"] == "7.8"

@@ -202,3 +202,61 @@ def test_rotate_key_command(db_url: str, tmp_path: Path) -> None:
         timeout=60,
     )
     assert refused.returncode == 2 and "TESTUDO_MASTER_KEY is set" in refused.stderr
+
+
+def test_a_second_server_on_a_data_dir_in_use_is_refused(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    first = start(["serve", "--http-port", "0", "--ws-port", "0"], TESTUDO_DATA_DIR=str(data_dir))
+    try:
+        listening, _ = wait_listening(first, timeout=120)
+        second = subprocess.run(
+            [*TESTUDO, "serve", "--http-port", "0", "--ws-port", "0"],
+            env=env(TESTUDO_DATA_DIR=str(data_dir)),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        line = one_error_line(second)
+        assert f"the data dir {data_dir} is in use by another Testudo process" in line, line
+        assert f"(pid {first.pid})" in line
+        assert "embedded database stopped" not in second.stderr
+        # The first server and its database run on, untouched.
+        ready = httpx.get(listening["http"] + "/api/v1/health/ready", timeout=10)
+        assert ready.status_code == 200, ready.text
+        assert (data_dir / "pgdata" / "postmaster.pid").exists()
+        first.send_signal(signal.SIGINT)
+        _, err = first.communicate(timeout=60)
+    finally:
+        first.kill()
+    assert first.returncode == 0, err
+    assert not (data_dir / "pgdata" / "postmaster.pid").exists()
+
+
+def test_the_offline_demo_prints_the_demo_accounts_full_credentials(
+    db_url: str, tmp_path: Path
+) -> None:
+    proc = start(
+        ["serve", "--simulated-exchanges", "--http-port", "0", "--ws-port", "0", "--sim-port", "0"],
+        TESTUDO_DATABASE_URL=db_url,
+        TESTUDO_DATA_DIR=str(tmp_path),
+    )
+    try:
+        _, lines = wait_listening(proc)
+        proc.send_signal(signal.SIGTERM)
+        out, _err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    logged = next(json.loads(x) for x in lines if '"simulator_started"' in x)
+    printed = dict(
+        line.split(maxsplit=1) if "(" not in line else (line.split()[0], line.split()[-1])
+        for line in out.splitlines()
+        if line.startswith("  ") and not line.lstrip().startswith(("Binance", "Hyperliquid"))
+    )
+    for field, key in (
+        ("api_key", "demo_api_key"),
+        ("secret", "demo_secret"),
+        ("passphrase", "demo_passphrase"),
+        ("wallet_address", "demo_wallet"),
+        ("wallet_private_key", "demo_wallet_private_key"),
+    ):
+        assert printed[field] == logged[key] and len(logged[key]) >= 16, (field, out)

@@ -43,6 +43,12 @@ async def test_ladder_of_take_profits_then_the_stop(
     assert group["decision"]["approved"] is True
     assert group["risk_amount"] == "200"
     group_id = group["id"]
+    # One decision object: GET shows exactly what POST answered.
+    decision = group["decision"]
+    assert decision["id"] == group["decision_id"] and decision["position_size"] == "0.2"
+    assert decision["sizing"]["limiting_constraint"] == decision["limiting_constraint"]
+    assert {"quantity", "targets", "checks", "failed", "warnings", "inputs"} <= set(decision)
+    assert (await trader.group(group_id))["decision"] == decision
 
     body = await trader.wait(
         group_id,

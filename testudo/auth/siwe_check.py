@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from .settings import AuthSettings
-from .siwe_shape import check_shape
+from .siwe_shape import check_shape, domain_detail, scheme_detail, uri_detail
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 SECP256K1_HALF_N = SECP256K1_N // 2
@@ -67,11 +67,11 @@ def check_siwe(
     except Exception:
         return SiweRejection(400, "invalid_message", "The message is not a valid EIP-4361 message.")
     if parsed.domain != settings.siwe_domain:
-        return SiweRejection(401, "domain_mismatch", "The message is for another domain.")
+        return SiweRejection(401, "domain_mismatch", domain_detail(settings.siwe_domain))
     if parsed.scheme is not None and parsed.scheme != urlsplit(settings.siwe_uri).scheme:
-        return SiweRejection(401, "scheme_mismatch", "The message is for another scheme.")
+        return SiweRejection(401, "scheme_mismatch", scheme_detail(settings.siwe_uri))
     if parsed.uri != settings.siwe_uri:
-        return SiweRejection(401, "uri_mismatch", "The message is for another URI.")
+        return SiweRejection(401, "uri_mismatch", uri_detail(settings.siwe_uri))
     if parsed.chain_id not in settings.chain_ids:
         return SiweRejection(401, "chain_not_allowed", "The message's chain id is not accepted.")
     issued = _parse_time(str(parsed.issued_at))

@@ -77,9 +77,9 @@ def _header(line: str, settings: AuthSettings) -> ShapeRejection | None:
     origin = line[: -len(HEADER_TAIL)]
     scheme, sep, domain = origin.rpartition("://")
     if domain != settings.siwe_domain:
-        return ShapeRejection(401, "domain_mismatch", "The message is for another domain.")
+        return ShapeRejection(401, "domain_mismatch", domain_detail(settings.siwe_domain))
     if sep and scheme != urlsplit(settings.siwe_uri).scheme:
-        return ShapeRejection(401, "scheme_mismatch", "The message is for another scheme.")
+        return ShapeRejection(401, "scheme_mismatch", scheme_detail(settings.siwe_uri))
     return None
 
 
@@ -93,7 +93,7 @@ _OPTIONAL = (
 def _fields(lines: list[str], settings: AuthSettings) -> ShapeRejection | None:
     if not lines or lines[0] != f"URI: {settings.siwe_uri}":
         bad = not lines or not lines[0].startswith("URI: ")
-        return _malformed("no URI line") if bad else _uri_mismatch()
+        return _malformed("no URI line") if bad else _uri_mismatch(settings.siwe_uri)
     required = (("Version: ", re.compile("1")), ("Chain ID: ", _CHAIN_ID), ("Nonce: ", _NONCE))
     position = 1
     for prefix, pattern in (*required, ("Issued At: ", _TIME)):
@@ -108,8 +108,22 @@ def _fields(lines: list[str], settings: AuthSettings) -> ShapeRejection | None:
     return _resources(lines[position:])
 
 
-def _uri_mismatch() -> ShapeRejection:
-    return ShapeRejection(401, "uri_mismatch", "The message is for another URI.")
+def _uri_mismatch(expected: str) -> ShapeRejection:
+    return ShapeRejection(401, "uri_mismatch", uri_detail(expected))
+
+
+def domain_detail(expected: str) -> str:
+    """What a ``domain_mismatch`` says: the domain this service expects."""
+    return f"The message is for another domain: this service expects {expected!r}."
+
+
+def scheme_detail(uri: str) -> str:
+    return f"The message is for another scheme: this service expects {urlsplit(uri).scheme!r}."
+
+
+def uri_detail(expected: str) -> str:
+    """What a ``uri_mismatch`` says: the URI this service expects."""
+    return f"The message is for another URI: this service expects {expected!r}."
 
 
 def _line_matches(lines: list[str], index: int, prefix: str, pattern: re.Pattern[str]) -> bool:

@@ -5,10 +5,17 @@ user for the server and makes every parent folder of the data dir world-traversa
 Testudo's default data dir for root is ``/var/lib/testudo`` (see docs/operations.md).
 The library computes its lock-file folder from ``XDG_RUNTIME_DIR`` at import time, so that
 variable is set (to a 0700 folder we own) before the import.
+
+One process at a time owns a data dir: it holds an exclusive lock on ``<data_dir>/testudo.lock``
+(``flock``, released by the kernel whatever way the process ends) for as long as its server
+runs. A second server on the same data dir is refused with one line before it touches the
+database (which would otherwise attach to the running cluster and stop it on its way out).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 from pathlib import Path
 from typing import Any
@@ -42,6 +49,7 @@ class EmbeddedPostgres:
         self.data_dir = data_dir
         self.pgdata = data_dir / "pgdata"
         self._server: Any = None
+        self._lock: int | None = None
 
     @property
     def uri(self) -> str:
@@ -55,20 +63,48 @@ class EmbeddedPostgres:
     def start_sync(self) -> str:
         """Initialise (first time) and start the server; return its connection URI."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._take_lock()
         _prepare_runtime_dir(self.data_dir)
         try:
             self._server = _import().get_server(self.pgdata, cleanup_mode="stop")
         except Exception as exc:
+            self._release_lock()
             raise EmbeddedPostgresError(
                 f"could not start the embedded PostgreSQL in {self.pgdata}: {exc}"
             ) from exc
         return self.uri
 
+    def _take_lock(self) -> None:
+        """Own the data dir, or refuse: another process (its pid is in the file) owns it."""
+        path = self.data_dir / "testudo.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise EmbeddedPostgresError(
+                f"the data dir {self.data_dir} is in use by another Testudo process "
+                f"(pid {owner}); stop it first, or pass another --data-dir"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._lock = fd
+
+    def _release_lock(self) -> None:
+        fd, self._lock = self._lock, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
     def stop_sync(self) -> None:
         """Stop the server (fast shutdown); safe to call twice."""
         server, self._server = self._server, None
-        if server is not None:
-            server.cleanup()
+        try:
+            if server is not None:
+                server.cleanup()
+        finally:
+            self._release_lock()
 
     def pg_ctl(self, *args: str) -> None:
         """Run ``pg_ctl`` on this cluster (tests use it to restart the server)."""

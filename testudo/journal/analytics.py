@@ -790,15 +790,16 @@ def decisions(conn: Conn, user_id: str, flt: TradeFilter) -> dict[str, Any]:
     }
 
 
+# Named as their paths are (/analytics/<name>), in the batch too: one spelling.
 SECTIONS: dict[str, Callable[[Conn, str, TradeFilter], dict[str, Any]]] = {
     "overview": overview,
-    "equity_curve": equity_curve,
-    "daily_pnl": daily_pnl,
-    "symbol_breakdown": symbol_breakdown,
-    "setup_breakdown": setup_breakdown,
-    "duration_profit": duration_profit,
-    "return_distribution": return_distribution,
-    "time_distribution": time_distribution,
-    "break_even": break_even,
+    "equity-curve": equity_curve,
+    "daily-pnl": daily_pnl,
+    "symbol-breakdown": symbol_breakdown,
+    "setup-breakdown": setup_breakdown,
+    "duration-profit": duration_profit,
+    "return-distribution": return_distribution,
+    "time-distribution": time_distribution,
+    "break-even": break_even,
     "decisions": decisions,
 }

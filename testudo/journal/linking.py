@@ -10,8 +10,9 @@ Two ways in, both idempotent and both callable in the caller's transaction:
 * :func:`link_trades_to_groups` — the importer calls it after writing imported trades: an
   unlinked trade whose fills belong to a group's orders (by client order id, or exchange
   order id) is linked to that group and takes its stop, risk amount, setup tag and close
-  reason. An imported trade that duplicates a group already recorded by Testudo is removed
-  (its fill hash moves to the recorded trade, so later imports recognise it).
+  reason. An imported trade that duplicates a group already recorded by Testudo is removed:
+  its fill hash moves to the recorded trade (so later imports recognise it), and so do its
+  fees, which the exchange's fills state exactly (the recorded trade's net P&L and R follow).
 
 Matching needs the trade's ``order_ids``/``client_order_ids`` (kept from the fills) and the
 group's rows in ``trade_orders`` (``client_order_id``, ``exchange_order_id``), on the same
@@ -70,7 +71,16 @@ UPDATE journal_trades SET source_fills_hash = coalesce(source_fills_hash, %(hash
 WHERE trade_group_id = %(group)s
 """
 DELETE_DUPLICATE = """
-DELETE FROM journal_trades WHERE id = %s RETURNING source_fills_hash, exchange_fill_id
+DELETE FROM journal_trades WHERE id = %s RETURNING source_fills_hash, exchange_fill_id, fees
+"""
+RECORDED_OF_GROUP = """
+SELECT id::text AS id, entry_price, quantity, realized_pnl, fees, stop_price, risk_amount
+FROM journal_trades WHERE trade_group_id = %s
+"""
+TAKE_OVER_FEES = """
+UPDATE journal_trades SET fees = %(fees)s, net_pnl = %(net)s, r_multiple = %(r)s,
+       updated_at = now()
+WHERE id = %(id)s
 """
 BY_GROUP = """
 SELECT id::text AS id, entry_price, quantity, net_pnl FROM journal_trades
@@ -142,6 +152,7 @@ def link_trades_to_groups(
                             "group": group,
                         },
                     )
+                    _take_over_fees(conn, group, gone["fees"])
                     removed += 1
             continue
         stop, risk = row["stop_loss_price"], row["risk_amount"]
@@ -158,6 +169,17 @@ def link_trades_to_groups(
             linked += 1
             taken.add(group)
     return LinkResult(linked, removed)
+
+
+def _take_over_fees(conn: Conn, group_id: str, fees: Decimal) -> None:
+    """The recorded trade of ``group_id`` takes the fees its imported copy read from the
+    exchange's fills (when they differ from what the group saw)."""
+    row = conn.execute(RECORDED_OF_GROUP, (group_id,)).fetchone()
+    if row is None or row["fees"] == fees:
+        return
+    net = row["realized_pnl"] - fees
+    r = _r(net, row["entry_price"], row["quantity"], row["stop_price"], row["risk_amount"])
+    conn.execute(TAKE_OVER_FEES, {"fees": fees, "net": net, "r": r, "id": row["id"]})
 
 
 @attrs.frozen

@@ -20,8 +20,11 @@ async def start_in_process(nursery: trio.Nursery, port: int) -> str:
     """Start the simulator on ``port`` (0: any) in ``nursery``; return its base URL.
 
     Raises ``OSError`` when the port is taken. The seeded demo account's credentials are
-    logged, so the offline demo can sign in to it.
+    logged (stderr, JSON) and printed in full on stdout (the banner of ``testudo sim``), so
+    the offline demo can add the account and sign in to it.
     """
+    from testudo.sim.cli import banner
+
     handle = await nursery.start(serve_simulator, SimConfig(port=port))
     demo = handle.demo
     log.info(
@@ -38,4 +41,5 @@ async def start_in_process(nursery: trio.Nursery, port: int) -> str:
             }
         },
     )
+    print(banner(handle), flush=True)
     return str(handle.base_url)

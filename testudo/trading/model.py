@@ -56,6 +56,7 @@ class Order:
     average_price: Decimal | None = None
     error: str | None = None
     created_at: dt.datetime | None = None
+    fee: Decimal | None = None  # fees paid by its fills so far (None: not read yet)
 
     @property
     def live(self) -> bool:

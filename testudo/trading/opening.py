@@ -33,6 +33,7 @@ from testudo.risk.decision import (
 from . import store
 from .idempotency import NOTE_DECISION, Claim, queue_claim, taken
 from .model import Group, Target, entry_order, pending_order
+from .views import decision_body
 
 ACTIVE_ACCOUNT_IDS = """
 SELECT id::text AS id FROM exchange_accounts WHERE user_id = %s AND status = 'active'"""
@@ -44,9 +45,11 @@ SELECT coalesce(sum(realized_pnl), 0) AS pnl FROM trade_groups
 WHERE user_id = %s AND closed_at >= %s"""
 INSERT_DECISION = """
 INSERT INTO risk_decisions (id, user_id, exchange_account_id, trade_group_id, symbol, side,
-    approved, limiting_constraint, position_size, risk_amount, checks, warnings, inputs, created_at)
+    approved, limiting_constraint, position_size, risk_amount, checks, warnings, inputs, answer,
+    created_at)
 VALUES (%(id)s, %(user_id)s, %(account_id)s, %(group_id)s, %(symbol)s, %(side)s, %(approved)s,
-    %(limiting)s, %(size)s, %(risk)s, %(checks)s, %(warnings)s, %(inputs)s, %(now)s)"""
+    %(limiting)s, %(size)s, %(risk)s, %(checks)s, %(warnings)s, %(inputs)s, %(answer)s,
+    %(now)s)"""
 
 
 @attrs.frozen
@@ -87,6 +90,14 @@ class Opened:
     decision: Decision
     decision_id: str
     group: Group | None
+    inputs: dict[str, Any] = attrs.Factory(dict)
+    created_at: dt.datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The decision object (the same in POST /trades and GET /trades/{id})."""
+        return decision_body(
+            self.decision_id, self.decision.to_json(), self.inputs, self.created_at
+        )
 
 
 class AccountsChanged(Exception):
@@ -156,6 +167,7 @@ def _decide_tx(
             "checks": json.dumps(decision_json.get("checks", [])),
             "warnings": json.dumps(decision_json.get("warnings", [])),
             "inputs": json.dumps(inputs),
+            "answer": json.dumps(decision_json),
             "now": opening.now,
         },
     )
@@ -167,7 +179,7 @@ def _decide_tx(
     # Commit inside the pipeline: the writes and the COMMIT share one round trip (the
     # caller's unit of work then has nothing left to commit).
     conn.commit()
-    return Opened(decision, decision_id, group)
+    return Opened(decision, decision_id, group, inputs, opening.now)
 
 
 def _record_group(

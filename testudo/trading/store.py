@@ -30,7 +30,7 @@ WHERE group_id = %s ORDER BY idx"""
 ORDER_COLUMNS = """
 id::text AS id, role, target_idx, seq, client_order_id, exchange_order_id, side, order_type,
 price, trigger_price, quantity, reduce_only, status, filled_quantity AS filled, average_price,
-error, created_at"""
+error, created_at, fee"""
 SELECT_ORDERS = (
     f"SELECT {ORDER_COLUMNS} FROM trade_orders WHERE group_id = %s ORDER BY created_at, seq"
 )
@@ -55,7 +55,7 @@ INSERT INTO trade_orders (id, group_id, role, target_idx, seq, client_order_id, 
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending_submit', %s, %s)"""
 UPDATE_ORDER = """
 UPDATE trade_orders SET exchange_order_id = %s, status = %s, filled_quantity = %s,
-    average_price = %s, error = %s, updated_at = %s
+    average_price = %s, error = %s, fee = %s, updated_at = %s
 WHERE id = %s"""
 UPDATE_TARGET_FILLED = (
     "UPDATE trade_targets SET filled_quantity = %s, error = %s, order_type = %s"
@@ -92,11 +92,11 @@ GROUP_STATUS = "SELECT status FROM trade_groups WHERE id = %s"
 OWNED_GROUP = "SELECT id::text AS id FROM trade_groups WHERE id = %s AND user_id = %s"
 SELECT_DECISION_BY_ID = """
 SELECT id::text AS id, approved, limiting_constraint, position_size, risk_amount, checks,
-       warnings, inputs, created_at
+       warnings, inputs, answer, created_at
 FROM risk_decisions WHERE id = %s"""
 SELECT_DECISION = """
 SELECT id::text AS id, approved, limiting_constraint, position_size, risk_amount, checks,
-       warnings, inputs, created_at
+       warnings, inputs, answer, created_at
 FROM risk_decisions WHERE id = (SELECT decision_id FROM trade_groups WHERE id = %s)"""
 ACCOUNT_LIVE_CLIENT_IDS = """
 SELECT o.client_order_id FROM trade_orders o JOIN trade_groups g ON g.id = o.group_id
@@ -173,6 +173,7 @@ def save_group_tx(
                 order.filled,
                 order.average_price,
                 order.error,
+                order.fee,
                 now,
                 order.id,
             ),
@@ -244,7 +245,7 @@ def record_in_journal_tx(conn: Conn, group: Group, now: dt.datetime) -> None:
             entry_price=entry,
             exit_price=exit_price,
             quantity=quantity,
-            fees=Decimal(0),
+            fees=sum((o.fee or Decimal(0) for o in group.orders), Decimal(0)),
             opened_at=opened,
             closed_at=now,
             stop_price=group.stop_loss_price,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from testudo.money import text
@@ -52,20 +53,46 @@ def group_json(group: Group) -> dict[str, Any]:
     }
 
 
+def decision_body(
+    decision_id: str, answer: dict[str, Any], inputs: Any, created_at: dt.datetime | None
+) -> dict[str, Any]:
+    """The decision object: its id and time, what the Decision Loop answered (``approved``,
+    ``quantity``, prices, ``targets``, ``sizing``, ``checks``, ``failed``, ``warnings``), the
+    sizing's ``limiting_constraint``, ``position_size`` and ``risk_amount``, and its inputs."""
+    sizing = answer.get("sizing") or {}
+    return {
+        "id": decision_id,
+        **answer,
+        "limiting_constraint": sizing.get("limiting_constraint"),
+        "position_size": sizing.get("quantity"),
+        "risk_amount": sizing.get("risk_amount"),
+        "inputs": inputs,
+        "created_at": None if created_at is None else created_at.isoformat(),
+    }
+
+
 def decision_json(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A recorded decision as :func:`decision_body` (a decision recorded before its answer
+    was kept has only the figures its row holds)."""
     if row is None:
         return None
-    return {
-        "id": row["id"],
-        "approved": row["approved"],
-        "limiting_constraint": row["limiting_constraint"],
-        "position_size": None if row["position_size"] is None else str(row["position_size"]),
-        "risk_amount": None if row["risk_amount"] is None else str(row["risk_amount"]),
-        "checks": row["checks"],
-        "warnings": row["warnings"],
-        "inputs": row["inputs"],
-        "created_at": row["created_at"].isoformat(),
-    }
+    answer = row.get("answer")
+    if answer is None:
+        checks = row["checks"] or []
+        answer = {
+            "approved": row["approved"],
+            "sizing": None
+            if row["position_size"] is None
+            else {
+                "quantity": str(row["position_size"]),
+                "risk_amount": None if row["risk_amount"] is None else str(row["risk_amount"]),
+                "limiting_constraint": row["limiting_constraint"],
+            },
+            "checks": checks,
+            "failed": [c for c in checks if not c.get("passed")],
+            "warnings": row["warnings"] or [],
+        }
+    return decision_body(row["id"], answer, row["inputs"], row["created_at"])
 
 
 def event_json(row: dict[str, Any]) -> dict[str, Any]:

@@ -87,6 +87,7 @@ class OrderState:
     trigger_price: Decimal | None = None
     reduce_only: bool = False
     order_type: str | None = None
+    expired: bool = False  # ended by the exchange (time in force), not cancelled by us
 
 
 @attrs.frozen
@@ -312,6 +313,24 @@ class Venue:
             notional += amount * price
         return None if quantity == 0 else notional / quantity
 
+    def order_fees(
+        self, client: Any, symbol: str, order_ids: Iterable[str], since_ms: int
+    ) -> dict[str, Decimal]:
+        """The fees paid so far by each of ``order_ids`` (from the account's fills of
+        ``symbol`` since ``since_ms``); an order without fills is absent."""
+        wanted = set(order_ids)
+        fees: dict[str, Decimal] = {}
+        for trade in client.fetch_my_trades(self.ccxt_symbol(symbol), since_ms):
+            order = str(trade.get("order"))
+            if order in wanted:
+                fees[order] = fees.get(order, Decimal(0)) + self.fill_fee(trade)
+        return fees
+
+    def fill_fee(self, trade: Mapping[str, Any]) -> Decimal:
+        """What one ccxt trade cost in fees (positive = paid)."""
+        fees = trade.get("fees") or ([trade["fee"]] if trade.get("fee") else [])
+        return sum((to_decimal(f.get("cost")) or Decimal(0) for f in fees if f), Decimal(0))
+
     # -- account (worker thread) -------------------------------------------------------
 
     def set_leverage(self, client: Any, symbol: str, leverage: Decimal) -> None:
@@ -440,6 +459,7 @@ def order_state(raw: Mapping[str, Any], size: Decimal, is_trigger: bool) -> Orde
         trigger_price=trigger,
         reduce_only=bool(raw.get("reduceOnly")),
         order_type=raw.get("type"),
+        expired=status == "expired",
     )
 
 

@@ -135,5 +135,10 @@ class HyperliquidVenue(Venue):
             return None
         return self.state_of(client, raw, is_trigger)
 
+    def fill_fee(self, trade: Mapping[str, Any]) -> Decimal:
+        """The fill's fee plus its builder fee, which ccxt leaves in ``info``."""
+        info = trade.get("info") or {}
+        return super().fill_fee(trade) + (to_decimal(info.get("builderFee")) or Decimal(0))
+
     def history(self) -> HistorySource:
         return HyperliquidHistory(self.info.id, self.info.settle)
