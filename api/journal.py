@@ -18,9 +18,9 @@ from quart import Blueprint, Response
 from quart_schema import tag, validate_querystring, validate_request
 
 from testudo.journal import trades
-from testudo.journal.money import wire
 from testudo.journal.trades import Cursor, CursorError, MissingTags, Sort
 from testudo.journal.views import entry_json, iso, tag_json, trade_json
+from testudo.money import wire
 
 from .auth_guard import authenticated
 from .context import system

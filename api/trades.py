@@ -13,6 +13,7 @@ from actors.trading.trade_group import CancelGroup, Refusal, SetBreakEven, Updat
 from actors.trading.trader import fingerprint
 from testudo.exchanges.symbols import SYMBOL
 from testudo.numbers import NotPlainDecimal, parse_plain_decimal
+from testudo.sides import normalise_side
 from testudo.trading.model import break_even_level
 from testudo.trading.opening import TradeInput
 
@@ -70,7 +71,8 @@ class CreateTradeBody(BaseModel):
     @field_validator("side")
     @classmethod
     def _side(cls, value: str) -> str:
-        side = {"buy": "buy", "long": "buy", "sell": "sell", "short": "sell"}.get(value.lower())
+        # The words of normalise_side, without surrounding spaces (refused here, as before).
+        side = normalise_side(value) if value == value.strip() else None
         if side is None:
             raise ValueError("side must be buy or sell")
         return side

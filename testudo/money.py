@@ -24,11 +24,15 @@ def to_decimal(value: Any) -> Decimal | None:
 
 
 def text(value: Decimal) -> str:
-    """The canonical wire form: no exponent, no trailing zeros."""
+    """The canonical wire form: no exponent, no trailing zeros, every digit kept (``"40000"``,
+    ``"0.015"``, ``"0"``). The one formatter of the code base: the journal and the simulator
+    use it too."""
     if value == 0:
         return "0"
-    normalized = value.normalize()
-    return format(normalized, "f")
+    plain = format(value, "f")
+    if "." in plain:
+        plain = plain.rstrip("0").rstrip(".")
+    return plain
 
 
 def wire(value: Any) -> str | None:

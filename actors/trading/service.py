@@ -41,6 +41,7 @@ from testudo.exchanges.accounts import AccountView
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.exchanges.venues import AccountSnapshot, OrderState, venue_for
 from testudo.problems import ApiError, problem_body
+from testudo.sides import beyond, protects, stop_where
 from testudo.trading import store
 from testudo.trading.idempotency import Claim, orphan_decision_tx
 from testudo.trading.model import TERMINAL, Group
@@ -305,9 +306,8 @@ class TradesService:
         snapshot = await self._mark_and_equity(user_id, group)
         mark = snapshot.rules.last_price
         reference = mark if group.status == "active" else group.entry_price
-        wrong_side = price >= reference if group.side == "buy" else price <= reference
-        if wrong_side:
-            where = "below" if group.side == "buy" else "above"
+        if not protects(group.side, price, reference):
+            where = stop_where(group.side)
             raise ApiError(
                 422,
                 "stop_wrong_side",
@@ -359,7 +359,7 @@ class TradesService:
         group = await self._live_group(user_id, group_id)
         entry = group.average_entry_price or group.entry_price
         for price, _, _ in targets:
-            if (price <= entry) if group.side == "buy" else (price >= entry):
+            if not beyond(group.side, price, entry):
                 raise ApiError(
                     422,
                     "target_wrong_side",

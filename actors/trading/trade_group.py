@@ -37,6 +37,7 @@ from testudo.exchanges.errors import ExchangeFailure
 from testudo.exchanges.failures import FailureKind
 from testudo.exchanges.symbols import base_of
 from testudo.exchanges.venues import OrderState
+from testudo.sides import beyond, target_where
 from testudo.trading import store
 from testudo.trading.model import (
     BREAK_EVEN_FEE_OFFSET,
@@ -730,8 +731,8 @@ class TradeGroupActor(Actor[Any]):
         if enabled and level is not None:
             entry = group.average_entry_price or group.entry_price
             floor = entry + entry * BREAK_EVEN_FEE_OFFSET * group.direction
-            if (level <= floor) if group.side == "buy" else (level >= floor):
-                where = "above" if group.side == "buy" else "below"
+            if not beyond(group.side, level, floor):
+                where = target_where(group.side)
                 return Refusal(
                     422,
                     "trigger_wrong_side",

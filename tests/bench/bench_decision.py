@@ -2,7 +2,7 @@
 
 Baselines measured in the same run, on the same inputs:
 
-* ``sizing formula``: the four-constraint size of reference 4.5a written as a bare Decimal
+* ``sizing formula``: the four-constraint size (docs/risk.md, "Sizing") written as a bare Decimal
   expression (risk budget / stop distance, cap / distance, cap, margin capacity, min, floor to
   the lot) — the arithmetic floor of any sizing code;
 * ``input construction``: building the attrs inputs of one evaluation (request with two

@@ -39,7 +39,7 @@ def warning_codes(decision: Decision) -> list[str]:
     return [w.code for w in decision.warnings]
 
 
-# --- worked examples (reference 16.2) -----------------------------------------------------------
+# --- worked sizing examples ------------------------------------------------------------------
 
 
 def test_worked_example_two_percent_of_ten_thousand() -> None:

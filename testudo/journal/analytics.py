@@ -19,6 +19,7 @@ from typing import Any
 from psycopg import sql
 
 from testudo.db.database import Conn
+from testudo.money import wire
 
 from .filters import (
     TradeFilter,
@@ -28,7 +29,6 @@ from .filters import (
     uses_dimensions,
     where_clause,
 )
-from .money import wire
 
 STEP = Decimal("1e-8")
 PROFIT_FACTOR_CAP = Decimal("999.99")

@@ -1,4 +1,7 @@
-"""Decimal helpers for the journal: wire formatting and rounding of derived figures."""
+"""Decimal helpers for the journal: rounding of derived figures.
+
+Figures leave as wire strings through :func:`testudo.money.wire` (one formatter for the whole
+code base)."""
 
 from __future__ import annotations
 
@@ -8,18 +11,6 @@ ZERO = Decimal(0)
 PRICE_STEP = Decimal("1e-10")
 RATIO_STEP = Decimal("1e-8")
 FEE_STEP = Decimal("1e-12")
-
-
-def wire(value: Decimal | None) -> str | None:
-    """A Decimal as a plain string without exponent or trailing zeros (None stays None)."""
-    if value is None:
-        return None
-    if value == 0:
-        return "0"
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
 
 
 def round_price(value: Decimal) -> Decimal:

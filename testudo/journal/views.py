@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from .money import wire
+from testudo.money import wire
 
 
 def iso(moment: dt.datetime | None) -> str | None:

@@ -1,6 +1,6 @@
 """The per-user risk configuration (docs/risk.md): fields, ranges, merge and storage.
 
-Defaults (issue 8): 2 % account risk per trade, no absolute caps, 5x maximum leverage, 5 % daily
+Defaults: 2 % account risk per trade, no absolute caps, 5x maximum leverage, 5 % daily
 drawdown, 5 open positions, a stop required, a minimum reward:risk of 1.5. Every value is
 range-checked (the original only checked three of them):
 

@@ -1,8 +1,11 @@
-"""Decimal helpers: parsing, rounding to a step and wire formatting."""
+"""Decimal helpers: parsing and rounding to a step; wire formatting is :func:`plain`, the one
+formatter of the code base (:func:`testudo.money.text`) under the simulator's name."""
 
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from testudo.money import text
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -30,12 +33,8 @@ def parse_decimal(value: object) -> Decimal:
     return result
 
 
-def plain(value: Decimal) -> str:
-    """Format without exponent and without trailing zeros (``"50000"``, ``"0.015"``)."""
-    if value == 0:
-        return "0"
-    text = format(value.normalize(), "f")
-    return text
+#: Without exponent and without trailing zeros (``"50000"``, ``"0.015"``).
+plain = text
 
 
 def fixed(value: Decimal, places: int) -> str:

@@ -28,6 +28,7 @@ import attrs
 
 from testudo.exchanges.venues import OrderSpec, venue_for
 from testudo.money import text
+from testudo.sides import reached
 
 TERMINAL = frozenset(
     {"stopped_out", "took_profit", "cancelled", "closed", "closed_externally", "failed"}
@@ -337,7 +338,7 @@ def break_even_reached(group: Group) -> bool:
     mark = group.mark_price
     if mark is None:
         return False
-    return mark >= level if group.side == "buy" else mark <= level
+    return reached(group.side, mark, level)
 
 
 def wants_price(group: Group) -> bool:
