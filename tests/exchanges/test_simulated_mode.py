@@ -39,7 +39,7 @@ async def test_simulated_exchanges_in_process(
     async with httpx.AsyncClient(base_url=service.http_url, timeout=30) as http:
         user = await sign_in(http, Wallet(), clock.now())
         supported = (await http.get("/api/v1/exchanges/supported", headers=user.bearer())).json()
-        assert supported == {"exchanges": ["binance", "bybit", "hyperliquid"]}
+        assert supported == {"exchanges": ["binance", "bybit", "woo", "hyperliquid"]}
         listed = (await http.get("/api/v1/exchanges", headers=user.bearer())).json()
         okx = next(e for e in listed["exchanges"] if e["id"] == "okx")
         assert okx["available"] is False and okx["status"] == "not_simulated"
