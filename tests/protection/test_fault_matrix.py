@@ -209,7 +209,7 @@ async def test_a_stop_cancelled_by_hand_comes_back(
     body = await wait_protected_or_flat(sim, trader, venue, group_id)
     stop = live_orders(body, "stop_loss")[0]
     client = venue.client(sim, trader.account)
-    params = {"trigger": True} if venue.id == "binance" else {}
+    params = {"trigger": True} if venue.id in ("binance", "woo") else {}
     await trio.to_thread.run_sync(
         lambda: client.cancel_order(stop["exchange_order_id"], venue.symbol, params)
     )
