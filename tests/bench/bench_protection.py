@@ -105,7 +105,9 @@ async def direct_stop(sim: SimClient, venue: VenueCase) -> list[float]:
         lambda: client.create_order(venue.symbol, "market", "buy", 0.01, price)
     )
     samples = []
-    cancel_params = {"trigger": True} if venue.id == "binance" else {}
+    cancel_params = {"trigger": True} if venue.id in ("binance", "woo") else {}
+    # ccxt places a WOO stop only through triggerPrice (stopLossPrice would be a plain order)
+    trigger = "triggerPrice" if venue.id == "woo" else "stopLossPrice"
     for _ in range(ROUNDS):
         began = time.perf_counter()
         stop = await trio.to_thread.run_sync(
@@ -115,7 +117,7 @@ async def direct_stop(sim: SimClient, venue: VenueCase) -> list[float]:
                 "sell",
                 0.01,
                 48500 if venue.id == "hyperliquid" else None,
-                {"stopLossPrice": 48500, "reduceOnly": True},
+                {trigger: 48500, "reduceOnly": True},
             )
         )
         samples.append(time.perf_counter() - began)
@@ -148,7 +150,7 @@ async def positions_view(
     def direct() -> None:
         client.fetch_positions()
         client.fetch_open_orders(venue.symbol)
-        if venue.id == "binance":
+        if venue.id in ("binance", "woo"):
             client.fetch_open_orders(venue.symbol, None, None, {"trigger": True})
 
     url = f"/api/v1/exchanges/accounts/{trader.account_id}/positions"

@@ -139,7 +139,10 @@ def woo_error(code: int | str, message: str, status: int = 400) -> Exception:
 
 CASES: list[tuple[int | str, str, int, FailureKind, str]] = [
     (-1003, "Rate limit exceed.", 429, T, "rate_limited"),
-    ("-1011", "The system is under maintenance.", 400, T, "maintenance"),
+    ("-1011", "The system is under maintenance.", 400, T, "unavailable"),
+    ("-1011", "Can not place/cancel orders, it may because internal network error.", 400, T,
+     "unavailable"),
+    (302170, "Insufficient margin", 400, R, "insufficient_funds"),
     (-1012, "The place/cancel order request is rejected by internal module", 400, T,
      "rejected_retry"),
     (317179, "the receive window is exceeded", 400, T, "clock"),

@@ -19,9 +19,11 @@
 * **Position mode**: ``positionMode`` of ``/v3/account/info`` (``HEDGE_MODE`` is refused like
   Binance's dual-side mode), or any position on a ``LONG`` / ``SHORT`` side.
 * **Errors** (:mod:`.woo_codes`): WOO's code table over ccxt's classes.
-* **Request budget**: WOO limits each endpoint per account, most to 10 a second (ccxt spaces
-  every request by 100 ms): 600 a minute, with placing a regular order (5 a second) weighing
-  2 and the positions (30 per 10 seconds) 3.
+* **Request budget**: WOO limits requests per account and endpoint (most private endpoints 10
+  a second; ccxt spaces one client's requests 100 ms apart), not per IP. One account's poller
+  (three requests an interval) stays far below that, so the process-wide window (6000 a
+  minute, every request 1) only stops a runaway: a per-account figure there would make every
+  account's polls wait on the others' (two accounts at a 0.5 s interval would fill it).
 """
 
 from __future__ import annotations
@@ -49,11 +51,11 @@ class WooVenue(Venue):
     ccxt_id: ClassVar[str] = "woo"
     client_id_length: ClassVar[int] = woo_ids.LENGTH
     separate_trigger_orders: ClassVar[bool] = True
-    request_budget: ClassVar[int] = 600  # 10 a second per account
-    positions_weight: ClassVar[int] = 3  # 30 per 10 s
+    request_budget: ClassVar[int] = 6000  # per account limits; the process window is a guard
+    positions_weight: ClassVar[int] = 1
     orders_weight: ClassVar[int] = 1  # one list request (two per poll: both kinds)
     read_weight: ClassVar[int] = 1
-    write_weight: ClassVar[int] = 2  # POST /v3/trade/order: 5 a second
+    write_weight: ClassVar[int] = 1
     polls_all_symbols: ClassVar[bool] = True  # the lists answer every symbol at once
 
     def client_order_id(

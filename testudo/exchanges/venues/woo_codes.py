@@ -28,7 +28,7 @@ T, U, R, A = (
 CODES: dict[str, tuple[FailureKind, str]] = {
     # Nothing was done; retry after a backoff.
     "-1003": (T, "rate_limited"),  # "Rate limit exceed." (HTTP 429)
-    "-1011": (T, "maintenance"),  # "The system is under maintenance."
+    "-1011": (T, "unavailable"),  # maintenance, or "Can not place/cancel orders ... try again"
     "-1012": (T, "rejected_retry"),  # rejected by an internal module: "try again in a few s"
     "317178": (T, "clock"),  # the receive window is invalid
     "317179": (T, "clock"),  # the receive window is exceeded from the API timestamp
@@ -50,6 +50,7 @@ CODES: dict[str, tuple[FailureKind, str]] = {
     "-1101": (R, "insufficient_funds"),  # the risk exposure would be too high
     "302102": (R, "insufficient_funds"),
     "302104": (R, "insufficient_funds"),
+    "302170": (R, "insufficient_funds"),
     "302305": (R, "insufficient_funds"),  # the margin does not allow this leverage
     "-1102": (R, "min_notional"),  # the order value is too small
     "-1103": (R, "tick_size"),
