@@ -17,10 +17,12 @@ from testudo.db import Database
 from testudo.db.database import Conn
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.exchanges.models import Fill
+from testudo.exchanges.venues import venue_for
 from testudo.imports import queue
 from testudo.imports.runner import ImportRunner, JobRun
 from testudo.journal.roundtrips import reconstruct
 from testudo.sim.client import SimAccount, SimClient
+from testudo.sim.model import OrderKind, OrderRequest, Side
 
 from .support import insert_account, insert_user, new_user
 from .test_imports import SimAccounts, journal, run_job, wait_for
@@ -190,3 +192,26 @@ async def test_a_window_starting_mid_position_skips_the_cut_round_trips(
     run = await run_job(db, runner, user, account_id)
     assert await journal(db, user) == expected
     assert run.counters["skipped"] > 0  # the fills finishing the cut positions
+
+
+async def test_a_symbol_traded_only_after_the_first_500_fills_is_found(sim: SimClient) -> None:
+    """Discovery pages on by fill id: a symbol whose first fill is the 502nd is a stream."""
+    account = await sim.create_account("1000000")
+    engine = sim.simulator.engines["woo"]
+    for i in range(501):
+        side = Side.BUY if i % 2 == 0 else Side.SELL
+        engine.place(
+            account.account_id,
+            OrderRequest(symbol="BTC_USDT", side=side, kind=OrderKind.MARKET, qty=D("0.001")),
+        )
+    engine.place(
+        account.account_id,
+        OrderRequest(symbol="ETH_USDT", side=Side.BUY, kind=OrderKind.MARKET, qty=D("0.01")),
+    )
+    history = venue_for("woo").history()
+    assert history is not None
+    streams = await trio.to_thread.run_sync(history.streams, sim.woo(account), None)
+    assert [(s.name, s.market_id) for s in streams] == [
+        ("BTC_USDT", "PERP_BTC_USDT"),
+        ("ETH_USDT", "PERP_ETH_USDT"),
+    ]
