@@ -105,6 +105,8 @@ async def direct_stop(sim: SimClient, venue: VenueCase) -> list[float]:
         lambda: client.create_order(venue.symbol, "market", "buy", venue.amount("0.01"), price)
     )
     samples = []
+    # ccxt places a WOO stop only through triggerPrice (stopLossPrice would be a plain order)
+    trigger = "triggerPrice" if venue.id == "woo" else "stopLossPrice"
     for _ in range(ROUNDS):
         began = time.perf_counter()
         stop = await trio.to_thread.run_sync(
@@ -114,7 +116,7 @@ async def direct_stop(sim: SimClient, venue: VenueCase) -> list[float]:
                 "sell",
                 venue.amount("0.01"),
                 48500 if venue.id == "hyperliquid" else None,
-                {"stopLossPrice": 48500, "reduceOnly": True},
+                {trigger: 48500, "reduceOnly": True},
             )
         )
         samples.append(time.perf_counter() - began)
@@ -149,7 +151,7 @@ async def positions_view(
     def direct() -> None:
         client.fetch_positions()
         client.fetch_open_orders(venue.symbol)
-        if venue.id == "binance":
+        if venue.id in ("binance", "woo"):
             client.fetch_open_orders(venue.symbol, None, None, {"trigger": True})
         if venue.id == "okx":  # stops are algo orders, listed as ordType conditional
             client.fetch_open_orders(venue.symbol, None, None, {"ordType": "conditional"})

@@ -378,6 +378,15 @@ async def test_simulator_throughput(sim: SimClient) -> None:
             ROUND_TRIPS,
             lambda i: woo.create_order(symbol, "market", "buy" if i % 2 else "sell", 0.01),
         )
+        woo_stops = _timed(  # a conditional order: the algo endpoint, by triggerPrice
+            ROUND_TRIPS,
+            lambda i: woo.create_order(
+                symbol, "market", "sell", 0.01, None, {"triggerPrice": 40_000 + i}
+            ),
+        )
+        woo_algo_list = _timed(
+            ROUND_TRIPS, lambda i: woo.fetch_open_orders(symbol, None, 500, {"trigger": True})
+        )
         return [
             {**_row("bare HTTP GET (requests, keep-alive)", bare), "ratio_to_bare": 1.0},
             _row("ccxt binanceusdm fetch_time (unsigned)", unsigned),
@@ -390,6 +399,8 @@ async def test_simulator_throughput(sim: SimClient) -> None:
             _row("ccxt okx open orders: orders-pending + orders-algo-pending", okx_lists),
             _row("ccxt woo fetch_balance (v3 HMAC-signed)", woo_signed),
             _row("ccxt woo create_order market", woo_orders),
+            _row("ccxt woo create_order stop (algo endpoint, triggerPrice)", woo_stops),
+            _row(f"ccxt woo fetch_open_orders algo ({ROUND_TRIPS} resting)", woo_algo_list),
             _row("ccxt bybit fetch_balance (X-BAPI HMAC-signed)", bybit_signed),
             _row("ccxt bybit create_order market", bybit_orders),
         ]

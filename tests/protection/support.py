@@ -104,6 +104,18 @@ async def link_okx(http: httpx.AsyncClient, sim: SimClient, clock: Now) -> Trade
     return Trader(http, session, account, response.json()["id"])
 
 
+async def link_woo(http: httpx.AsyncClient, sim: SimClient, clock: Now) -> Trader:
+    session = await sign_in(http, Wallet(), clock.now())
+    account = await sim.create_account("10000")
+    response = await http.post(
+        "/api/v1/exchanges/accounts",
+        headers=session.bearer(),
+        json={"exchange_name": "woo", "api_key": account.api_key, "secret": account.secret},
+    )
+    assert response.status_code == 201, response.text
+    return Trader(http, session, account, response.json()["id"])
+
+
 async def link_hyperliquid(http: httpx.AsyncClient, sim: SimClient, clock: Now) -> Trader:
     session = await sign_in(http, Wallet(), clock.now())
     account = await sim.create_account("10000")
@@ -191,7 +203,28 @@ OKX = VenueCase(
     contract_size=D("0.01"),  # BTC-USDT-SWAP: 0.01 BTC a contract
     trigger_params={"trigger": True},
 )
-VENUES = [BINANCE, HYPERLIQUID, BYBIT, OKX]
+# WOO X: the stop goes to the algo endpoint, limit targets and closes to the order endpoint
+# (after the entry, which the fault is armed behind). Refusals are WOO's code and message.
+WOO = VenueCase(
+    id="woo",
+    prefix="woo",
+    engine="woo",
+    symbol="BTC/USDT:USDT",
+    stop_endpoint="POST /v3/trade/algoOrder",
+    target_endpoint="POST /v3/trade/order",
+    close_endpoint="POST /v3/trade/order",
+    target_skip=0,
+    stop_refused=Reject("317151", "trigger price must be less than 49400"),
+    target_refused=Reject(
+        "-1103", "The order price is not following the tick size rule for the symbol."
+    ),
+    close_refused=Reject("-1105", "Price is 5% too high or 5% too low from the mid price."),
+    stop_slots=None,
+    link=link_woo,
+    client=lambda sim, account: sim.woo(account),
+    trigger_params={"trigger": True},
+)
+VENUES = [BINANCE, HYPERLIQUID, BYBIT, OKX, WOO]
 
 
 def pending_long(**extra: Any) -> dict[str, Any]:

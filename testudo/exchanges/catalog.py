@@ -75,7 +75,7 @@ EXCHANGES: tuple[ExchangeInfo, ...] = (
         "woo",
         "api_key",
         ("api_key", "secret"),
-        description="WOO X perpetuals.",
+        description="WOO X USDT perpetuals.",
     ),
     ExchangeInfo(
         "hyperliquid",
@@ -94,7 +94,7 @@ BY_ID = {info.id: info for info in EXCHANGES}
 BY_CCXT_ID = {info.ccxt_id: info for info in EXCHANGES}
 
 # The exchanges whose wire protocol Testudo's exchange simulator speaks (docs/simulator.md).
-SIMULATED = frozenset({"binance", "bybit", "hyperliquid", "okx"})
+SIMULATED = frozenset({"binance", "bybit", "hyperliquid", "okx", "woo"})
 
 
 def get(exchange_id: str) -> ExchangeInfo | None:

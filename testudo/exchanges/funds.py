@@ -43,8 +43,8 @@ def fetch_funds(client: Any, info: ExchangeInfo, price_symbols: Iterable[str]) -
     """
     venue = venue_for(info)
     raw = client.fetch_balance()
-    equity = venue.equity(raw)
     positions = venue.positions(client)
+    equity = venue.account_equity(raw, positions)
     unrealized = sum((p.unrealized_pnl or Decimal(0) for p in positions), Decimal(0))
     return Funds(
         balances_of(raw),

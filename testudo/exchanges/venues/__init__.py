@@ -26,9 +26,11 @@ from .binance import BinanceVenue
 from .bybit import BybitVenue
 from .hyperliquid import HyperliquidVenue
 from .okx import OkxVenue
+from .woo import WooVenue
 
 VENUES: dict[str, type[Venue]] = {
-    cls.ccxt_id: cls for cls in (BinanceVenue, BybitVenue, HyperliquidVenue, OkxVenue)
+    cls.ccxt_id: cls
+    for cls in (BinanceVenue, BybitVenue, HyperliquidVenue, OkxVenue, WooVenue)
 }
 
 

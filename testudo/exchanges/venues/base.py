@@ -349,6 +349,11 @@ class Venue:
         free = to_decimal((raw_balance.get("free") or {}).get(settle)) or Decimal(0)
         return Equity(total, free)
 
+    def account_equity(self, raw_balance: Mapping[str, Any], positions: list[Position]) -> Equity:
+        """Equity from the balance and the open positions (the balance alone, by default)."""
+        del positions
+        return self.equity(raw_balance)
+
     def positions(self, client: Any) -> list[Position]:
         """Open positions in base units."""
         out = []
