@@ -13,12 +13,12 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import trio
 
-from actors import ActorStopped, Registry, SupervisorRef
+from actors import ActorStopped, Ask, Registry, SupervisorRef
 from actors.auth.session import (
     Authenticate,
     MarkRevoked,
@@ -46,6 +46,7 @@ from testudo.db import Database
 log = logging.getLogger("testudo.auth")
 
 RevocationListener = Callable[[str], Awaitable[None]]
+R = TypeVar("R")
 
 
 @attrs.frozen
@@ -102,7 +103,7 @@ class AuthService:
     def _factory(self, session_id: str) -> Callable[[], SessionActor]:
         return lambda: SessionActor(session_id, self.db, self.settings, self.clock)
 
-    async def _ask_session(self, session_id: str, message: Any) -> Any:
+    async def _ask_session(self, session_id: str, message: Ask[R]) -> R:
         return await self.registry.ask(
             ("session", session_id),
             self.sessions,

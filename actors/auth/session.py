@@ -9,11 +9,10 @@ is recorded in the database first; live actors learn of it through :class:`MarkR
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import attrs
 
-from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.actor import Actor, ActorContext, Ask
 from testudo.auth import store
 from testudo.auth.settings import AuthSettings
 from testudo.auth.tokens import IssuedTokens, issue_access, token_hash
@@ -21,32 +20,6 @@ from testudo.clock import Clock
 from testudo.db import Database
 
 TOUCH_EVERY = dt.timedelta(seconds=60)
-
-
-@attrs.frozen
-class Authenticate:
-    """Is the session valid now? Replies a :class:`SessionView`."""
-
-
-@attrs.frozen
-class Rotate:
-    """Rotate ``token``. Replies :class:`Rotated` or :class:`Refused`."""
-
-    token: str
-
-
-@attrs.frozen
-class Revoke:
-    """Revoke this session (logout). Replies True if it was live."""
-
-    reason: str
-
-
-@attrs.frozen
-class MarkRevoked:
-    """The session was revoked elsewhere (revoke-all, another node): forget it is live."""
-
-    reason: str
 
 
 @attrs.frozen
@@ -76,7 +49,36 @@ class Refused:
     detail: str
 
 
-class SessionActor(Actor[Any]):
+@attrs.frozen
+class Authenticate(Ask[SessionView | Refused]):
+    """Is the session valid now? Replies a :class:`SessionView`."""
+
+
+@attrs.frozen
+class Rotate(Ask[Rotated | Refused]):
+    """Rotate ``token``. Replies :class:`Rotated` or :class:`Refused`."""
+
+    token: str
+
+
+@attrs.frozen
+class Revoke(Ask[bool]):
+    """Revoke this session (logout). Replies True if it was live."""
+
+    reason: str
+
+
+@attrs.frozen
+class MarkRevoked(Ask[bool]):
+    """The session was revoked elsewhere (revoke-all, another node): forget it is live."""
+
+    reason: str
+
+
+SessionMessage = Authenticate | Rotate | Revoke | MarkRevoked
+
+
+class SessionActor(Actor[SessionMessage]):
     kind = "session"
 
     def __init__(self, session_id: str, db: Database, settings: AuthSettings, clock: Clock) -> None:
@@ -88,27 +90,27 @@ class SessionActor(Actor[Any]):
         self._revoked_reason: str | None = None
         self._last_touch: dt.datetime | None = None
         self._recent: dict[bytes, tuple[IssuedTokens, dt.datetime]] = {}
-        self._ctx: ActorContext | None = None
+        self._ctx: ActorContext[SessionMessage] | None = None
 
-    async def started(self, ctx: ActorContext) -> None:
+    async def started(self, ctx: ActorContext[SessionMessage]) -> None:
         self._ctx = ctx
         self._row = await self._db.run(lambda c: store.load_session_tx(c, self.session_id))
         if self._row is not None:
             self._revoked_reason = self._row.revoke_reason if self._row.revoked_at else None
             self._last_touch = self._row.last_used_at
 
-    async def handle(self, message: Any) -> Any:
+    async def handle(self, message: SessionMessage) -> object:
         match message:
             case Authenticate():
-                return await self._authenticate()
+                return message.reply(await self._authenticate())
             case Rotate(token):
-                return await self._rotate(token)
+                return message.reply(await self._rotate(token))
             case Revoke(reason):
-                return await self._revoke(reason)
+                return message.reply(await self._revoke(reason))
             case MarkRevoked(reason):
                 self._revoked_reason = self._revoked_reason or reason
-                return True
-        return await super().handle(message)
+                return message.reply(True)
+        self.unhandled(message)
 
     def _view(self, active: bool, reason: str | None = None) -> SessionView:
         row = self._row

@@ -18,12 +18,11 @@ from typing import Any, TypeVar
 
 import trio
 
-from actors import ActorStopped, Registry, SupervisorRef
+from actors import ActorStopped, Ask, Registry, SupervisorRef
 from actors.exchanges.exchange_account import (
     AccountIdentity,
     Call,
     CheckMode,
-    Done,
     ExchangeAccountActor,
     FetchBalance,
     ReadBook,
@@ -61,6 +60,7 @@ from testudo.exchanges.vault import SealContext, Vault
 from testudo.exchanges.venues import AccountSnapshot, venue_for
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class AccountsService:
@@ -278,7 +278,7 @@ class AccountsService:
             )
         return AccountIdentity(row["id"], row["user_id"], info, credentials)
 
-    async def ask(self, account: AccountView, message: Any, timeout: float = 60.0) -> Any:
+    async def ask(self, account: AccountView, message: Ask[R], timeout: float = 60.0) -> R:
         key = ("exchange_account", account.id)
         try:
             return await self.registry.ask(
@@ -323,7 +323,6 @@ class AccountsService:
         result = await self.ask(account, Call(fn, read_only), timeout=timeout)
         if isinstance(result, ExchangeFailure):
             raise result
-        assert isinstance(result, Done)
         value: T = result.value
         return value
 
@@ -335,7 +334,6 @@ class AccountsService:
         result = await self.ask(account, Snapshot(symbol, need_price))
         if isinstance(result, ExchangeFailure):
             raise result
-        assert isinstance(result, AccountSnapshot)
         return result
 
     async def test(self, user_id: str, account_id: str) -> dict[str, Any]:
@@ -350,10 +348,11 @@ class AccountsService:
             "tested_at": _iso(now),
             "latency_ms": latency,
         }
-        if not isinstance(result, ExchangeFailure):
-            result = await self.ask(account, CheckMode())
-        if isinstance(result, ExchangeFailure):
-            return {**body, "status": "failed", "error": result.error, "message": result.detail}
+        failure = result if isinstance(result, ExchangeFailure) else None
+        if failure is None:
+            failure = await self.ask(account, CheckMode())
+        if failure is not None:
+            return {**body, "status": "failed", "error": failure.error, "message": failure.detail}
         await self.db.execute(TOUCH_ACCOUNT, (now, account.id))
         return {**body, "status": "success", "message": "Connection OK"}
 
@@ -368,7 +367,6 @@ class AccountsService:
         result = await self.ask(account, FetchBalance())
         if isinstance(result, ExchangeFailure):
             raise result
-        assert isinstance(result, Done)
         balances: builtins.list[Balance] = result.value
         return balances
 

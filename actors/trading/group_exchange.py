@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 
 from actors.exchanges.exchange_account import EnsureLeverage, Positions, Refresh, Unwatch, Watch
+from actors.runtime.actor import Ask
 from actors.runtime.errors import ActorError
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.exchanges.failures import FailureKind
@@ -25,6 +26,8 @@ from testudo.trading.model import Group, Order, spec_of
 if TYPE_CHECKING:
     from actors.exchanges.service import AccountsService
     from testudo.exchanges.accounts import AccountView
+
+R = TypeVar("R")
 
 ACCOUNT_GONE = ExchangeFailure(
     409,
@@ -57,7 +60,7 @@ class GroupExchange:
             raise ACCOUNT_GONE
         return await self.accounts.call(account, fn, read_only=not write)
 
-    async def ask(self, message: Any, timeout: float = 60.0) -> Any:
+    async def ask(self, message: Ask[R], timeout: float = 60.0) -> R:
         account = await self.account()
         if account is None:
             raise ACCOUNT_GONE
@@ -118,8 +121,7 @@ class GroupExchange:
         ) or Decimal(0)
 
     async def ensure_leverage(self) -> ExchangeFailure | None:
-        failure = await self.ask(EnsureLeverage(self.group.symbol, self.group.leverage))
-        return failure if isinstance(failure, ExchangeFailure) else None
+        return await self.ask(EnsureLeverage(self.group.symbol, self.group.leverage))
 
     # -- the account's poller ------------------------------------------------------------
 

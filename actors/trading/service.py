@@ -18,17 +18,18 @@ import functools
 import logging
 from collections.abc import Callable
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import trio
 
-from actors import Registry, Supervisor, SupervisorRef
+from actors import Ask, Registry, Supervisor, SupervisorRef
 from actors.exchanges.service import AccountsService
 from actors.runtime.errors import ActorError, ActorStopped
 from actors.trading.trade_group import (
     DEFAULT_CLOSE_SLIPPAGE,
     CancelGroup,
     Describe,
+    GroupReply,
     GroupServices,
     Reconcile,
     Refusal,
@@ -48,6 +49,7 @@ from testudo.trading.opening import TradeInput
 from testudo.trading.views import decision_json, event_json, group_json
 
 log = logging.getLogger("testudo.trading")
+R = TypeVar("R")
 DESCRIBE_TIMEOUT = 1.0  # seconds GET /trades/{id} waits for a busy group actor
 
 
@@ -119,7 +121,7 @@ class TradesService:
         )
         return answer
 
-    async def start_group(self, group: Group, account: AccountView) -> Any:
+    async def start_group(self, group: Group, account: AccountView) -> GroupReply:
         """Spawn the actor of a group just recorded (from ``group`` in memory, not the
         database) and ask it to send the entry; reply what :class:`Start` replies."""
         first: list[Group] = [group]
@@ -137,7 +139,7 @@ class TradesService:
             timeout=180,
         )
 
-    async def ask_group(self, user_id: str, group_id: str, message: Any) -> Any:
+    async def ask_group(self, user_id: str, group_id: str, message: Ask[R]) -> R:
         return await self.registry.ask(
             ("trade_group", group_id),
             await self.tenant(user_id),
@@ -219,10 +221,9 @@ class TradesService:
             return None
         with trio.move_on_after(DESCRIBE_TIMEOUT):
             try:
-                reply = await ref.ask(Describe())
+                return await ref.ask(Describe())
             except ActorError:
                 return None
-            return reply if isinstance(reply, dict) else None
         return None  # busy with a slow exchange call: the database's view will do
 
     async def list_live(self, user_id: str) -> list[dict[str, Any]]:
@@ -257,7 +258,9 @@ class TradesService:
             if group_id in bodies and bodies[group_id]["status"] not in TERMINAL
         ]
 
-    async def command(self, user_id: str, group_id: str, message: Any) -> Any:
+    async def command(
+        self, user_id: str, group_id: str, message: Ask[GroupReply]
+    ) -> GroupReply | None:
         if not await self.owned(user_id, group_id):
             return None
         if (closed := await self._closed(group_id)) is not None:

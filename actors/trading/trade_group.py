@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import trio
 
-from actors.runtime.actor import Actor, ActorContext
+from actors.exchanges.exchange_account import OrdersSnapshot
+from actors.runtime.actor import Actor, ActorContext, Ask
 from actors.trading.group_exchange import GroupExchange, sleep_then
 from actors.trading.protection_board import BOARD
 from testudo.exchanges.errors import ExchangeFailure
@@ -54,7 +55,6 @@ from testudo.trading.protection import Response, backoff, protection_of, respons
 from testudo.trading.views import group_json
 
 if TYPE_CHECKING:
-    from actors.exchanges.exchange_account import OrdersSnapshot
     from actors.exchanges.service import AccountsService
 
 LOOKUPS_BEFORE_NOT_FOUND = 3
@@ -66,43 +66,6 @@ Events = list[tuple[str, dict[str, Any]]]
 
 
 @attrs.frozen
-class Start:
-    """Send the entry of a group just recorded (``pending_submit``, with the group); reply the
-    group's JSON once the exchange acknowledged it."""
-
-
-@attrs.frozen
-class Reconcile:
-    """Refresh every live order from the exchange and act on the plan."""
-
-
-@attrs.frozen
-class Describe:
-    """Reply the group's JSON."""
-
-
-@attrs.frozen
-class CancelGroup:
-    """Close: the close order first, the stop kept until the position is flat."""
-
-
-@attrs.frozen
-class UpdateStop:
-    price: Decimal
-
-
-@attrs.frozen
-class UpdateTargets:
-    targets: tuple[tuple[Decimal, Decimal, str], ...]  # (price, quantity, order_type)
-
-
-@attrs.frozen
-class SetBreakEven:
-    enabled: bool
-    trigger: str  # "first_take_profit" or a price
-
-
-@attrs.frozen
 class Refusal:
     """A command the group refuses (a value, not an exception)."""
 
@@ -110,6 +73,54 @@ class Refusal:
     error: str
     detail: str
     retry_after: int | None = None
+
+
+GroupJson = dict[str, Any]
+GroupReply = GroupJson | Refusal  # a command's reply: the group as it is now, or a refusal
+
+
+@attrs.frozen
+class Start(Ask[GroupReply]):
+    """Send the entry of a group just recorded (``pending_submit``, with the group); reply the
+    group's JSON once the exchange acknowledged it."""
+
+
+@attrs.frozen
+class Reconcile(Ask[GroupJson]):
+    """Refresh every live order from the exchange and act on the plan."""
+
+
+@attrs.frozen
+class Describe(Ask[GroupJson]):
+    """Reply the group's JSON."""
+
+
+@attrs.frozen
+class CancelGroup(Ask[GroupReply]):
+    """Close: the close order first, the stop kept until the position is flat."""
+
+
+@attrs.frozen
+class UpdateStop(Ask[GroupReply]):
+    price: Decimal
+
+
+@attrs.frozen
+class UpdateTargets(Ask[GroupReply]):
+    targets: tuple[tuple[Decimal, Decimal, str], ...]  # (price, quantity, order_type)
+
+
+@attrs.frozen
+class SetBreakEven(Ask[GroupReply]):
+    enabled: bool
+    trigger: str  # "first_take_profit" or a price
+
+
+#: A command from outside (every one an ``ask``) and the account's snapshots (sent).
+GroupCommand = (
+    Start | Reconcile | Describe | CancelGroup | UpdateStop | UpdateTargets | SetBreakEven
+)
+GroupMessage = GroupCommand | OrdersSnapshot
 
 
 @attrs.frozen
@@ -129,7 +140,7 @@ class Placed:
     failure: ExchangeFailure | None = None
 
 
-class TradeGroupActor(Actor[Any]):
+class TradeGroupActor(Actor[GroupMessage]):
     kind = "trade_group"
 
     def __init__(
@@ -147,7 +158,7 @@ class TradeGroupActor(Actor[Any]):
         self.group: Group | None = group
         self._fresh = group is not None
         self._account = account
-        self._ctx: ActorContext | None = None
+        self._ctx: ActorContext[GroupMessage] | None = None
         self._x: GroupExchange | None = None
         self._lookups: dict[str, int] = {}
         self._not_accepted: dict[str, int] = {}  # role -> orders in a row never received
@@ -163,7 +174,7 @@ class TradeGroupActor(Actor[Any]):
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    async def started(self, ctx: ActorContext) -> None:
+    async def started(self, ctx: ActorContext[GroupMessage]) -> None:
         self._ctx = ctx
         if self.group is None:
             self.group = await self.s.db.run(lambda c: store.load_group_tx(c, self.group_id))
@@ -220,33 +231,31 @@ class TradeGroupActor(Actor[Any]):
 
     # -- messages -------------------------------------------------------------------------
 
-    async def handle(self, message: Any) -> Any:
-        from actors.exchanges.exchange_account import OrdersSnapshot
-
+    async def handle(self, message: GroupMessage) -> GroupReply | None:
         group = self.group
         assert group is not None
         match message:
             case Start():
-                return await self._start()
+                return message.reply(await self._start())
             case Reconcile():
                 if group.status not in TERMINAL:
                     await self._refresh({})
                     await self._advance([])
-                return self.describe()
+                return message.reply(self.describe())
             case OrdersSnapshot():
                 await self._on_snapshot(message)
                 return None
             case Describe():
-                return self.describe()
+                return message.reply(self.describe())
             case CancelGroup():
-                return await self._cancel_group()
+                return message.reply(await self._cancel_group())
             case UpdateStop(price):
-                return await self._update_stop(price)
+                return message.reply(await self._update_stop(price))
             case UpdateTargets(targets):
-                return await self._update_targets(targets)
+                return message.reply(await self._update_targets(targets))
             case SetBreakEven(enabled, trigger):
-                return await self._set_break_even(enabled, trigger)
-        return await super().handle(message)
+                return message.reply(await self._set_break_even(enabled, trigger))
+        self.unhandled(message)
 
     async def _on_snapshot(self, snapshot: OrdersSnapshot) -> None:
         group = self.group
@@ -286,7 +295,7 @@ class TradeGroupActor(Actor[Any]):
         group.close_reason = "closed_externally"
         return True
 
-    async def _start(self) -> Any:
+    async def _start(self) -> GroupReply:
         group = self.group
         assert group is not None
         unsent = [o for o in group.orders if o.role == "entry" and o.status == "pending_submit"]
@@ -310,7 +319,7 @@ class TradeGroupActor(Actor[Any]):
         if placed.failure is not None:
             await self._respond(placed, [])
 
-    async def _started_reply(self) -> dict[str, Any] | Refusal:
+    async def _started_reply(self) -> GroupReply:
         """Reply as soon as the entry is acknowledged.
 
         The entry's intent is already durable (recorded with the group); what the exchange
@@ -338,7 +347,7 @@ class TradeGroupActor(Actor[Any]):
         self._ctx.ref.send_nowait(Reconcile())
         return self.describe()
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> GroupJson:
         assert self.group is not None
         return group_json(self.group)
 
@@ -671,7 +680,7 @@ class TradeGroupActor(Actor[Any]):
             return Refusal(409, "group_closed", f"The group is {group.status}.")
         return None
 
-    async def _cancel_group(self) -> Any:
+    async def _cancel_group(self) -> GroupReply:
         group = self.group
         assert group is not None
         if group.status in TERMINAL:
@@ -681,7 +690,7 @@ class TradeGroupActor(Actor[Any]):
         await self._advance([("cancel_requested", {"status": group.status})])
         return self.describe()
 
-    async def _set_break_even(self, enabled: bool, trigger: str) -> Any:
+    async def _set_break_even(self, enabled: bool, trigger: str) -> GroupReply:
         """Toggle break-even; a price trigger must lie beyond the break-even stop, on the
         profit side, and makes the poller send the market's price."""
         group = self.group
@@ -705,7 +714,7 @@ class TradeGroupActor(Actor[Any]):
         await self._watch()  # ask for (or stop asking for) the market's price
         return self.describe()
 
-    async def _update_stop(self, price: Decimal) -> Any:
+    async def _update_stop(self, price: Decimal) -> GroupReply:
         group = self.group
         assert group is not None
         if (refused := self._closed()) is not None:
@@ -715,7 +724,9 @@ class TradeGroupActor(Actor[Any]):
         await self._advance([("stop_loss_amended", {"stop_price": str(price)})])
         return self.describe()
 
-    async def _update_targets(self, targets: tuple[tuple[Decimal, Decimal, str], ...]) -> Any:
+    async def _update_targets(
+        self, targets: tuple[tuple[Decimal, Decimal, str], ...]
+    ) -> GroupReply:
         group = self.group
         assert group is not None
         if (refused := self._closed()) is not None:

@@ -24,9 +24,9 @@ from typing import Any, Protocol
 import attrs
 
 from actors.exchanges.service import AccountsService
-from actors.runtime.actor import Actor
+from actors.runtime.actor import Actor, Ask
 from actors.runtime.errors import ActorError
-from actors.trading.trade_group import Refusal
+from actors.trading.trade_group import GroupReply, Refusal
 from testudo.clock import Clock
 from testudo.db import Database
 from testudo.exchanges.accounts import AccountView
@@ -54,16 +54,9 @@ class TraderPort(Protocol):
     @property
     def clock(self) -> Clock: ...
 
-    async def start_group(self, group: Group, account: AccountView) -> Any: ...
+    async def start_group(self, group: Group, account: AccountView) -> GroupReply: ...
 
     async def recovered_answer(self, claim: Claim) -> Answer | None: ...
-
-
-@attrs.frozen
-class CreateTrade:
-    trade: TradeInput
-    idempotency_key: str | None
-    fingerprint: str
 
 
 @attrs.frozen
@@ -75,6 +68,13 @@ class Answer:
     headers: dict[str, str] = attrs.Factory(dict)
 
 
+@attrs.frozen
+class CreateTrade(Ask[Answer]):
+    trade: TradeInput
+    idempotency_key: str | None
+    fingerprint: str
+
+
 def fingerprint(body: dict[str, Any]) -> str:
     canonical = {k: v for k, v in body.items() if k != "idempotency_key"}
     return hashlib.sha256(json.dumps(canonical, sort_keys=True, default=str).encode()).hexdigest()
@@ -84,7 +84,7 @@ def problem(status: int, error: str, detail: str, **extra: Any) -> Answer:
     return Answer(status, problem_body(status, error, detail, **extra))
 
 
-class TraderActor(Actor[Any]):
+class TraderActor(Actor[CreateTrade]):
     kind = "trader"
 
     def __init__(self, user_id: str, service: TraderPort) -> None:
@@ -93,10 +93,8 @@ class TraderActor(Actor[Any]):
         self._accounts: list[AccountView] | None = None
         self._claimed = False  # the current request's key is claimed (by open_tx)
 
-    async def handle(self, message: Any) -> Any:
-        if isinstance(message, CreateTrade):
-            return await self._create(message)
-        return await super().handle(message)
+    async def handle(self, message: CreateTrade) -> Answer:
+        return message.reply(await self._create(message))
 
     async def _create(self, message: CreateTrade) -> Answer:
         key = message.idempotency_key
