@@ -11,6 +11,7 @@ in the same transaction.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 
 import trio
 
-from actors import ActorStopped, Ask, Registry, SupervisorRef
+from actors import ActorError, ActorStopped, Ask, Registry, SupervisorRef
 from actors.exchanges.exchange_account import (
     AccountIdentity,
     Call,
@@ -26,6 +27,7 @@ from actors.exchanges.exchange_account import (
     ExchangeAccountActor,
     FetchBalance,
     ReadBook,
+    Refresh,
     Snapshot,
 )
 from testudo.clock import Clock
@@ -297,6 +299,13 @@ class AccountsService:
             raise ExchangeFailure(
                 409, "account_gone", "The exchange account was removed."
             ) from None
+
+    def refresh_soon(self, account_id: str) -> None:
+        """Have the account's actor refresh its funds, if it runs (sent, never waited for)."""
+        ref = self.registry.lookup(("exchange_account", account_id))
+        if ref is not None:
+            with contextlib.suppress(ActorError):
+                ref.send_nowait(Refresh())
 
     async def with_client(
         self,

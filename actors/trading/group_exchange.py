@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import trio
 
-from actors.exchanges.exchange_account import EnsureLeverage, Positions, Refresh, Unwatch, Watch
+from actors.exchanges.exchange_account import EnsureLeverage, Positions, Unwatch, Watch
 from actors.runtime.actor import Ask
 from actors.runtime.errors import ActorError
 from testudo.exchanges.errors import ExchangeFailure
@@ -24,7 +24,6 @@ from testudo.exchanges.venues import OrderState, Venue, venue_for
 from testudo.trading.model import Group, Order, spec_of
 
 if TYPE_CHECKING:
-    from actors.exchanges.service import AccountsService
     from testudo.exchanges.accounts import AccountView
 
 R = TypeVar("R")
@@ -38,10 +37,26 @@ ACCOUNT_GONE = ExchangeFailure(
 )
 
 
+class GroupAccounts(Protocol):
+    """What a trade group needs of the exchange accounts (a narrow port: the accounts service
+    implements it, a test may implement it over one account actor)."""
+
+    async def get(self, user_id: str, account_id: str) -> AccountView | None: ...
+
+    async def call(
+        self, account: AccountView, fn: Any, *, read_only: bool = True, timeout: float = 120.0
+    ) -> Any: ...
+
+    async def ask(self, account: AccountView, message: Ask[R], timeout: float = 60.0) -> R: ...
+
+    def refresh_soon(self, account_id: str) -> None:
+        """Have the account's actor refresh its funds, if it runs (never waits)."""
+
+
 class GroupExchange:
     """The exchange as one group sees it (its account, its symbol, its venue's rules)."""
 
-    def __init__(self, accounts: AccountsService, group: Group, account: Any = None) -> None:
+    def __init__(self, accounts: GroupAccounts, group: Group, account: Any = None) -> None:
         self.accounts = accounts
         self.group = group
         self.venue: Venue = venue_for(group.exchange)
@@ -139,12 +154,8 @@ class GroupExchange:
         """A fill moved money: have the account actor refresh (and publish) its funds.
         Sent, not asked: the group's reply does not wait for the balance."""
         account = await self.account()
-        if account is None:
-            return
-        ref = self.accounts.registry.lookup(("exchange_account", account.id))
-        if ref is not None:
-            with contextlib.suppress(ActorError):
-                ref.send_nowait(Refresh())
+        if account is not None:
+            self.accounts.refresh_soon(account.id)
 
 
 async def sleep_then(delay: float, ref: Any, message: Any) -> None:

@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import contextlib
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import trio
 
 from actors.exchanges.exchange_account import OrdersSnapshot
 from actors.runtime.actor import Actor, ActorContext, Ask
-from actors.trading.group_exchange import GroupExchange, sleep_then
+from actors.trading.group_exchange import GroupAccounts, GroupExchange, sleep_then
 from actors.trading.protection_board import BOARD
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.exchanges.failures import FailureKind
@@ -53,9 +53,6 @@ from testudo.trading.model import (
 )
 from testudo.trading.protection import Response, backoff, protection_of, response_to
 from testudo.trading.views import group_json
-
-if TYPE_CHECKING:
-    from actors.exchanges.service import AccountsService
 
 LOOKUPS_BEFORE_NOT_FOUND = 3
 MAX_PLAN_ROUNDS = 6
@@ -126,7 +123,7 @@ GroupMessage = GroupCommand | OrdersSnapshot
 @attrs.frozen
 class GroupServices:
     db: Any
-    accounts: AccountsService
+    accounts: GroupAccounts
     clock: Any
     poll_interval: float = 2.0
     close_slippage: Decimal = DEFAULT_CLOSE_SLIPPAGE

@@ -23,7 +23,6 @@ from typing import Any, Protocol
 
 import attrs
 
-from actors.exchanges.service import AccountsService
 from actors.runtime.actor import Actor, Ask
 from actors.runtime.errors import ActorError
 from actors.trading.trade_group import GroupReply, Refusal
@@ -31,6 +30,7 @@ from testudo.clock import Clock
 from testudo.db import Database
 from testudo.exchanges.accounts import AccountView
 from testudo.exchanges.errors import ExchangeFailure
+from testudo.exchanges.venues import AccountSnapshot
 from testudo.problems import problem_body
 from testudo.trading.idempotency import (
     FINISH_KEY,
@@ -43,6 +43,16 @@ from testudo.trading.model import Group
 from testudo.trading.opening import AccountsChanged, Opened, Opening, TradeInput, open_tx
 
 
+class TraderAccounts(Protocol):
+    """What a trader needs of the exchange accounts (a narrow port)."""
+
+    async def list(self, user_id: str) -> list[AccountView]: ...
+
+    async def snapshot(
+        self, account: AccountView, symbol: str, *, need_price: bool = True
+    ) -> AccountSnapshot: ...
+
+
 class TraderPort(Protocol):
     """What a trader needs from the trading service that owns it (a narrow port, so the
     actor never imports its service)."""
@@ -50,7 +60,7 @@ class TraderPort(Protocol):
     @property
     def db(self) -> Database: ...
     @property
-    def accounts(self) -> AccountsService: ...
+    def accounts(self) -> TraderAccounts: ...
     @property
     def clock(self) -> Clock: ...
 
