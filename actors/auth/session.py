@@ -18,6 +18,7 @@ from testudo.auth.settings import AuthSettings
 from testudo.auth.tokens import IssuedTokens, issue_access, token_hash
 from testudo.clock import Clock
 from testudo.db import Database
+from testudo.problems import Problem
 
 TOUCH_EVERY = dt.timedelta(seconds=60)
 
@@ -41,22 +42,13 @@ class Rotated:
 
 
 @attrs.frozen
-class Refused:
-    """A domain refusal, returned as a value (never raised across the actor boundary)."""
-
-    status: int
-    error: str
-    detail: str
-
-
-@attrs.frozen
-class Authenticate(Ask[SessionView | Refused]):
+class Authenticate(Ask[SessionView | Problem]):
     """Is the session valid now? Replies a :class:`SessionView`."""
 
 
 @attrs.frozen
-class Rotate(Ask[Rotated | Refused]):
-    """Rotate ``token``. Replies :class:`Rotated` or :class:`Refused`."""
+class Rotate(Ask[Rotated | Problem]):
+    """Rotate ``token``. Replies :class:`Rotated` or :class:`Problem`."""
 
     token: str
 
@@ -117,12 +109,12 @@ class SessionActor(Actor[SessionMessage]):
         assert row is not None
         return SessionView(row.id, row.user_id, row.wallet_address, row.kind, active, reason)
 
-    def _missing(self) -> Refused:
+    def _missing(self) -> Problem:
         if self._ctx is not None:
             self._ctx.stop("unknown session")
-        return Refused(401, "invalid_token", "The session does not exist.")
+        return Problem("invalid_token", "The session does not exist.")
 
-    async def _authenticate(self) -> SessionView | Refused:
+    async def _authenticate(self) -> SessionView | Problem:
         if self._row is None:
             return self._missing()
         if self._revoked_reason is not None:
@@ -135,7 +127,7 @@ class SessionActor(Actor[SessionMessage]):
             await self._db.run(lambda c: store.touch_session_tx(c, self.session_id, now))
         return self._view(True)
 
-    async def _rotate(self, token: str) -> Rotated | Refused:
+    async def _rotate(self, token: str) -> Rotated | Problem:
         if self._row is None:
             return self._missing()
         row = self._row
@@ -160,24 +152,22 @@ class SessionActor(Actor[SessionMessage]):
                 recent = self._recent.get(token_hash(token))
                 if recent is not None:
                     return Rotated(recent[0], row.user_id, row.wallet_address, row.kind)
-                return Refused(
-                    409,
+                return Problem(
                     "refresh_in_progress",
                     "This refresh token was just rotated; use its successor.",
                 )
             case "revoked":
                 self._revoked_reason = self._revoked_reason or "revoked"
-                return Refused(401, "session_revoked", "The session has been revoked.")
+                return Problem("session_revoked", "The session has been revoked.")
             case "reused":
                 self._revoked_reason = "refresh_token_reused"
-                return Refused(
-                    401,
+                return Problem(
                     "refresh_token_reused",
                     "This refresh token was already used; the session is revoked.",
                 )
             case "expired":
-                return Refused(401, "invalid_token", "The refresh token has expired.")
-        return Refused(401, "invalid_token", "The refresh token is not valid.")
+                return Problem("invalid_token", "The refresh token has expired.")
+        return Problem("invalid_token", "The refresh token is not valid.")
 
     async def _revoke(self, reason: str) -> bool:
         if self._row is None:

@@ -39,7 +39,7 @@ from testudo.db import Database
 from testudo.exchanges.book import Book, fetch_book
 from testudo.exchanges.catalog import ExchangeInfo
 from testudo.exchanges.clients import ClientFactory, Credentials
-from testudo.exchanges.errors import ExchangeFailure, failure_from, retry_after_of
+from testudo.exchanges.errors import ANSWERED, ExchangeFailure, failure_from, retry_after_of
 from testudo.exchanges.funds import Funds, fetch_funds, fetch_prices
 from testudo.exchanges.governor import Governor
 from testudo.exchanges.health import HealthBoard
@@ -59,7 +59,6 @@ WHERE id = %s AND status = 'active' RETURNING id"""
 CREDENTIALS_GONE = frozenset({"agent_unknown"})
 MODE_TTL = 3600.0  # seconds a position-mode answer is trusted
 HEDGE_MODE_REFUSAL = ExchangeFailure(
-    422,
     "hedge_mode_unsupported",
     "The account is in hedge (dual-side) position mode. Testudo manages one-way positions: "
     "switch the account to one-way mode on the exchange, then retry.",
@@ -445,7 +444,7 @@ class ExchangeAccountActor(Actor[AccountMessage]):
                 self._health.record(
                     self.identity.account_id,
                     self.identity.info.id,
-                    ok=failure.status in (404, 422),
+                    ok=failure.error in ANSWERED,
                     latency_ms=latency,
                     error=str(failure),
                 )

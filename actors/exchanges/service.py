@@ -169,14 +169,12 @@ class AccountsService:
             raise failure_from(exc, info.id, retry_after_of(client)) from None
         if permissions.get("position_mode") == "hedge":
             raise ExchangeFailure(
-                422,
                 "hedge_mode_unsupported",
                 "This account is in hedge (dual-side) position mode. Testudo manages one-way "
                 "positions: switch the account to one-way mode on the exchange, then add it.",
             )
         if permissions.get("withdrawals") is True:
             raise ExchangeFailure(
-                422,
                 "withdrawal_permission",
                 "This API key can withdraw funds. Create a key without "
                 "withdrawal rights: Testudo never needs them.",
@@ -293,12 +291,10 @@ class AccountsService:
             )
         except ActorStopped:
             raise ExchangeFailure(
-                503, "account_unavailable", "The account's connection is restarting; retry."
+                "account_unavailable", "The account's connection is restarting; retry."
             ) from None
         except AccountNotFound:  # deleted since the caller looked it up
-            raise ExchangeFailure(
-                409, "account_gone", "The exchange account was removed."
-            ) from None
+            raise ExchangeFailure("account_gone", "The exchange account was removed.") from None
 
     def refresh_soon(self, account_id: str) -> None:
         """Have the account's actor refresh its funds, if it runs (sent, never waited for)."""
@@ -368,7 +364,7 @@ class AccountsService:
     async def require_active(self, user_id: str, account_id: str) -> AccountView:
         account = await self.require(user_id, account_id)
         if account.status != "active":
-            raise ExchangeFailure(409, "account_inactive", f"The account is {account.status}.")
+            raise ExchangeFailure("account_inactive", f"The account is {account.status}.")
         return account
 
     async def balances(self, user_id: str, account_id: str) -> builtins.list[Balance]:

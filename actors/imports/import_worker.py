@@ -137,7 +137,7 @@ class ImportWorker(Actor[ImportWorkerMessage]):
         except ImportFailed as exc:
             await self._fail(run, exc.detail, permanent=exc.permanent)
         except ExchangeFailure as exc:
-            permanent = not exc.transient and 400 <= exc.status < 500 and exc.status != 429
+            permanent = not exc.transient and exc.about_request
             await self._fail(run, f"{exc.error}: {exc.detail}", permanent=permanent)
         except Exception:
             log.exception(

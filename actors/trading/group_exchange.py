@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 
 ACCOUNT_GONE = ExchangeFailure(
-    409,
     "account_gone",
     "The group's exchange account was removed.",
     kind=FailureKind.AUTH_LOST,

@@ -38,6 +38,7 @@ from testudo.exchanges.errors import ExchangeFailure
 from testudo.exchanges.failures import FailureKind
 from testudo.exchanges.symbols import base_of
 from testudo.exchanges.venues import OrderState
+from testudo.problems import Problem
 from testudo.trading import store
 from testudo.trading.model import (
     BREAK_EVEN_FEE_OFFSET,
@@ -62,18 +63,8 @@ DEFAULT_CLOSE_SLIPPAGE = Decimal("0.05")
 Events = list[tuple[str, dict[str, Any]]]
 
 
-@attrs.frozen
-class Refusal:
-    """A command the group refuses (a value, not an exception)."""
-
-    status: int
-    error: str
-    detail: str
-    retry_after: int | None = None
-
-
 GroupJson = dict[str, Any]
-GroupReply = GroupJson | Refusal  # a command's reply: the group as it is now, or a refusal
+GroupReply = GroupJson | Problem  # a command's reply: the group as it is now, or a refusal
 
 
 @attrs.frozen
@@ -333,8 +324,7 @@ class TradeGroupActor(Actor[GroupMessage]):
         if ends_here:
             refused = self._entry_refused
             if refused is not None and group.status == "failed":
-                return Refusal(
-                    429,
+                return Problem(
                     "exchange_rate_limited",
                     f"The exchange rate-limited the entry; nothing was placed. {refused.detail}",
                     retry_after=refused.retry_after,
@@ -411,7 +401,7 @@ class TradeGroupActor(Actor[GroupMessage]):
                 events.append(("credentials_lost", detail))
             case Response.FAIL_GROUP:
                 group.error = failure.detail
-                self._entry_refused = failure if failure.status == 429 else None
+                self._entry_refused = failure if failure.error == "rate_limited" else None
             case Response.EMERGENCY_EXIT:
                 self._emergency_exit(failure, events)
             case Response.FREE_STOP_SLOTS:
@@ -642,7 +632,6 @@ class TradeGroupActor(Actor[GroupMessage]):
         """The venue never received this role's order, several times over: a refusal."""
         self._not_accepted.pop(role, None)
         failure = ExchangeFailure(
-            502,
             "not_accepted",
             f"the exchange never received the {role} after {MAX_NOT_ACCEPTED} attempts",
             kind=FailureKind.REFUSED,
@@ -670,18 +659,18 @@ class TradeGroupActor(Actor[GroupMessage]):
 
     # -- commands -------------------------------------------------------------------------
 
-    def _closed(self) -> Refusal | None:
+    def _closed(self) -> Problem | None:
         group = self.group
         assert group is not None
         if group.status in TERMINAL or group.closing:
-            return Refusal(409, "group_closed", f"The group is {group.status}.")
+            return Problem("group_closed", f"The group is {group.status}.")
         return None
 
     async def _cancel_group(self) -> GroupReply:
         group = self.group
         assert group is not None
         if group.status in TERMINAL:
-            return Refusal(409, "group_closed", f"The group is already {group.status}.")
+            return Problem("group_closed", f"The group is already {group.status}.")
         group.closing = True
         group.close_reason = "cancelled_by_user"
         await self._advance([("cancel_requested", {"status": group.status})])
@@ -700,8 +689,7 @@ class TradeGroupActor(Actor[GroupMessage]):
             floor = entry + entry * BREAK_EVEN_FEE_OFFSET * group.direction
             if (level <= floor) if group.side == "buy" else (level >= floor):
                 where = "above" if group.side == "buy" else "below"
-                return Refusal(
-                    422,
+                return Problem(
                     "trigger_wrong_side",
                     f"A {group.side} group's break-even trigger must be {where} {floor}.",
                 )
@@ -730,8 +718,8 @@ class TradeGroupActor(Actor[GroupMessage]):
             return refused
         limit = group.position if group.status == "active" else group.quantity
         if sum((q for _, q, _ in targets), Decimal(0)) > limit:
-            return Refusal(
-                422, "targets_exceed_position", f"Target quantities exceed the position ({limit})."
+            return Problem(
+                "targets_exceed_position", f"Target quantities exceed the position ({limit})."
             )
         start = max((t.idx for t in group.targets), default=-1) + 1
         group.targets = [Target(start + i, p, q, kind) for i, (p, q, kind) in enumerate(targets)]

@@ -14,17 +14,19 @@ import trio.testing
 from actors import ActorRef, ChildSpec, Supervisor
 from actors.trading.trade_group import GroupReply
 from actors.trading.trader import Answer, CreateTrade, TraderAccounts, TraderActor
+from api.problems import answer_of
 from testudo.clock import Clock, ManualClock
 from testudo.db import Database
 from testudo.exchanges.accounts import AccountView
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.exchanges.venues import AccountSnapshot
+from testudo.problems import Problem
 from testudo.trading.idempotency import Claim
 from testudo.trading.model import Group
 from testudo.trading.opening import TradeInput
 
 USER = "00000000-0000-4000-8000-000000000001"
-UNREACHABLE = ExchangeFailure(502, "exchange_unreachable", "binance: down", transient=True)
+UNREACHABLE = ExchangeFailure("exchange_unreachable", "binance: down", transient=True)
 
 
 def account(account_id: str) -> AccountView:
@@ -81,6 +83,9 @@ class Port:
 
     async def recovered_answer(self, claim: Claim) -> Answer | None:
         return None
+
+    def answer_of(self, found: Problem) -> Answer:
+        return answer_of(found)  # the edge's table, as the process hands it down
 
 
 async def start_trader(nursery: trio.Nursery, port: Port) -> ActorRef[CreateTrade]:
