@@ -26,7 +26,7 @@ reference stays valid across restarts: messages sent while the actor restarts wa
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Generic, NamedTuple, NoReturn, TypeVar, cast
+from typing import Any, ClassVar, Generic, NamedTuple, NoReturn, TypeVar
 
 import attrs
 import outcome
@@ -111,7 +111,7 @@ class ActorRef(Generic[M]):
 
     __slots__ = ("_depth", "_latency", "_send", "kind", "path")
 
-    def __init__(self, path: str, kind: str, send: trio.MemorySendChannel[Envelope[M]]) -> None:
+    def __init__(self, path: str, kind: str, send: trio.MemorySendChannel[Envelope[Any]]) -> None:
         self.path = path
         self.kind = kind
         self._send = send
@@ -147,8 +147,9 @@ class ActorRef(Generic[M]):
         """
         reply: ReplySlot[R] = ReplySlot()
         started = trio.current_time()
-        # An ask is a message of this actor (``Ask[R]`` says only what it answers).
-        envelope = Envelope(cast(M, message), reply)
+        # The mailbox holds envelopes of any message: ``send`` is where ``M`` is checked, an
+        # ``Ask[R]`` says only what the reply is.
+        envelope = Envelope(message, reply)
         # A bare CancelScope (not fail_after) keeps the hot path cheap.
         with trio.CancelScope(deadline=started + timeout) as scope:
             try:
