@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: serve test test-fast bench lint typecheck check clean sim
+.PHONY: serve test test-fast bench lint typecheck check clean sim chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,15 @@ serve: $(STAMP)
 sim: $(STAMP)
 	$(VENV)/bin/testudo sim $(ARGS)
 
+# Debian's chromium, for the test that opens /docs and /redocs in a real browser
+# (tests/api/test_docs_pages.py); installed when missing (CI runs as root).
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { echo "installing chromium (Debian package) for the docs test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 # The whole check: lint, import contracts, mypy --strict, then every test (CI runs this).
-test: lint typecheck
+test: lint typecheck chromium
 	$(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
 
 # The suite without the slow tests (process kills, fault matrices, soak, fuzzing): while working.

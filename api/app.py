@@ -2,7 +2,8 @@
 
 ``create_app(system)`` builds the app around a running :class:`~actors.system.System`. The
 OpenAPI 3.1 document is at ``/openapi.json`` (generated from the same pydantic schemas that
-validate requests) and a human docs page at ``/docs``.
+validate requests, completed by ``api.openapi``), human docs pages at ``/docs`` (Swagger UI)
+and ``/redocs`` (ReDoc), served with no network.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .health import health_blueprint
 from .http_metrics import metrics_blueprint
 from .imports import imports_blueprint
 from .journal import journal_blueprint
+from .openapi import TestudoOpenAPI, docs_blueprint
 from .problems import problem
 from .risk import risk_blueprint
 from .trades import trades_blueprint
@@ -84,26 +86,20 @@ def create_app(system: System, extra_blueprints: Iterable[Blueprint] = ()) -> Qu
     QuartSchema(
         app,
         openapi_path="/openapi.json",
-        swagger_ui_path="/docs",
-        redoc_ui_path="/redocs",
+        swagger_ui_path=None,  # served offline by api.openapi.ui
+        redoc_ui_path=None,
         scalar_ui_path=None,
         info={"title": "Testudo API", "version": __version__},
         # Responses are plain JSON-ready dicts; without this quart-schema builds a pydantic
         # TypeAdapter for every dict it sees (measurable on every request). Request models
         # are pydantic BaseModels and are still validated by pydantic.
         conversion_preference="msgspec",
-        security_schemes={
-            "bearer": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"},
-            "cookie": {
-                "type": "apiKey",
-                "in_": "cookie",
-                "name": system.auth.settings.access_cookie,
-            },
-        },
+        openapi_provider_class=TestudoOpenAPI,
     )
     middleware.install(app, system.settings.cors_origins)
     input_guard.install(app)
     errors.install(app)
+    app.register_blueprint(docs_blueprint)
     app.register_blueprint(health_blueprint)
     app.register_blueprint(metrics_blueprint)
     app.register_blueprint(auth_blueprint)

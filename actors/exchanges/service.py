@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import trio
 
-from actors import ActorError, ActorStopped, Ask, Registry, SupervisorRef
+from actors import Ask, Registry, SupervisorRef
 from actors.exchanges.exchange_account import (
     AccountIdentity,
     Call,
@@ -30,6 +30,8 @@ from actors.exchanges.exchange_account import (
     Refresh,
     Snapshot,
 )
+from actors.exchanges.plumbing import failure_of
+from actors.runtime.errors import ActorError
 from testudo.clock import Clock
 from testudo.db import Database
 from testudo.db.database import Conn
@@ -289,10 +291,8 @@ class AccountsService:
                 timeout=timeout,
                 idle_timeout=self.idle_timeout,
             )
-        except ActorStopped:
-            raise ExchangeFailure(
-                "account_unavailable", "The account's connection is restarting; retry."
-            ) from None
+        except ActorError as error:  # the actor, not the exchange, failed to answer
+            raise failure_of(error, write=_is_write(message)) from None
         except AccountNotFound:  # deleted since the caller looked it up
             raise ExchangeFailure("account_gone", "The exchange account was removed.") from None
 
@@ -385,3 +385,8 @@ class AccountsService:
         rows = await self.db.fetch_all(ACCOUNT_ORDER_OWNERS, (account.id,))
         owners = {r["client_order_id"]: Owner(r["group_id"], r["role"], r["symbol"]) for r in rows}
         return positions_json(book, owners)
+
+
+def _is_write(message: Any) -> bool:
+    """Whether ``message`` may change the exchange's state (an order sent, cancelled)."""
+    return isinstance(message, Call) and not message.read_only

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, Never
 
 import attrs
@@ -33,6 +34,7 @@ from actors.runtime.supervisor import Restart, SupervisorRef
 from testudo.exchanges import catalog
 from testudo.exchanges.clients import ClientFactory
 from testudo.exchanges.symbols import to_ccxt
+from testudo.exchanges.venues.base import contract_size
 from testudo.realtime import channels, market
 from testudo.realtime.router import StreamRouter
 from testudo.realtime.settings import RealtimeSettings
@@ -127,22 +129,25 @@ class MarketDataFeed(Actor[Never]):
                 if kind == "trade":
                     self._trades = market.TradeWatermark()  # re-prime on the next subscriber
                 continue
-            self._publish(kind, streams, await self._call(fetchers[kind]))
+            result = await self._call(fetchers[kind])
+            self._publish(kind, streams, result, size_of(client, unified))
 
     async def _call(self, fn: Callable[[], Any]) -> Any:
         # Abandoned on cancel: a read-only HTTP call may finish in the background.
         return await trio.to_thread.run_sync(fn, limiter=self._limiter, abandon_on_cancel=True)
 
-    def _publish(self, kind: str, streams: tuple[str, ...], result: Any) -> None:
+    def _publish(self, kind: str, streams: tuple[str, ...], result: Any, size: Decimal) -> None:
         now_ms = int(time.time() * 1000)
         if kind == "trade":
             for trade in self._trades.fresh(result):
-                message = market.trade_message(self.exchange, self.symbol, trade, now_ms)
+                message = market.trade_message(self.exchange, self.symbol, trade, now_ms, size)
                 for stream in streams:
                     self._router.publish_public(stream, message)
             return
-        build = market.ticker_message if kind == "ticker" else market.depth_message
-        message = build(self.exchange, self.symbol, result, now_ms)
+        if kind == "ticker":
+            message = market.ticker_message(self.exchange, self.symbol, result, now_ms)
+        else:
+            message = market.depth_message(self.exchange, self.symbol, result, now_ms, size)
         if market.same_state(self._last.get(kind), message):
             return
         self._last[kind] = message
@@ -250,3 +255,10 @@ class FeedManager(Actor[FeedMessage]):
 
 def _name(key: FeedKey) -> str:
     return f"{key[0]}-{key[1]}"
+
+
+def size_of(client: Any, unified: str) -> Decimal:
+    """Base units per ccxt amount of ``unified`` (its contract size; 1 before the markets
+    are loaded, which the first fetch does)."""
+    markets = getattr(client, "markets", None) or {}
+    return contract_size(markets[unified]) if unified in markets else Decimal(1)

@@ -401,8 +401,10 @@ class Supervisor:
         if not slot.exit_logged:
             slog.emit(slog.Event.STOP, slot.path, slot.kind, "cancelled with its supervisor")
         if slot.receive is not None:
-            slot.receive.close()
+            # Drain before closing: a closed receive channel yields nothing, and an asker
+            # left in it would wait for its whole timeout instead of trying a new incarnation.
             fail_pending(slot.receive, slot.path, slot.kind)
+            slot.receive.close()
         self._detach(slot)
         slot.done.set()
 

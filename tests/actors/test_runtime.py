@@ -319,6 +319,32 @@ async def test_graceful_stop_finishes_current_message(
     assert results == ["slept"]
 
 
+async def test_asks_queued_behind_a_stopping_actor_are_refused_at_once(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A request waiting in the mailbox when the actor stops is answered ActorStopped as soon
+    as the actor is gone (so the caller can go to the next incarnation), never left waiting
+    for its ask timeout."""
+    root = await start_root(nursery)
+    ref = await root.start_child(ChildSpec("c", Counter, grace=30))
+    outcomes: list[str] = []
+
+    async def ask_queued() -> None:
+        try:
+            await ref.ask(Get(), timeout=600)
+        except ActorStopped:
+            outcomes.append(f"stopped at {trio.current_time() - began:g}")
+
+    began = trio.current_time()
+    async with trio.open_nursery() as inner:
+        inner.start_soon(ref.ask, Sleep(5))
+        await trio.testing.wait_all_tasks_blocked()
+        inner.start_soon(ask_queued)
+        await trio.testing.wait_all_tasks_blocked()
+        await root.stop_child("c")
+    assert outcomes == ["stopped at 5"]
+
+
 async def test_passivation_and_respawn_through_the_registry(
     nursery: trio.Nursery, autojump_clock: trio.testing.MockClock, log: LogLines
 ) -> None:

@@ -11,7 +11,7 @@ import pytest
 import trio
 
 from tests.auth.helpers import Wallet, sign_in
-from tests.conftest import make_settings, running_service
+from tests.support import make_settings, running_service
 from testudo.auth.settings import AuthSettings
 from testudo.clock import ManualClock
 from testudo.net import parse_networks

@@ -12,7 +12,7 @@ import pytest
 import trio
 
 from tests.auth.helpers import Wallet
-from tests.conftest import make_settings, running_service
+from tests.support import make_settings, running_service
 from testudo.auth import siwe_check
 from testudo.auth.settings import AuthSettings
 from testudo.auth.siwe_shape import check_shape, max_length

@@ -10,7 +10,7 @@ import httpx
 import trio
 
 from api.process import Running, run_service
-from tests.conftest import make_settings
+from tests.support import make_settings
 from testudo.clock import ManualClock
 
 from .helpers import ACCESS_COOKIE, REFRESH_COOKIE, Wallet, cookies_of, pair_extension, sign_in

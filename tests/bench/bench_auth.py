@@ -15,7 +15,7 @@ import trio
 
 from api.process import Running, run_service
 from tests.auth.helpers import Wallet, sign_in
-from tests.conftest import SIWE_DOMAIN, SIWE_URI, make_settings
+from tests.support import SIWE_DOMAIN, SIWE_URI, make_settings
 from testudo.auth import siwe_check
 from testudo.auth.settings import AuthSettings
 from testudo.auth.siwe_check import _siwe, check_siwe

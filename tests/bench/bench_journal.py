@@ -31,7 +31,7 @@ from psycopg.rows import dict_row
 
 from api.process import Running, run_service
 from tests.auth.helpers import Wallet, sign_in
-from tests.conftest import make_settings
+from tests.support import make_settings
 from testudo.clock import ManualClock
 from testudo.exchanges.venues import venue_for
 from testudo.journal import analytics, trades

@@ -21,7 +21,7 @@ import api.process
 from api.process import Running, run_service
 from tests.adversarial.rawhttp import RawConnection, request_head
 from tests.adversarial.test_soak import open_files, server_connections
-from tests.conftest import make_settings
+from tests.support import make_settings
 from testudo.clock import SystemClock
 
 from .harness import report

@@ -29,8 +29,8 @@ import httpx
 import pytest
 import trio
 
-from tests.conftest import make_settings, running_service
 from tests.protection.support import VENUES, VenueCase, venue_orders
+from tests.support import make_settings, running_service
 from testudo.clock import ManualClock
 from testudo.sim.client import SimClient
 
@@ -102,10 +102,9 @@ async def direct_stop(sim: SimClient, venue: VenueCase) -> list[float]:
     await trio.to_thread.run_sync(client.load_markets)
     price = 50000 if venue.id == "hyperliquid" else None
     await trio.to_thread.run_sync(
-        lambda: client.create_order(venue.symbol, "market", "buy", 0.01, price)
+        lambda: client.create_order(venue.symbol, "market", "buy", venue.amount("0.01"), price)
     )
     samples = []
-    cancel_params = {"trigger": True} if venue.id == "binance" else {}
     for _ in range(ROUNDS):
         began = time.perf_counter()
         stop = await trio.to_thread.run_sync(
@@ -113,7 +112,7 @@ async def direct_stop(sim: SimClient, venue: VenueCase) -> list[float]:
                 venue.symbol,
                 "market",
                 "sell",
-                0.01,
+                venue.amount("0.01"),
                 48500 if venue.id == "hyperliquid" else None,
                 {"stopLossPrice": 48500, "reduceOnly": True},
             )
@@ -121,7 +120,9 @@ async def direct_stop(sim: SimClient, venue: VenueCase) -> list[float]:
         samples.append(time.perf_counter() - began)
         # One stop rests at a time (venues cap conditional orders per symbol: Binance's
         # MAX_NUM_ALGO_ORDERS is 10, which the rounds would pass).
-        await trio.to_thread.run_sync(client.cancel_order, stop["id"], venue.symbol, cancel_params)
+        await trio.to_thread.run_sync(
+            client.cancel_order, stop["id"], venue.symbol, venue.trigger_params
+        )
     return samples
 
 
@@ -150,6 +151,8 @@ async def positions_view(
         client.fetch_open_orders(venue.symbol)
         if venue.id == "binance":
             client.fetch_open_orders(venue.symbol, None, None, {"trigger": True})
+        if venue.id == "okx":  # stops are algo orders, listed as ordType conditional
+            client.fetch_open_orders(venue.symbol, None, None, {"ordType": "conditional"})
 
     url = f"/api/v1/exchanges/accounts/{trader.account_id}/positions"
     view, baseline = [], []

@@ -357,6 +357,22 @@ async def test_simulator_throughput(sim: SimClient) -> None:
             ROUND_TRIPS,
             lambda i: okx.create_order(symbol, "market", "buy" if i % 2 else "sell", 1),
         )
+        okx.create_order(symbol, "market", "buy", 1)  # a position for the reduce-only stops
+
+        def okx_stop(i: int) -> None:
+            stop = okx.create_order(
+                symbol, "market", "sell", 1, None, {"stopLossPrice": 1000, "reduceOnly": True}
+            )
+            okx.cancel_order(stop["id"], symbol, {"trigger": True})
+
+        okx_stops = _timed(ROUND_TRIPS, okx_stop)
+        okx_lists = _timed(
+            ROUND_TRIPS,
+            lambda i: (
+                okx.fetch_open_orders(symbol),
+                okx.fetch_open_orders(symbol, None, None, {"ordType": "conditional"}),
+            ),
+        )
         woo_signed = _timed(ROUND_TRIPS, lambda i: woo.fetch_balance())
         woo_orders = _timed(
             ROUND_TRIPS,
@@ -370,6 +386,8 @@ async def test_simulator_throughput(sim: SimClient) -> None:
             _row("ccxt hyperliquid create_order market (EIP-712)", hl_orders),
             _row("ccxt okx fetch_balance (HMAC + passphrase)", okx_balance),
             _row("ccxt okx create_order market (batch-orders, 1 contract)", okx_orders),
+            _row("ccxt okx market stop: order-algo (slOrdPx -1) + cancel-algos", okx_stops),
+            _row("ccxt okx open orders: orders-pending + orders-algo-pending", okx_lists),
             _row("ccxt woo fetch_balance (v3 HMAC-signed)", woo_signed),
             _row("ccxt woo create_order market", woo_orders),
             _row("ccxt bybit fetch_balance (X-BAPI HMAC-signed)", bybit_signed),

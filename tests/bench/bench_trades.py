@@ -26,7 +26,7 @@ import requests
 import trio
 
 from tests.auth.helpers import Wallet, sign_in
-from tests.conftest import SIWE_DOMAIN, SIWE_URI
+from tests.support import SIWE_DOMAIN, SIWE_URI
 from testudo.sim.client import SimClient
 
 from .harness import free_port, pin, report, server

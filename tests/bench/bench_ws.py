@@ -34,7 +34,7 @@ import pytest
 import trio
 
 from tests.auth.helpers import Wallet, sign_in
-from tests.conftest import SIWE_DOMAIN, SIWE_URI
+from tests.support import SIWE_DOMAIN, SIWE_URI
 
 from .harness import HERE, free_port, pin, report
 

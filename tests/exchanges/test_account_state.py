@@ -16,7 +16,7 @@ import trio
 
 from api.process import Running
 from tests.auth.helpers import Wallet, sign_in
-from tests.conftest import make_settings, running_service
+from tests.support import make_settings, running_service
 from testudo.clock import ManualClock
 from testudo.exchanges.accounts import AccountView
 from testudo.exchanges.errors import ExchangeFailure

@@ -9,19 +9,13 @@ import httpx
 import pytest
 import trio
 from eth_account import Account
-from eth_account.messages import encode_typed_data
 
 from api.process import Running
+from api.testing.venues import sign_typed
 from tests.auth.helpers import Wallet, WebSession, sign_in
 from testudo.clock import ManualClock
 from testudo.exchanges.vault import SealContext
 from testudo.sim.client import SimAccount, SimClient, make_hyperliquid
-
-
-def sign_typed(typed: dict[str, Any], private_key: str) -> str:
-    signed = Account.sign_message(encode_typed_data(full_message=typed), private_key=private_key)
-    signature = signed.signature.hex()
-    return signature if signature.startswith("0x") else "0x" + signature
 
 
 async def init(http: httpx.AsyncClient, user: WebSession, wallet: str) -> httpx.Response:

@@ -13,8 +13,8 @@ import trio.testing
 from hypothesis import given, settings, strategies as st
 
 from tests.auth.helpers import Wallet, sign_in
-from tests.conftest import make_settings, running_service
 from tests.exchanges.test_agent_wallet import approved_account
+from tests.support import make_settings, running_service
 from testudo.clock import ManualClock
 from testudo.exchanges.governor import Governor, WeightWindow
 from testudo.sim.client import SimClient

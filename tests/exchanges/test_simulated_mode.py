@@ -11,7 +11,7 @@ import trio
 
 from api.process import Running, run_service
 from tests.auth.helpers import Wallet, sign_in
-from tests.conftest import make_settings
+from tests.support import make_settings
 from testudo.clock import ManualClock
 from testudo.sim.embedded import start_in_process
 
@@ -39,14 +39,14 @@ async def test_simulated_exchanges_in_process(
     async with httpx.AsyncClient(base_url=service.http_url, timeout=30) as http:
         user = await sign_in(http, Wallet(), clock.now())
         supported = (await http.get("/api/v1/exchanges/supported", headers=user.bearer())).json()
-        assert supported == {"exchanges": ["binance", "bybit", "hyperliquid"]}
+        assert supported == {"exchanges": ["binance", "bybit", "okx", "hyperliquid"]}
         listed = (await http.get("/api/v1/exchanges", headers=user.bearer())).json()
-        okx = next(e for e in listed["exchanges"] if e["id"] == "okx")
-        assert okx["available"] is False and okx["status"] == "not_simulated"
+        woo = next(e for e in listed["exchanges"] if e["id"] == "woo")
+        assert woo["available"] is False and woo["status"] == "not_simulated"
         refused = await http.post(
             "/api/v1/exchanges/accounts",
             headers=user.bearer(),
-            json={"exchange_name": "okx", "api_key": "k", "secret": "s", "passphrase": "p"},
+            json={"exchange_name": "woo", "api_key": "k", "secret": "s"},
         )
         assert refused.status_code == 422 and refused.json()["error"] == "exchange_unavailable"
         async with httpx.AsyncClient(base_url=base) as sim_http:
@@ -58,6 +58,18 @@ async def test_simulated_exchanges_in_process(
                 "exchange_name": "binance",
                 "api_key": account["api_key"],
                 "secret": account["secret"],
+            },
+        )
+        assert added.status_code == 201, added.text
+        # OKX: the simulator's account answers its passphrase too.
+        added = await http.post(
+            "/api/v1/exchanges/accounts",
+            headers=user.bearer(),
+            json={
+                "exchange_name": "okx",
+                "api_key": account["api_key"],
+                "secret": account["secret"],
+                "passphrase": account["passphrase"],
             },
         )
         assert added.status_code == 201, added.text

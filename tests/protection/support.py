@@ -54,6 +54,12 @@ class VenueCase:
     stop_slots: Reject | None  # "too many conditional orders": the targets make room
     link: Callable[[httpx.AsyncClient, SimClient, Now], Awaitable[Trader]]
     client: Callable[[SimClient, Any], Any]  # the user's own ccxt client (trading by hand)
+    contract_size: D = D(1)  # base units per ccxt amount unit (OKX: ctVal)
+    trigger_params: dict[str, Any] = attrs.field(factory=dict)  # ccxt params of a stop's calls
+
+    def amount(self, quantity: str) -> float:
+        """A base-unit quantity as the ccxt amount of this venue (contracts on OKX)."""
+        return float(D(quantity) / self.contract_size)
 
 
 async def link_binance(http: httpx.AsyncClient, sim: SimClient, clock: Now) -> Trader:
@@ -75,6 +81,24 @@ async def link_bybit(http: httpx.AsyncClient, sim: SimClient, clock: Now) -> Tra
         "/api/v1/exchanges/accounts",
         headers=session.bearer(),
         json={"exchange_name": "bybit", "api_key": account.api_key, "secret": account.secret},
+    )
+    assert response.status_code == 201, response.text
+    return Trader(http, session, account, response.json()["id"])
+
+
+async def link_okx(http: httpx.AsyncClient, sim: SimClient, clock: Now) -> Trader:
+    """An OKX account: key, secret and the key's passphrase."""
+    session = await sign_in(http, Wallet(), clock.now())
+    account = await sim.create_account("10000")
+    response = await http.post(
+        "/api/v1/exchanges/accounts",
+        headers=session.bearer(),
+        json={
+            "exchange_name": "okx",
+            "api_key": account.api_key,
+            "secret": account.secret,
+            "passphrase": account.passphrase,
+        },
     )
     assert response.status_code == 201, response.text
     return Trader(http, session, account, response.json()["id"])
@@ -104,6 +128,7 @@ BINANCE = VenueCase(
     stop_slots=Reject("-4045", "Reach max stop order limit."),
     link=link_binance,
     client=lambda sim, account: sim.binance(account),
+    trigger_params={"trigger": True},
 )
 HYPERLIQUID = VenueCase(
     id="hyperliquid",
@@ -146,7 +171,27 @@ BYBIT = VenueCase(
     link=link_bybit,
     client=lambda sim, account: sim.bybit(account),
 )
-VENUES = [BINANCE, HYPERLIQUID, BYBIT]
+# OKX: entries, targets and closes go to batch-orders (ccxt's route for one order), stops to
+# order-algo; refusals are HTTP 200, code 1, with the order's sCode / sMsg.
+OKX = VenueCase(
+    id="okx",
+    prefix="okx",
+    engine="okx",
+    symbol="BTC/USDT:USDT",
+    stop_endpoint="/api/v5/trade/order-algo",
+    target_endpoint="/api/v5/trade/batch-orders",
+    close_endpoint="/api/v5/trade/batch-orders",
+    target_skip=0,
+    stop_refused=Reject("51280", "SL trigger price cannot be higher than the last price"),
+    target_refused=Reject("51121", "Order count should be the integer multiples of the lot size"),
+    close_refused=Reject("51006", "Order price is not within the price limit"),
+    stop_slots=Reject("51261", "Each user can hold up to 100 pending stop orders at the same time"),
+    link=link_okx,
+    client=lambda sim, account: sim.okx(account),
+    contract_size=D("0.01"),  # BTC-USDT-SWAP: 0.01 BTC a contract
+    trigger_params={"trigger": True},
+)
+VENUES = [BINANCE, HYPERLIQUID, BYBIT, OKX]
 
 
 def pending_long(**extra: Any) -> dict[str, Any]:

@@ -209,9 +209,8 @@ async def test_a_stop_cancelled_by_hand_comes_back(
     body = await wait_protected_or_flat(sim, trader, venue, group_id)
     stop = live_orders(body, "stop_loss")[0]
     client = venue.client(sim, trader.account)
-    params = {"trigger": True} if venue.id == "binance" else {}
     await trio.to_thread.run_sync(
-        lambda: client.cancel_order(stop["exchange_order_id"], venue.symbol, params)
+        lambda: client.cancel_order(stop["exchange_order_id"], venue.symbol, venue.trigger_params)
     )
     body = await trader.wait(
         group_id,
@@ -235,7 +234,7 @@ async def test_a_position_closed_by_hand_ends_the_group(
     price = 49400 if venue.id == "hyperliquid" else None
     await trio.to_thread.run_sync(
         lambda: client.create_order(
-            venue.symbol, "market", "sell", 0.02, price, {"reduceOnly": True}
+            venue.symbol, "market", "sell", venue.amount("0.02"), price, {"reduceOnly": True}
         )
     )
     body = await trader.wait(group_id, lambda b: b["status"] == "closed_externally")

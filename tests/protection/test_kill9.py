@@ -23,7 +23,7 @@ import httpx
 import pytest
 import trio
 
-from tests.conftest import SIWE_DOMAIN, SIWE_URI
+from tests.support import SIWE_DOMAIN, SIWE_URI
 from tests.trading.helpers import live_orders
 from testudo.sim.client import SimClient
 

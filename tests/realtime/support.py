@@ -16,7 +16,7 @@ from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket
 
 from actors.realtime.core import Realtime
 from api.process import Running, run_service
-from tests.conftest import make_settings
+from tests.support import make_settings
 from testudo.clock import ManualClock
 from testudo.db import Database
 from testudo.realtime import events

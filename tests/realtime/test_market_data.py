@@ -14,7 +14,7 @@ from trio_websocket import WebSocketConnection
 
 from actors.realtime.market_data import RunningFeeds
 from api.process import Running, run_service
-from tests.conftest import make_settings
+from tests.support import make_settings
 from testudo.clock import ManualClock
 from testudo.realtime.settings import RealtimeSettings
 from testudo.sim.client import SimClient

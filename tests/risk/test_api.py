@@ -11,7 +11,7 @@ import trio
 
 from api.process import Running, run_service
 from tests.auth.helpers import Wallet, sign_in
-from tests.conftest import make_settings
+from tests.support import make_settings
 from testudo.clock import ManualClock
 
 PROBLEM = "application/problem+json"

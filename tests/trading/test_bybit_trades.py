@@ -15,8 +15,8 @@ import pytest
 import trio
 
 from api.process import Running, run_service
-from tests.conftest import make_settings
 from tests.protection.support import link_bybit
+from tests.support import make_settings
 from testudo.clock import ManualClock
 from testudo.sim.client import SimClient
 

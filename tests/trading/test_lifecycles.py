@@ -12,7 +12,7 @@ import httpx
 import trio
 
 from api.process import Running, run_service
-from tests.conftest import make_settings
+from tests.support import make_settings
 from testudo.clock import ManualClock
 from testudo.sim.client import SimClient
 

@@ -94,7 +94,7 @@ BY_ID = {info.id: info for info in EXCHANGES}
 BY_CCXT_ID = {info.ccxt_id: info for info in EXCHANGES}
 
 # The exchanges whose wire protocol Testudo's exchange simulator speaks (docs/simulator.md).
-SIMULATED = frozenset({"binance", "bybit", "hyperliquid"})
+SIMULATED = frozenset({"binance", "bybit", "hyperliquid", "okx"})
 
 
 def get(exchange_id: str) -> ExchangeInfo | None:

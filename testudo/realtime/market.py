@@ -6,6 +6,10 @@ Shapes follow Binance's stream payloads where they exist, with our symbol (``BTC
 * ticker: ``{"e":"24hrTicker","E","s","x","c","o","h","l","b","a","v","q","P"}``
 * depth: ``{"e":"depthSnapshot","E","s","x","bids":[[p,q],...],"asks":[...]}`` (top levels)
 * trade: ``{"e":"trade","E","s","x","t","p","q","T","S"}`` (one message per public trade)
+
+Sizes are base units (BTC): ccxt reports a contract market's book and trades in contracts
+(OKX swaps: 0.01 BTC each), so depth and trade sizes are multiplied by the market's contract
+size (1 on most linear perpetuals).
 """
 
 from __future__ import annotations
@@ -28,6 +32,14 @@ def number(value: Any) -> str | None:
     return str(value)
 
 
+def base_units(value: Any, size: Decimal) -> str | None:
+    """A ccxt amount in contracts as a decimal string of base units."""
+    text = number(value)
+    if text is None or size == 1:
+        return text
+    return format((Decimal(text) * size).normalize(), "f")
+
+
 def ticker_message(
     exchange: str, symbol: str, ticker: dict[str, Any], now_ms: int
 ) -> dict[str, Any]:
@@ -48,9 +60,11 @@ def ticker_message(
     }
 
 
-def depth_message(exchange: str, symbol: str, book: dict[str, Any], now_ms: int) -> dict[str, Any]:
+def depth_message(
+    exchange: str, symbol: str, book: dict[str, Any], now_ms: int, size: Decimal = Decimal(1)
+) -> dict[str, Any]:
     def side(levels: list[list[Any]]) -> list[list[str | None]]:
-        return [[number(level[0]), number(level[1])] for level in levels[:DEPTH_LEVELS]]
+        return [[number(lv[0]), base_units(lv[1], size)] for lv in levels[:DEPTH_LEVELS]]
 
     return {
         "e": "depthSnapshot",
@@ -62,7 +76,9 @@ def depth_message(exchange: str, symbol: str, book: dict[str, Any], now_ms: int)
     }
 
 
-def trade_message(exchange: str, symbol: str, trade: dict[str, Any], now_ms: int) -> dict[str, Any]:
+def trade_message(
+    exchange: str, symbol: str, trade: dict[str, Any], now_ms: int, size: Decimal = Decimal(1)
+) -> dict[str, Any]:
     return {
         "e": "trade",
         "E": now_ms,
@@ -70,7 +86,7 @@ def trade_message(exchange: str, symbol: str, trade: dict[str, Any], now_ms: int
         "x": exchange,
         "t": trade.get("id"),
         "p": number(trade.get("price")),
-        "q": number(trade.get("amount")),
+        "q": base_units(trade.get("amount"), size),
         "T": trade.get("timestamp"),
         "S": trade.get("side"),
     }

@@ -25,9 +25,10 @@ from .base import (
 from .binance import BinanceVenue
 from .bybit import BybitVenue
 from .hyperliquid import HyperliquidVenue
+from .okx import OkxVenue
 
 VENUES: dict[str, type[Venue]] = {
-    cls.ccxt_id: cls for cls in (BinanceVenue, BybitVenue, HyperliquidVenue)
+    cls.ccxt_id: cls for cls in (BinanceVenue, BybitVenue, HyperliquidVenue, OkxVenue)
 }
 
 

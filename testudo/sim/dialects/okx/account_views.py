@@ -69,7 +69,8 @@ def balance_view(venue: Venue, account_id: int, *, with_usdt: bool) -> dict[str,
         "uplLiab": "0",
     }
     return {
-        "adjEq": plain(equity),
+        # Multi-currency and portfolio margin only: empty on a single-currency account.
+        "adjEq": "",
         "availEq": plain(available),
         "borrowFroz": "0",
         "details": [detail] if with_usdt else [],
