@@ -3,7 +3,7 @@
 See ``docs/architecture.md`` for the model and ``docs/operations.md`` for the supervision log.
 """
 
-from actors.runtime.actor import Actor, ActorContext, ActorRef
+from actors.runtime.actor import Actor, ActorContext, ActorRef, Ask
 from actors.runtime.errors import (
     ActorCrashed,
     ActorError,
@@ -24,6 +24,7 @@ __all__ = [
     "ActorInterrupted",
     "ActorRef",
     "ActorStopped",
+    "Ask",
     "AskTimeout",
     "Backoff",
     "ChildSpec",

@@ -7,7 +7,7 @@ owned by its actor or by the database.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -15,7 +15,7 @@ from actors import ActorRef, Registry, Supervisor, SupervisorRef
 from actors.auth.service import AuthService
 from actors.exchanges.agent_wallets import AgentWallets
 from actors.exchanges.service import AccountsService
-from actors.realtime.pg_listener import ListenerStatus, Status
+from actors.realtime.pg_listener import ListenerMessage, ListenerStatus, Status
 from actors.trading.service import TradesService
 from testudo.clock import Clock
 from testudo.config import Settings
@@ -34,7 +34,7 @@ class System:
     db: Database
     root: Supervisor
     registry: Registry
-    listener: ActorRef[Any]
+    listener: ActorRef[ListenerMessage]
     exchanges: SupervisorRef
     sessions: SupervisorRef
     auth: AuthService

@@ -28,7 +28,7 @@ from .http_metrics import metrics_blueprint
 from .imports import imports_blueprint
 from .journal import journal_blueprint
 from .openapi import TestudoOpenAPI, docs_blueprint
-from .problems import ApiError
+from .problems import problem
 from .risk import risk_blueprint
 from .trades import trades_blueprint
 
@@ -62,10 +62,9 @@ class Request(TrioRequest):
                 return None
             raise InvalidJson() from None
         except (RecursionError, json_input.JsonTooDeep):
-            raise ApiError(400, "json_too_deep", str(json_input.JsonTooDeep())) from None
+            raise problem("json_too_deep", str(json_input.JsonTooDeep())) from None
         except json_input.NulInJson as exc:
-            raise ApiError(
-                422,
+            raise problem(
                 "validation_error",
                 f"Invalid {exc.field}: {exc}.",
                 errors=[{"field": exc.field, "message": str(exc)}],

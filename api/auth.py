@@ -8,10 +8,11 @@ from pydantic import BaseModel, Field
 from quart import Blueprint, Response, jsonify, request
 from quart_schema import tag, validate_request
 
-from actors.auth.service import AuthFailure, SignedIn
+from actors.auth.service import SignedIn
 
 from .auth_guard import authenticated, check_cross_site, client_ip, failure, principal
 from .context import system
+from .problems import Problem, problem
 
 auth_blueprint = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 AUTH = tag(["auth"])
@@ -75,8 +76,8 @@ def _clear_session_cookies(response: Response) -> Response:
     return response
 
 
-def _result(outcome: SignedIn | AuthFailure) -> SignedIn:
-    if isinstance(outcome, AuthFailure):
+def _result(outcome: SignedIn | Problem) -> SignedIn:
+    if isinstance(outcome, Problem):
         raise failure(outcome)
     return outcome
 
@@ -107,7 +108,7 @@ async def refresh() -> Response:
     """Rotate the web session's refresh cookie; a reused (rotated) token revokes the session."""
     token = request.cookies.get(system().auth.settings.refresh_cookie)
     if not token:
-        raise failure(AuthFailure(401, "unauthorized", "No refresh_token cookie."))
+        raise failure(problem("unauthorized", "No refresh_token cookie."))
     check_cross_site()  # the refresh cookie authenticates this write like the access cookie
     signed = _result(await system().auth.refresh(token, "web"))
     return _set_session_cookies(jsonify({"user": signed.user}), signed)

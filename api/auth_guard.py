@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 
 from quart import g, request
 
-from actors.auth.service import AuthFailure, Principal
+from actors.auth.service import Principal
 from testudo.net import client_address
 
 from .context import system
-from .problems import ApiError
+from .problems import EdgeAnswer, Problem, problem, status_of
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -45,11 +45,10 @@ def bearer_token() -> str | None:
     return None
 
 
-def failure(error: AuthFailure) -> ApiError:
-    headers = {"WWW-Authenticate": 'Bearer realm="testudo"'} if error.status == 401 else {}
-    if error.retry_after is not None:
-        headers["Retry-After"] = str(error.retry_after)
-    return ApiError(error.status, error.error, error.detail, headers=headers)
+def failure(refused: Problem) -> EdgeAnswer:
+    """An authentication problem; a 401 challenges the caller for a bearer token."""
+    challenge = status_of(refused) == 401
+    return EdgeAnswer(refused, {"WWW-Authenticate": 'Bearer realm="testudo"'} if challenge else {})
 
 
 def _origin_of(url: str) -> str:
@@ -70,14 +69,11 @@ def check_cross_site() -> None:
     origin = request.headers.get("Origin")
     allowed = set(sys.settings.cors_origins) | {_origin_of(sys.auth.settings.siwe_uri)}
     if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-        raise ApiError(
-            403, "cross_site_request", f"Sec-Fetch-Site {fetch_site}: use a bearer token."
-        )
+        raise problem("cross_site_request", f"Sec-Fetch-Site {fetch_site}: use a bearer token.")
     if origin is not None and origin not in allowed:
-        raise ApiError(403, "cross_site_request", f"Origin {origin} is not allowed.")
+        raise problem("cross_site_request", f"Origin {origin} is not allowed.")
     if sys.auth.settings.cookie_samesite != "Strict" and fetch_site is None and origin is None:
-        raise ApiError(
-            403,
+        raise problem(
             "cross_site_request",
             "Cookie-authenticated requests must carry Origin or Sec-Fetch-Site.",
         )
@@ -91,14 +87,9 @@ async def current_principal() -> Principal:
         token = request.cookies.get(system().auth.settings.access_cookie)
         from_cookie = token is not None
     if not token:
-        raise ApiError(
-            401,
-            "unauthorized",
-            "Authentication required: a bearer token or cookie.",
-            headers={"WWW-Authenticate": 'Bearer realm="testudo"'},
-        )
+        raise failure(problem("unauthorized", "Authentication required: a bearer token or cookie."))
     result = await system().auth.authenticate(token)
-    if isinstance(result, AuthFailure):
+    if isinstance(result, Problem):
         raise failure(result)
     if from_cookie:
         check_cross_site()

@@ -1,6 +1,8 @@
 """Error handlers: every failure becomes ``application/problem+json``, never HTML, never a trace.
 
-* :class:`~api.problems.ApiError` → its own status and code;
+* a :class:`~testudo.problems.Problem` → its code, the status :data:`~api.problems.STATUS`
+  gives it, ``Retry-After`` when it says when (an :class:`~api.problems.EdgeAnswer` adds its
+  headers);
 * request-body schema failures (quart-schema) → 422 ``validation_error`` with ``errors``;
 * malformed JSON → 400 ``invalid_json``;
 * any other HTTP exception (404, 405, 413, ...) → its status with a stable code;
@@ -10,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from actors.runtime.errors import ActorCrashed, ActorError
 
 from .middleware import current_request_id
-from .problems import ApiError, problem_response
+from .problems import STATUS, EdgeAnswer, Problem, problem_response, status_of
 
 log = logging.getLogger("testudo.api")
 
@@ -51,29 +54,37 @@ def validation_errors(error: Exception) -> list[dict[str, Any]]:
     return [{"field": "body", "message": str(error) or "invalid body"}]
 
 
-def render(error: ApiError) -> Response:
-    """The problem+json response of an :class:`ApiError` (with the request id)."""
+def render(found: Problem, headers: Mapping[str, str] | None = None) -> Response:
+    """The problem+json response of a :class:`Problem` (with the request id)."""
+    extra = dict(headers or {})
+    if found.retry_after is not None:
+        extra["Retry-After"] = str(found.retry_after)
     return problem_response(
-        error.status,
-        error.error,
-        error.detail,
-        headers=error.headers,
+        status_of(found),
+        found.error,
+        found.detail,
+        headers=extra,
         request_id=current_request_id(),
-        **error.extra,
+        **found.extra,
     )
 
 
 def install(app: Quart) -> None:
     """Register the problem+json handlers on ``app``."""
-    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(Problem, _problem)
+    app.register_error_handler(EdgeAnswer, _edge_answer)
     app.register_error_handler(ActorError, _actor_error)
     app.register_error_handler(RequestSchemaValidationError, _schema_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
 
 
-async def _api_error(error: ApiError) -> Response:
-    return render(error)
+async def _problem(found: Problem) -> Response:
+    return render(found)
+
+
+async def _edge_answer(answer: EdgeAnswer) -> Response:
+    return render(answer.problem, answer.headers)
 
 
 async def _actor_error(error: ActorError) -> Response:
@@ -85,10 +96,13 @@ async def _actor_error(error: ActorError) -> Response:
             extra={"json_fields": {"event": "actor_crashed", "error": str(error)}},
         )
         return problem_response(
-            500, "internal_error", "An internal error occurred.", request_id=current_request_id()
+            STATUS["internal_error"],
+            "internal_error",
+            "An internal error occurred.",
+            request_id=current_request_id(),
         )
     return problem_response(
-        503,
+        STATUS["temporarily_unavailable"],
         "temporarily_unavailable",
         "The service is restarting or busy; retry shortly.",
         headers={"Retry-After": "1"},
@@ -100,13 +114,13 @@ async def _schema_error(error: RequestSchemaValidationError) -> Response:
     cause = error.validation_error
     if _is_json_decode_error(cause):
         return problem_response(
-            400,
+            STATUS["invalid_json"],
             "invalid_json",
             "The request body is not valid JSON.",
             request_id=current_request_id(),
         )
     return problem_response(
-        422,
+        STATUS["validation_error"],
         "validation_error",
         "The request body does not match the schema.",
         errors=validation_errors(cause),
@@ -143,7 +157,7 @@ async def _unexpected(error: Exception) -> Response:
         },
     )
     return problem_response(
-        500,
+        STATUS["internal_error"],
         "internal_error",
         "An unexpected error occurred. Quote the request id when reporting it.",
         request_id=current_request_id(),

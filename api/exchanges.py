@@ -10,13 +10,11 @@ from quart_schema import tag, validate_request
 
 from testudo.exchanges import catalog
 from testudo.exchanges.accounts import AccountNotFound, NewAccount
-from testudo.exchanges.agent_wallets import AgentWalletError
-from testudo.exchanges.errors import ExchangeFailure
 
 from .auth_guard import authenticated, principal
 from .context import system
 from .errors import render
-from .problems import ApiError
+from .problems import Problem, problem
 
 exchanges_blueprint = Blueprint("exchanges", __name__, url_prefix="/api/v1/exchanges")
 EXCHANGES = tag(["exchanges"])
@@ -44,32 +42,13 @@ class AgentApprove(BaseModel):
     nonce: int = Field(ge=0, le=2**63 - 1)
 
 
-def exchange_problem(failure: ExchangeFailure) -> ApiError:
-    headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
-    return ApiError(failure.status, failure.error, failure.detail, headers=headers)
-
-
-def agent_problem(error: AgentWalletError) -> ApiError:
-    return ApiError(error.status, error.error, error.detail)
-
-
-def not_found() -> ApiError:
-    return ApiError(404, "not_found", "No such exchange account.")
-
-
-@exchanges_blueprint.app_errorhandler(ExchangeFailure)
-async def _exchange_failure(failure: ExchangeFailure) -> Response:
-    return render(exchange_problem(failure))
+def not_found() -> Problem:
+    return problem("not_found", "No such exchange account.")
 
 
 @exchanges_blueprint.app_errorhandler(AccountNotFound)
 async def _account_not_found(_: AccountNotFound) -> Response:
     return render(not_found())
-
-
-@exchanges_blueprint.app_errorhandler(AgentWalletError)
-async def _agent_wallet_error(error: AgentWalletError) -> Response:
-    return render(agent_problem(error))
 
 
 @exchanges_blueprint.get("")
@@ -106,24 +85,21 @@ async def add_account(data: AddAccount) -> tuple[dict[str, Any], int]:
     """Validate the key live (balance), refuse withdrawal rights, store it, queue an import."""
     info = catalog.get(data.exchange_name)
     if info is None:
-        raise ApiError(
-            422,
+        raise problem(
             "unknown_exchange",
             f"Unknown exchange {data.exchange_name!r}.",
             errors=[{"field": "exchange_name", "message": "unknown exchange"}],
         )
     if info.auth_mode == "agent_wallet":
-        raise ApiError(
-            422,
+        raise problem(
             "use_agent_wallet",
             f"{info.name} accounts are added with /exchanges/agent-wallet/init.",
         )
     available, status = system().accounts.available(info)
     if not available:
-        raise ApiError(422, "exchange_unavailable", f"{info.name} is not available ({status}).")
+        raise problem("exchange_unavailable", f"{info.name} is not available ({status}).")
     if "passphrase" in info.required_credentials and not data.passphrase:
-        raise ApiError(
-            422,
+        raise problem(
             "validation_error",
             f"{info.name} requires a passphrase.",
             errors=[{"field": "passphrase", "message": "required"}],

@@ -16,7 +16,7 @@ from testudo.journal.views import iso
 from .auth_guard import authenticated
 from .context import system
 from .journal_common import run, user_id
-from .problems import ApiError
+from .problems import problem
 
 imports_blueprint = Blueprint("imports", __name__, url_prefix="/api/v1/trades/import")
 IMPORTS = tag(["trade history import"])
@@ -84,17 +84,15 @@ async def start_import(data: ImportRequest) -> tuple[dict[str, Any], int]:
         if account is None:
             return None
         if account["status"] != "active":
-            raise ApiError(409, "account_inactive", "The exchange account is not active.")
+            raise problem("account_inactive", "The exchange account is not active.")
         job, created = queue.enqueue(conn, uid, account["id"], "manual", now)
         return job, created, account["exchange"]
 
     result = await run(work)
     if result is None:
         if data.exchange_account_id is not None:
-            raise ApiError(404, "not_found", "No such exchange account.")
-        raise ApiError(
-            404, "not_found", f"No active account found for exchange: {data.exchange_name}."
-        )
+            raise problem("not_found", "No such exchange account.")
+        raise problem("not_found", f"No active account found for exchange: {data.exchange_name}.")
     job, created, exchange = result
     journal = system().journal
     if journal is not None:

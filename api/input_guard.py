@@ -10,18 +10,17 @@ from __future__ import annotations
 
 from quart import Quart, request
 
-from .problems import ApiError
+from .problems import problem
 
 
 def check_request_line() -> None:
     """Raise the problem for a NUL in the path (400) or in a query parameter (422)."""
     if "\x00" in request.path:
-        raise ApiError(400, "bad_request", "The path must not contain the NUL character.")
+        raise problem("bad_request", "The path must not contain the NUL character.")
     for name, values in request.args.lists():
         if "\x00" in name or any("\x00" in value for value in values):
             field = name.replace("\x00", "\\u0000")
-            raise ApiError(
-                422,
+            raise problem(
                 "validation_error",
                 f"Invalid {field}: must not contain the NUL character.",
                 errors=[{"field": field, "message": "must not contain the NUL character"}],

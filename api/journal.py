@@ -29,7 +29,7 @@ from .journal_common import TradeFilterQuery, clamp, invalid, not_found, run, us
 from .journal_entries import entries_blueprint
 from .journal_storage import storage_blueprint
 from .journal_tags import tags_blueprint
-from .problems import ApiError
+from .problems import problem
 
 journal_blueprint = Blueprint("journal", __name__, url_prefix="/api/v1/journal")
 for child in (entries_blueprint, tags_blueprint, analytics_blueprint, storage_blueprint):
@@ -104,7 +104,7 @@ async def list_trades(query_args: TradeListQuery) -> dict[str, Any]:
         try:
             cursor = Cursor.decode(query_args.cursor, sort)
         except CursorError as exc:
-            raise ApiError(400, "invalid_cursor", f"{exc}.") from None
+            raise problem("invalid_cursor", f"{exc}.") from None
     uid = user_id()
     result = await run(
         lambda conn: trades.list_trades(conn, uid, flt, sort, limit=limit, page=page, cursor=cursor)
@@ -164,8 +164,8 @@ async def add_trade_tags(trade_id: uuid.UUID, data: TagLinks) -> list[dict[str, 
     if result is None:
         raise not_found("trade")
     if isinstance(result, MissingTags):
-        raise ApiError(
-            404, "not_found", f"Tag {result.tag_ids[0]} not found.", tag_ids=list(result.tag_ids)
+        raise problem(
+            "not_found", f"Tag {result.tag_ids[0]} not found.", tag_ids=list(result.tag_ids)
         )
     return [tag_json(t) for t in result]
 
@@ -177,7 +177,7 @@ async def remove_trade_tag(trade_id: uuid.UUID, tag_id: uuid.UUID) -> dict[str, 
     """Unlink one tag from the trade."""
     uid = user_id()
     if not await run(lambda conn: trades.remove_tag(conn, uid, str(trade_id), str(tag_id))):
-        raise ApiError(404, "not_found", "Tag not linked to this trade.")
+        raise problem("not_found", "Tag not linked to this trade.")
     return {"deleted": True}
 
 

@@ -12,7 +12,7 @@ from testudo.journal.filters import FilterError, TradeFilter, build_filter
 
 from .auth_guard import principal
 from .context import system
-from .problems import ApiError
+from .problems import Problem, problem
 
 T = TypeVar("T")
 Text = Field(default=None, max_length=200)
@@ -59,18 +59,17 @@ class TradeFilterQuery(BaseModel):
             raise invalid(exc.field, exc.message) from None
 
 
-def invalid(field: str, message: str) -> ApiError:
+def invalid(field: str, message: str) -> Problem:
     """A 422 validation problem about one field (the same shape as schema failures)."""
-    return ApiError(
-        422,
+    return problem(
         "validation_error",
         f"Invalid {field}: {message}.",
         errors=[{"field": field, "message": message}],
     )
 
 
-def not_found(what: str) -> ApiError:
-    return ApiError(404, "not_found", f"No such {what}.")
+def not_found(what: str) -> Problem:
+    return problem("not_found", f"No such {what}.")
 
 
 def user_id() -> str:

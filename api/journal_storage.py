@@ -16,7 +16,7 @@ from quart import Blueprint, Response, request
 from quart_schema import tag
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from testudo.journal.images import MAX_FILE_BYTES, ImageRejected
+from testudo.journal.images import MAX_FILE_BYTES
 from testudo.journal.uploads import ImageService, QuotaExceeded, format_bytes
 from testudo.journal.views import image_json
 
@@ -24,7 +24,7 @@ from .auth_guard import authenticated
 from .body_limits import allow_body
 from .context import system
 from .journal_common import not_found, user_id
-from .problems import ApiError
+from .problems import EdgeAnswer, problem
 
 storage_blueprint = Blueprint("journal_storage", __name__)
 STORAGE = tag(["journal storage"])
@@ -32,21 +32,19 @@ UPLOAD_PATH = "/api/v1/journal/upload"
 MULTIPART_OVERHEAD = 64 * 1024
 allow_body("POST", UPLOAD_PATH, MAX_FILE_BYTES + MULTIPART_OVERHEAD)
 
-STATUS = {"no_file": 400, "invalid_type": 415, "too_large": 413}
-
 
 def images() -> ImageService:
     journal = system().journal
     if journal is None:
-        raise ApiError(503, "unavailable", "Image storage is not running.")
+        raise problem("unavailable", "Image storage is not running.")
     return journal.images
 
 
-def _too_large(*, unread_body: bool = False) -> ApiError:
+def _too_large(*, unread_body: bool = False) -> EdgeAnswer:
     # Answering before the body was read leaves the rest of it on the connection: close it,
     # or the client's next request on that connection would stall behind the unread bytes.
     headers = {"Connection": "close"} if unread_body else {}
-    return ApiError(413, "too_large", "File exceeds 5MB limit.", headers=headers)
+    return EdgeAnswer(problem("too_large", "File exceeds 5MB limit."), headers)
 
 
 @storage_blueprint.post("/upload")
@@ -59,22 +57,18 @@ async def upload() -> tuple[dict[str, Any], int, dict[str, str]]:
     except RequestEntityTooLarge:
         raise _too_large(unread_body=True) from None
     if not files:
-        raise ApiError(400, "no_file", "No file provided: send one image as multipart/form-data.")
+        raise problem("no_file", "No file provided: send one image as multipart/form-data.")
     first = next(iter(files.values()))
     data = await trio.to_thread.run_sync(first.read, MAX_FILE_BYTES + 1)
     if not data:
-        raise ApiError(400, "no_file", "The file is empty.")
+        raise problem("no_file", "The file is empty.")
     if len(data) > MAX_FILE_BYTES:
         raise _too_large()
     service = images()
     uid = user_id()
-    try:
-        result = await service.upload(uid, data, first.filename)
-    except ImageRejected as exc:
-        raise ApiError(STATUS.get(exc.code, 400), exc.code, exc.detail) from None
+    result = await service.upload(uid, data, first.filename)  # ImageRejected is a Problem
     if isinstance(result, QuotaExceeded):
-        raise ApiError(
-            413,
+        raise problem(
             "quota_exceeded",
             f"Storage limit reached ({format_bytes(result.used_bytes)} / "
             f"{format_bytes(result.quota_bytes)}). Export your entries to free up space.",

@@ -16,7 +16,7 @@ from testudo.journal.views import tag_json
 
 from .auth_guard import authenticated
 from .journal_common import not_found, run, user_id
-from .problems import ApiError
+from .problems import Problem, problem
 
 tags_blueprint = Blueprint("journal_tags", __name__, url_prefix="/tags")
 TAGS = tag(["journal"])
@@ -69,8 +69,8 @@ class TagUpdate(_TagFields):
         return self
 
 
-def _duplicate(found: DuplicateTag) -> ApiError:
-    return ApiError(409, "tag_exists", f"Tag already exists: {found.name!r}.")
+def _duplicate(found: DuplicateTag) -> Problem:
+    return problem("tag_exists", f"Tag already exists: {found.name!r}.")
 
 
 @tags_blueprint.get("")

@@ -20,7 +20,7 @@ from testudo.risk.config import RiskConfigError, load_risk_config, update_risk_c
 from .auth_guard import authenticated, principal
 from .context import system
 from .fields import PlainDecimal
-from .problems import ApiError
+from .problems import problem
 
 risk_blueprint = Blueprint("risk", __name__, url_prefix="/api/v1")
 RISK = tag(["risk"])
@@ -75,8 +75,7 @@ async def put_risk_config() -> dict[str, Any]:
     """Update some fields; answer the full merged configuration."""
     body = await request.get_json(force=True)
     if not isinstance(body, dict):
-        raise ApiError(
-            422,
+        raise problem(
             "validation_error",
             "The body must be a JSON object of risk configuration fields.",
             errors=[{"field": "body", "message": "must be a JSON object"}],
@@ -85,8 +84,7 @@ async def put_risk_config() -> dict[str, Any]:
         config = await update_risk_config(system().db, principal().user_id, body)
     except RiskConfigError as error:
         fields = ", ".join(e["field"] for e in error.errors)
-        raise ApiError(
-            422,
+        raise problem(
             "validation_error",
             f"Invalid risk configuration: {fields}.",
             errors=error.errors,

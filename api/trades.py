@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 from quart import Blueprint, Response, jsonify, request
 from quart_schema import tag, validate_request
 
-from actors.trading.trade_group import CancelGroup, Refusal, SetBreakEven, UpdateStop, UpdateTargets
+from actors.trading.trade_group import CancelGroup, SetBreakEven, UpdateStop, UpdateTargets
 from actors.trading.trader import fingerprint
 from testudo.exchanges.symbols import SYMBOL
 from testudo.numbers import NotPlainDecimal, parse_plain_decimal
@@ -20,7 +20,7 @@ from testudo.trading.opening import TradeInput
 from .auth_guard import authenticated, principal
 from .context import system
 from .fields import Leverage, Percent, PositiveDecimal
-from .problems import ApiError
+from .problems import Problem, problem
 
 trades_blueprint = Blueprint("trades", __name__, url_prefix="/api/v1/trades")
 TRADES = tag(["trades"])
@@ -88,8 +88,7 @@ class TargetsBody(BaseModel):
 
 def _trade_input(body: CreateTradeBody) -> TradeInput:
     if body.order_type == "limit" and body.entry_price is None:
-        raise ApiError(
-            422,
+        raise problem(
             "validation_error",
             "A limit entry needs entry_price.",
             errors=[{"field": "entry_price", "message": "required for limit entries"}],
@@ -100,15 +99,13 @@ def _trade_input(body: CreateTradeBody) -> TradeInput:
     elif body.take_profit_targets:
         total = sum((t.percent_to_close for t in body.take_profit_targets), Decimal(0))
         if total > 100:
-            raise ApiError(
-                422,
+            raise problem(
                 "validation_error",
                 "percent_to_close adds up to more than 100.",
                 errors=[{"field": "take_profit_targets", "message": "over 100 %"}],
             )
         if body.quantity is None:
-            raise ApiError(
-                422,
+            raise problem(
                 "validation_error",
                 "take_profit_targets with percentages need an explicit quantity.",
                 errors=[{"field": "quantity", "message": "required"}],
@@ -141,9 +138,9 @@ def _trade_input(body: CreateTradeBody) -> TradeInput:
 
 def _reply(result: Any) -> Any:
     if result is None:
-        raise ApiError(404, "not_found", "No such trade group.")
-    if isinstance(result, Refusal):
-        raise ApiError(result.status, result.error, result.detail)
+        raise problem("not_found", "No such trade group.")
+    if isinstance(result, Problem):
+        raise result
     return result
 
 
@@ -156,7 +153,7 @@ async def create_trade(data: CreateTradeBody) -> Response:
     header_key = request.headers.get("Idempotency-Key")
     key = (header_key or data.idempotency_key or "").strip() or None
     if key is not None and len(key) > 255:
-        raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key is at most 255 chars.")
+        raise problem("invalid_idempotency_key", "Idempotency-Key is at most 255 chars.")
     trade = _trade_input(data)
     raw = await request.get_json()
     answer = await system().trades.create(principal().user_id, trade, key, fingerprint(raw))
@@ -245,8 +242,7 @@ def _trigger_price(trigger: str) -> Decimal:
     except NotPlainDecimal:
         level = None
     if level is None:
-        raise ApiError(
-            422,
+        raise problem(
             "validation_error",
             "trigger must be first_take_profit or a positive price.",
             errors=[{"field": "trigger", "message": "not first_take_profit or a positive price"}],

@@ -1,51 +1,53 @@
-"""Problems: expected failures with an HTTP status and a machine code (RFC 9457 bodies).
+"""Problems: the one shape of an expected failure (a machine code, a detail, extra members).
 
-Domain services raise :class:`ApiError` for failures the caller must see as a 4xx (a refused
-stop change, a missing group); the API layer renders it as ``application/problem+json``. It
-lives here, below the API package, so actors and services never import the web layer.
+Services and actors return or raise a :class:`Problem` for a failure the caller must see (a
+refused stop change, a missing group, an exchange that refused an order, a sign-in that does not
+verify). A problem says *what* went wrong in the domain's words; it carries no HTTP status. Only
+the API package maps a code to a status (one table, ``api/problems.py``) and renders
+``application/problem+json``.
 """
 
 from __future__ import annotations
 
-from http import HTTPStatus
+from collections.abc import Mapping
 from typing import Any
 
-PROBLEM_JSON = "application/problem+json"
-TYPE_BASE = "https://testudo.dev/problems/"
+import attrs
 
 
-class ApiError(Exception):
-    """An expected failure with its HTTP status and machine code (never a 500)."""
+@attrs.frozen
+class Problem(Exception):
+    """An expected failure, never a crash.
 
-    def __init__(
-        self,
-        status: int,
-        error: str,
-        detail: str,
-        *,
-        headers: dict[str, str] | None = None,
-        **extra: Any,
-    ) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.error = error
-        self.detail = detail
-        self.headers = headers or {}
-        self.extra = extra
+    ``error`` is the stable machine code (the ``error`` member of the answer), ``detail`` the
+    human sentence, ``extra`` more members of the answer (``errors``, ``decision``...).
+    ``retry_after`` says when trying again makes sense (seconds). ``malformed`` marks a request
+    whose *shape* is wrong, as opposed to one that was understood and refused (the same code,
+    ``invalid_signature``, can be either).
+    """
+
+    error: str
+    detail: str
+    extra: Mapping[str, Any] = attrs.field(factory=dict)
+    retry_after: int | None = None
+    malformed: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.error}: {self.detail}"
 
 
-def problem_body(status: int, error: str, detail: str, **extra: Any) -> dict[str, Any]:
-    """The JSON members of a problem response."""
-    try:
-        title = HTTPStatus(status).phrase
-    except ValueError:
-        title = "Error"
-    body: dict[str, Any] = {
-        "type": TYPE_BASE + error.replace("_", "-"),
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "error": error,
-    }
-    body.update(extra)
-    return body
+def problem(
+    error: str,
+    detail: str,
+    *,
+    retry_after: int | None = None,
+    malformed: bool = False,
+    **extra: Any,
+) -> Problem:
+    """A :class:`Problem` with its extra members as keywords."""
+    return Problem(error, detail, extra, retry_after=retry_after, malformed=malformed)
+
+
+def malformed(error: str, detail: str, **extra: Any) -> Problem:
+    """A :class:`Problem` with a request whose shape is wrong (not understood, not refused)."""
+    return Problem(error, detail, extra, malformed=True)

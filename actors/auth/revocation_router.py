@@ -8,11 +8,17 @@ listener reconnect it asks the database which live sessions were revoked meanwhi
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Never
 
 import trio
 
-from actors.realtime.pg_listener import Delivery, Notification, Reconnected, Subscribe
+from actors.realtime.pg_listener import (
+    Delivery,
+    ListenerMessage,
+    Notification,
+    Reconnected,
+    Subscribe,
+)
 from actors.runtime.actor import Actor, ActorContext, ActorRef
 from testudo.auth.store import REVOCATION_CHANNEL
 
@@ -20,19 +26,21 @@ if TYPE_CHECKING:
     from actors.auth.service import AuthService
 
 
-class RevocationRouter(Actor[Any]):
+class RevocationRouter(Actor[Never]):
     kind = "revocation_router"
 
-    def __init__(self, listener: ActorRef[Any], auth: AuthService) -> None:
+    def __init__(self, listener: ActorRef[ListenerMessage], auth: AuthService) -> None:
         self._listener = listener
         self._auth = auth
 
-    async def started(self, ctx: ActorContext) -> None:
+    async def started(self, ctx: ActorContext[Never]) -> None:
         send, receive = trio.open_memory_channel[Delivery](1024)
         await self._listener.ask(Subscribe(REVOCATION_CHANNEL, send))
         ctx.nursery.start_soon(self._route, receive, ctx)
 
-    async def _route(self, receive: trio.MemoryReceiveChannel[Delivery], ctx: ActorContext) -> None:
+    async def _route(
+        self, receive: trio.MemoryReceiveChannel[Delivery], ctx: ActorContext[Never]
+    ) -> None:
         async for item in receive:
             if isinstance(item, Reconnected):
                 await self._auth.recheck_live_sessions()

@@ -13,16 +13,15 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import trio
 
-from actors import ActorStopped, Registry, SupervisorRef
+from actors import ActorStopped, Ask, Registry, SupervisorRef
 from actors.auth.session import (
     Authenticate,
     MarkRevoked,
-    Refused,
     Revoke,
     Rotate,
     Rotated,
@@ -32,7 +31,7 @@ from actors.auth.session import (
 from testudo.auth import store
 from testudo.auth.limits import FailedCredentials, SignInThrottle
 from testudo.auth.settings import AuthSettings
-from testudo.auth.siwe_check import SiweRejection, check_siwe
+from testudo.auth.siwe_check import check_siwe
 from testudo.auth.tokens import (
     InvalidToken,
     IssuedTokens,
@@ -42,10 +41,12 @@ from testudo.auth.tokens import (
 )
 from testudo.clock import Clock
 from testudo.db import Database
+from testudo.problems import Problem
 
 log = logging.getLogger("testudo.auth")
 
 RevocationListener = Callable[[str], Awaitable[None]]
+R = TypeVar("R")
 
 
 @attrs.frozen
@@ -56,14 +57,6 @@ class Principal:
     wallet_address: str
     session_id: str
     session_kind: str
-
-
-@attrs.frozen
-class AuthFailure:
-    status: int
-    error: str
-    detail: str
-    retry_after: int | None = None
 
 
 @attrs.frozen
@@ -102,7 +95,7 @@ class AuthService:
     def _factory(self, session_id: str) -> Callable[[], SessionActor]:
         return lambda: SessionActor(session_id, self.db, self.settings, self.clock)
 
-    async def _ask_session(self, session_id: str, message: Any) -> Any:
+    async def _ask_session(self, session_id: str, message: Ask[R]) -> R:
         return await self.registry.ask(
             ("session", session_id),
             self.sessions,
@@ -119,18 +112,18 @@ class AuthService:
 
     async def sign_in(
         self, message: str, signature: str, ip: str | None, user_agent: str | None
-    ) -> SignedIn | AuthFailure:
+    ) -> SignedIn | Problem:
         now = self.clock.now()
         wait = self.signin_throttle.admit(ip or "unknown", now)
         if wait is not None:
-            return AuthFailure(
-                429, "rate_limited", "Too many sign-in attempts; try again later.", retry_after=wait
+            return Problem(
+                "rate_limited", "Too many sign-in attempts; try again later.", retry_after=wait
             )
         checked = await trio.to_thread.run_sync(
             check_siwe, message, signature, self.settings, now, limiter=self.siwe_threads
         )
-        if isinstance(checked, SiweRejection):
-            return AuthFailure(checked.status, checked.error, checked.detail)
+        if isinstance(checked, Problem):
+            return checked
         try:
             created = await self.db.run(
                 lambda c: store.sign_in_tx(
@@ -144,9 +137,7 @@ class AuthService:
                 )
             )
         except store.NonceRejected:
-            return AuthFailure(
-                401, "invalid_nonce", "The nonce is unknown, expired or was already used."
-            )
+            return Problem("invalid_nonce", "The nonce is unknown, expired or was already used.")
         return self._signed_in(created, now)
 
     def _signed_in(self, created: store.NewSession, now: dt.datetime) -> SignedIn:
@@ -160,61 +151,54 @@ class AuthService:
 
     # -- every authenticated request --------------------------------------------------
 
-    async def authenticate(self, token: str) -> Principal | AuthFailure:
+    async def authenticate(self, token: str) -> Principal | Problem:
         """The caller a token stands for. Invalid tokens are counted per token (its hash): the
         same bad token presented too often gets 429; a valid token is never refused."""
         now = self.clock.now()
         try:
             claims = verify_access(self.settings, token, now)
         except InvalidToken:
-            return self._failed(
-                token, now, "invalid_token", "The access token is invalid or expired."
-            )
+            invalid = Problem("invalid_token", "The access token is invalid or expired.")
+            return self._failed(token, now, invalid)
         view = await self._ask_session(claims.session_id, Authenticate())
-        if isinstance(view, Refused):
-            return self._failed(token, now, view.error, view.detail, view.status)
+        if isinstance(view, Problem):
+            return self._failed(token, now, view)
         assert isinstance(view, SessionView)
         if not view.active:
-            return AuthFailure(
-                401,
+            return Problem(
                 "session_revoked" if view.reason != "session_expired" else "invalid_token",
                 "The session is no longer valid.",
             )
         if view.user_id != claims.user_id:
-            return AuthFailure(401, "invalid_token", "The access token is invalid.")
+            return Problem("invalid_token", "The access token is invalid.")
         return Principal(view.user_id, view.wallet_address, view.session_id, view.kind)
 
-    def _failed(
-        self, token: str, now: dt.datetime, error: str, detail: str, status: int = 401
-    ) -> AuthFailure:
+    def _failed(self, token: str, now: dt.datetime, refused: Problem) -> Problem:
         blocked = self.limiter.blocked_for(token, now)
         if blocked is not None:
-            return AuthFailure(
-                429,
+            return Problem(
                 "rate_limited",
                 "This token was refused too often; stop retrying it.",
                 retry_after=blocked,
             )
         self.limiter.record(token, now)
-        return AuthFailure(status, error, detail)
+        return refused
 
     # -- refresh ------------------------------------------------------------------------
 
-    async def refresh(self, token: str, expected_kind: str) -> SignedIn | AuthFailure:
+    async def refresh(self, token: str, expected_kind: str) -> SignedIn | Problem:
         session_id = refresh_session_id(token)
         if session_id is None:
-            return AuthFailure(401, "invalid_token", "The refresh token is not valid.")
+            return Problem("invalid_token", "The refresh token is not valid.")
         view = await self._ask_session(session_id, Authenticate())
-        if isinstance(view, Refused):
-            return AuthFailure(view.status, view.error, "The refresh token is not valid.")
+        if isinstance(view, Problem):
+            return attrs.evolve(view, detail="The refresh token is not valid.")
         if isinstance(view, SessionView) and view.kind != expected_kind:
             # Refused before rotating: consuming it here would make the real client's next
             # refresh look like reuse and revoke its session.
-            return AuthFailure(
-                401, "invalid_token", f"This refresh token belongs to a {view.kind} session."
-            )
+            return Problem("invalid_token", f"This refresh token belongs to a {view.kind} session.")
         reply = await self._ask_session(session_id, Rotate(token))
-        if isinstance(reply, Refused):
+        if isinstance(reply, Problem):
             if reply.error == "refresh_token_reused":
                 log.warning(
                     "refresh token reuse: session revoked",
@@ -223,11 +207,11 @@ class AuthService:
                     },
                 )
                 await self._announce(session_id)
-            return AuthFailure(reply.status, reply.error, reply.detail)
+            return reply
         assert isinstance(reply, Rotated)
         if reply.kind != expected_kind:
-            return AuthFailure(
-                401, "invalid_token", f"This refresh token belongs to a {reply.kind} session."
+            return Problem(
+                "invalid_token", f"This refresh token belongs to a {reply.kind} session."
             )
         return SignedIn(
             store.user_json(reply.user_id, reply.wallet_address), reply.tokens, session_id
@@ -294,9 +278,7 @@ class AuthService:
         claimed = await self.db.run(lambda c: store.paired_recently_tx(c, principal.user_id, since))
         return claimed is not None
 
-    async def claim_pairing(
-        self, code: str, ip: str, user_agent: str | None
-    ) -> SignedIn | AuthFailure:
+    async def claim_pairing(self, code: str, ip: str, user_agent: str | None) -> SignedIn | Problem:
         now = self.clock.now()
         s = self.settings
         outcome = await self.db.run(
@@ -316,12 +298,11 @@ class AuthService:
             )
         )
         if outcome.throttled_for is not None:
-            return AuthFailure(
-                429,
+            return Problem(
                 "rate_limited",
                 "Too many pairing attempts. Try again later.",
                 retry_after=outcome.throttled_for,
             )
         if outcome.session is None:
-            return AuthFailure(401, "invalid_pairing_code", "Invalid or expired pairing code.")
+            return Problem("invalid_pairing_code", "Invalid or expired pairing code.")
         return self._signed_in(outcome.session, now)

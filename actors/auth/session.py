@@ -9,44 +9,18 @@ is recorded in the database first; live actors learn of it through :class:`MarkR
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import attrs
 
-from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.actor import Actor, ActorContext, Ask
 from testudo.auth import store
 from testudo.auth.settings import AuthSettings
 from testudo.auth.tokens import IssuedTokens, issue_access, token_hash
 from testudo.clock import Clock
 from testudo.db import Database
+from testudo.problems import Problem
 
 TOUCH_EVERY = dt.timedelta(seconds=60)
-
-
-@attrs.frozen
-class Authenticate:
-    """Is the session valid now? Replies a :class:`SessionView`."""
-
-
-@attrs.frozen
-class Rotate:
-    """Rotate ``token``. Replies :class:`Rotated` or :class:`Refused`."""
-
-    token: str
-
-
-@attrs.frozen
-class Revoke:
-    """Revoke this session (logout). Replies True if it was live."""
-
-    reason: str
-
-
-@attrs.frozen
-class MarkRevoked:
-    """The session was revoked elsewhere (revoke-all, another node): forget it is live."""
-
-    reason: str
 
 
 @attrs.frozen
@@ -68,15 +42,35 @@ class Rotated:
 
 
 @attrs.frozen
-class Refused:
-    """A domain refusal, returned as a value (never raised across the actor boundary)."""
-
-    status: int
-    error: str
-    detail: str
+class Authenticate(Ask[SessionView | Problem]):
+    """Is the session valid now? Replies a :class:`SessionView`."""
 
 
-class SessionActor(Actor[Any]):
+@attrs.frozen
+class Rotate(Ask[Rotated | Problem]):
+    """Rotate ``token``. Replies :class:`Rotated` or :class:`Problem`."""
+
+    token: str
+
+
+@attrs.frozen
+class Revoke(Ask[bool]):
+    """Revoke this session (logout). Replies True if it was live."""
+
+    reason: str
+
+
+@attrs.frozen
+class MarkRevoked(Ask[bool]):
+    """The session was revoked elsewhere (revoke-all, another node): forget it is live."""
+
+    reason: str
+
+
+SessionMessage = Authenticate | Rotate | Revoke | MarkRevoked
+
+
+class SessionActor(Actor[SessionMessage]):
     kind = "session"
 
     def __init__(self, session_id: str, db: Database, settings: AuthSettings, clock: Clock) -> None:
@@ -88,39 +82,39 @@ class SessionActor(Actor[Any]):
         self._revoked_reason: str | None = None
         self._last_touch: dt.datetime | None = None
         self._recent: dict[bytes, tuple[IssuedTokens, dt.datetime]] = {}
-        self._ctx: ActorContext | None = None
+        self._ctx: ActorContext[SessionMessage] | None = None
 
-    async def started(self, ctx: ActorContext) -> None:
+    async def started(self, ctx: ActorContext[SessionMessage]) -> None:
         self._ctx = ctx
         self._row = await self._db.run(lambda c: store.load_session_tx(c, self.session_id))
         if self._row is not None:
             self._revoked_reason = self._row.revoke_reason if self._row.revoked_at else None
             self._last_touch = self._row.last_used_at
 
-    async def handle(self, message: Any) -> Any:
+    async def handle(self, message: SessionMessage) -> object:
         match message:
             case Authenticate():
-                return await self._authenticate()
+                return message.reply(await self._authenticate())
             case Rotate(token):
-                return await self._rotate(token)
+                return message.reply(await self._rotate(token))
             case Revoke(reason):
-                return await self._revoke(reason)
+                return message.reply(await self._revoke(reason))
             case MarkRevoked(reason):
                 self._revoked_reason = self._revoked_reason or reason
-                return True
-        return await super().handle(message)
+                return message.reply(True)
+        self.unhandled(message)
 
     def _view(self, active: bool, reason: str | None = None) -> SessionView:
         row = self._row
         assert row is not None
         return SessionView(row.id, row.user_id, row.wallet_address, row.kind, active, reason)
 
-    def _missing(self) -> Refused:
+    def _missing(self) -> Problem:
         if self._ctx is not None:
             self._ctx.stop("unknown session")
-        return Refused(401, "invalid_token", "The session does not exist.")
+        return Problem("invalid_token", "The session does not exist.")
 
-    async def _authenticate(self) -> SessionView | Refused:
+    async def _authenticate(self) -> SessionView | Problem:
         if self._row is None:
             return self._missing()
         if self._revoked_reason is not None:
@@ -133,7 +127,7 @@ class SessionActor(Actor[Any]):
             await self._db.run(lambda c: store.touch_session_tx(c, self.session_id, now))
         return self._view(True)
 
-    async def _rotate(self, token: str) -> Rotated | Refused:
+    async def _rotate(self, token: str) -> Rotated | Problem:
         if self._row is None:
             return self._missing()
         row = self._row
@@ -158,24 +152,22 @@ class SessionActor(Actor[Any]):
                 recent = self._recent.get(token_hash(token))
                 if recent is not None:
                     return Rotated(recent[0], row.user_id, row.wallet_address, row.kind)
-                return Refused(
-                    409,
+                return Problem(
                     "refresh_in_progress",
                     "This refresh token was just rotated; use its successor.",
                 )
             case "revoked":
                 self._revoked_reason = self._revoked_reason or "revoked"
-                return Refused(401, "session_revoked", "The session has been revoked.")
+                return Problem("session_revoked", "The session has been revoked.")
             case "reused":
                 self._revoked_reason = "refresh_token_reused"
-                return Refused(
-                    401,
+                return Problem(
                     "refresh_token_reused",
                     "This refresh token was already used; the session is revoked.",
                 )
             case "expired":
-                return Refused(401, "invalid_token", "The refresh token has expired.")
-        return Refused(401, "invalid_token", "The refresh token is not valid.")
+                return Problem("invalid_token", "The refresh token has expired.")
+        return Problem("invalid_token", "The refresh token is not valid.")
 
     async def _revoke(self, reason: str) -> bool:
         if self._row is None:

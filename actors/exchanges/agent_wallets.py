@@ -28,7 +28,6 @@ from testudo.exchanges.agent_wallets import (
     SET_NONCE,
     SIGNATURE,
     WALLET,
-    AgentWalletError,
     Network,
     agent_name,
     approve_agent_typed_data,
@@ -36,6 +35,7 @@ from testudo.exchanges.agent_wallets import (
 )
 from testudo.exchanges.errors import ExchangeFailure, failure_from
 from testudo.exchanges.vault import SealContext
+from testudo.problems import Problem, malformed
 
 
 class AgentWallets:
@@ -53,16 +53,15 @@ class AgentWallets:
     async def _agent_account(self, user_id: str, account_id: str) -> AccountView:
         account = await self.accounts.get(user_id, account_id)
         if account is None:
-            raise AgentWalletError(404, "not_found", "No such account.")
+            raise Problem("not_found", "No such account.")
         if account.auth_mode != "agent_wallet":
-            raise AgentWalletError(400, "invalid_auth_mode", "This account is not an agent wallet.")
+            raise malformed("invalid_auth_mode", "This account is not an agent wallet.")
         return account
 
     async def init(self, user_id: str, wallet_address: str) -> tuple[AccountView, bool]:
         """The user's agent-wallet account for ``wallet_address``; True when created now."""
         if not WALLET.match(wallet_address):
-            raise AgentWalletError(
-                400,
+            raise malformed(
                 "invalid_wallet_address",
                 "wallet_address must be 0x followed by 40 hex digits.",
             )
@@ -98,7 +97,7 @@ class AgentWallets:
     async def approve_data(self, user_id: str, account_id: str) -> dict[str, Any]:
         account = await self._agent_account(user_id, account_id)
         if account.status == "active":
-            raise AgentWalletError(409, "already_approved", "The agent is already approved.")
+            raise Problem("already_approved", "The agent is already approved.")
         nonce = self._next_nonce()
         await self.accounts.db.execute(SET_NONCE, (nonce, account.id))
         assert account.agent_address is not None
@@ -116,21 +115,17 @@ class AgentWallets:
     ) -> dict[str, Any]:
         account = await self._agent_account(user_id, account_id)
         if account.status == "active":
-            raise AgentWalletError(409, "already_approved", "The agent is already approved.")
+            raise Problem("already_approved", "The agent is already approved.")
         if not SIGNATURE.match(signature):
-            raise AgentWalletError(400, "invalid_signature", "signature must be 0x + 65 bytes hex.")
+            raise malformed("invalid_signature", "signature must be 0x + 65 bytes hex.")
         assert account.agent_address is not None and account.wallet_address is not None
         name = agent_name(account.id)
         typed = approve_agent_typed_data(self.network, account.agent_address, nonce, name)
         if recover_signer(typed, signature) != account.wallet_address:
-            raise AgentWalletError(
-                401, "wrong_signer", "The approval was not signed by the account's wallet."
-            )
+            raise Problem("wrong_signer", "The approval was not signed by the account's wallet.")
         claimed = await self.accounts.db.fetch_one(CLAIM_NONCE, (account.id, user_id, nonce))
         if claimed is None:
-            raise AgentWalletError(
-                409, "already_approved", "This approval nonce is unknown or was already used."
-            )
+            raise Problem("already_approved", "This approval nonce is unknown or was already used.")
         await self._submit(typed, signature, nonce)
         now = self.accounts.clock.now()
         permissions = json.dumps({"agent_approved": True, "agent_name": name})
@@ -142,7 +137,7 @@ class AgentWallets:
             return True
 
         if not await self.accounts.db.run(activate):
-            raise AgentWalletError(409, "already_approved", "The agent is already approved.")
+            raise Problem("already_approved", "The agent is already approved.")
         await self.accounts.stop_actor(account.id)  # a fresh actor picks up the new state
         return {
             "success": True,
@@ -176,15 +171,15 @@ class AgentWallets:
             response = await trio.to_thread.run_sync(client.private_post_exchange, body)
         except Exception as exc:
             failure = failure_from(exc, "hyperliquid")
-            raise ExchangeFailure(502, "approval_failed", failure.detail) from None
+            raise ExchangeFailure("approval_failed", failure.detail) from None
         if not isinstance(response, dict) or response.get("status") != "ok":
             detail = response.get("response") if isinstance(response, dict) else response
-            raise ExchangeFailure(502, "approval_failed", f"hyperliquid: {detail}")
+            raise ExchangeFailure("approval_failed", f"hyperliquid: {detail}")
 
     async def revoke(self, user_id: str, account_id: str) -> dict[str, Any]:
         account = await self._agent_account(user_id, account_id)
         if account.status != "active":
-            raise AgentWalletError(409, "not_active", "The agent wallet is not active.")
+            raise Problem("not_active", "The agent wallet is not active.")
         replacement = Account.create()
         vault = self.accounts.vault
         sealed = vault.seal(
@@ -199,7 +194,7 @@ class AgentWallets:
             (replacement.address.lower(), sealed, vault.active, permissions, account.id, user_id),
         )
         if row is None:
-            raise AgentWalletError(409, "not_active", "The agent wallet is not active.")
+            raise Problem("not_active", "The agent wallet is not active.")
         await self.accounts.stop_actor(account.id)
         return {
             "success": True,

@@ -33,17 +33,17 @@ import attrs
 import trio
 
 from actors.exchanges.account_poller import AccountPoller, Watcher
-from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.actor import Actor, ActorContext, Ask
 from actors.runtime.metrics import ACCOUNT_SNAPSHOTS
 from testudo.db import Database
 from testudo.exchanges.book import Book, fetch_book
 from testudo.exchanges.catalog import ExchangeInfo
 from testudo.exchanges.clients import ClientFactory, Credentials
-from testudo.exchanges.errors import ExchangeFailure, failure_from, retry_after_of
+from testudo.exchanges.errors import ANSWERED, ExchangeFailure, failure_from, retry_after_of
 from testudo.exchanges.funds import Funds, fetch_funds, fetch_prices
 from testudo.exchanges.governor import Governor
 from testudo.exchanges.health import HealthBoard
-from testudo.exchanges.venues import AccountSnapshot, Venue, venue_for
+from testudo.exchanges.venues import AccountSnapshot, Position, Venue, venue_for
 
 MARKETS_TTL = 3600.0
 READ_ATTEMPTS = 3
@@ -59,20 +59,10 @@ WHERE id = %s AND status = 'active' RETURNING id"""
 CREDENTIALS_GONE = frozenset({"agent_unknown"})
 MODE_TTL = 3600.0  # seconds a position-mode answer is trusted
 HEDGE_MODE_REFUSAL = ExchangeFailure(
-    422,
     "hedge_mode_unsupported",
     "The account is in hedge (dual-side) position mode. Testudo manages one-way positions: "
     "switch the account to one-way mode on the exchange, then retry.",
 )
-
-
-@attrs.frozen
-class Call:
-    """Run ``fn(client)`` in the account's worker thread. Replies ``Done`` or a failure."""
-
-    fn: Callable[[Any], Any]
-    read_only: bool = True
-    name: str = "call"
 
 
 @attrs.frozen
@@ -81,8 +71,20 @@ class Done:
     latency_ms: float
 
 
+Result = Done | ExchangeFailure
+
+
 @attrs.frozen
-class FetchBalance:
+class Call(Ask[Result]):
+    """Run ``fn(client)`` in the account's worker thread. Replies ``Done`` or a failure."""
+
+    fn: Callable[[Any], Any]
+    read_only: bool = True
+    name: str = "call"
+
+
+@attrs.frozen
+class FetchBalance(Ask[Result]):
     """Fetch the funds now; reply ``Done(list[Balance])`` (non-zero assets).
 
     Publishes a balance event when the balances changed.
@@ -90,7 +92,7 @@ class FetchBalance:
 
 
 @attrs.frozen
-class Snapshot:
+class Snapshot(Ask[AccountSnapshot | ExchangeFailure]):
     """Reply a :class:`~testudo.exchanges.venues.AccountSnapshot` for a decision on ``symbol``.
 
     Answered from the kept funds when they are fresh (see the module docstring).
@@ -106,7 +108,7 @@ class Refresh:
 
 
 @attrs.frozen
-class Watch:
+class Watch(Ask[bool]):
     """Deliver :class:`OrdersSnapshot` of ``symbol`` to ``ref`` after every poll (with the
     symbol's last price when ``wants_price``; polled fast while ``urgent``: a group waiting
     for a fill or for its stop; sending it again replaces the registration)."""
@@ -119,7 +121,7 @@ class Watch:
 
 
 @attrs.frozen
-class Unwatch:
+class Unwatch(Ask[bool]):
     key: str
 
 
@@ -143,17 +145,17 @@ class OrdersSnapshot:
 
 
 @attrs.frozen
-class CheckMode:
+class CheckMode(Ask[ExchangeFailure | None]):
     """Read the account's position mode now; reply a refusal when it is hedge mode."""
 
 
 @attrs.frozen
-class Positions:
+class Positions(Ask[list[Position] | ExchangeFailure]):
     """Fetch the account's open positions now; reply ``list[Position]`` or a failure."""
 
 
 @attrs.frozen
-class ReadBook:
+class ReadBook(Ask[Book | ExchangeFailure]):
     """Reply the account's :class:`~testudo.exchanges.book.Book`: the last poll's when it is
     at most ``max_age`` seconds old, else read now."""
 
@@ -161,11 +163,26 @@ class ReadBook:
 
 
 @attrs.frozen
-class EnsureLeverage:
+class EnsureLeverage(Ask[ExchangeFailure | None]):
     """Set the symbol's leverage on the exchange unless it is already set (cached)."""
 
     symbol: str
     leverage: Decimal
+
+
+AccountMessage = (
+    Call
+    | FetchBalance
+    | Snapshot
+    | Refresh
+    | Watch
+    | Unwatch
+    | Poll
+    | CheckMode
+    | Positions
+    | ReadBook
+    | EnsureLeverage
+)
 
 
 @attrs.frozen
@@ -203,7 +220,7 @@ class Lane:
         return fn(self.client)
 
 
-class ExchangeAccountActor(Actor[Any]):
+class ExchangeAccountActor(Actor[AccountMessage]):
     kind = "exchange_account"
 
     def __init__(
@@ -233,7 +250,7 @@ class ExchangeAccountActor(Actor[Any]):
         self._governor = governor or Governor({})
         self._poller: AccountPoller | None = None
         self._leverage: dict[str, Decimal] = {}
-        self._ctx: ActorContext | None = None
+        self._ctx: ActorContext[AccountMessage] | None = None
         self._state_max_age = state_max_age
         self._price_max_age = price_max_age
         self._writes = 0  # write calls made so far
@@ -253,7 +270,7 @@ class ExchangeAccountActor(Actor[Any]):
         assert self.identity is not None
         return venue_for(self.identity.info)
 
-    async def started(self, ctx: ActorContext) -> None:
+    async def started(self, ctx: ActorContext[AccountMessage]) -> None:
         identity: AccountIdentity = await self._load()
         self.identity = identity
         self._ctx = ctx
@@ -284,27 +301,23 @@ class ExchangeAccountActor(Actor[Any]):
         if self.identity is not None:
             self._health.forget(self.identity.account_id)
 
-    async def handle(self, message: Any) -> Any:
+    async def handle(self, message: AccountMessage) -> object:
         match message:
             case Call(fn, read_only, name):
-                return await self._call(fn, read_only, name)
+                return message.reply(await self._call(fn, read_only, name))
             case FetchBalance():
-                latency = await self._refresh(funds=True, lane=self._trading)
-                if isinstance(latency, ExchangeFailure):
-                    return latency
-                assert self._funds is not None
-                return Done(list(self._funds.balances), latency)
+                return message.reply(await self._fetch_balance())
             case Snapshot(symbol, need_price):
-                return await self._snapshot(symbol, need_price)
+                return message.reply(await self._snapshot(symbol, need_price))
             case Refresh():
                 self._queue_refresh(quiet=0.0)
                 return None
             case Watch(key, ref, symbol, wants_price, urgent):
                 self.poller.watch(key, Watcher(ref, symbol, wants_price, urgent))
-                return True
+                return message.reply(True)
             case Unwatch(key):
                 self.poller.unwatch(key)
-                return True
+                return message.reply(True)
             case Poll():
                 self.poller.orders_wanted = True
                 if self._ctx is not None and not self.poller.polling:
@@ -312,25 +325,41 @@ class ExchangeAccountActor(Actor[Any]):
                 return None
             case CheckMode():
                 self._mode = None
-                return await self._hedge_mode()
+                return message.reply(await self._hedge_mode())
             case Positions():
-                result = await self._call(self.venue.positions, True, "positions")
-                return result if isinstance(result, ExchangeFailure) else result.value
+                return message.reply(await self._positions())
             case ReadBook(max_age):
-                return await self._read_book(max_age)
+                return message.reply(await self._read_book(max_age))
             case EnsureLeverage(symbol, leverage):
-                if self._leverage.get(symbol) == leverage:
-                    return None
-                result = await self._call(
-                    functools.partial(self.venue.set_leverage, symbol=symbol, leverage=leverage),
-                    False,
-                    "set_leverage",
-                )
-                if isinstance(result, ExchangeFailure):
-                    return result
-                self._leverage[symbol] = leverage
-                return None
-        return await super().handle(message)
+                return message.reply(await self._ensure_leverage(symbol, leverage))
+        self.unhandled(message)
+
+    async def _fetch_balance(self) -> Result:
+        latency = await self._refresh(funds=True, lane=self._trading)
+        if isinstance(latency, ExchangeFailure):
+            return latency
+        assert self._funds is not None
+        return Done(list(self._funds.balances), latency)
+
+    async def _positions(self) -> list[Position] | ExchangeFailure:
+        result = await self._call(self.venue.positions, True, "positions")
+        if isinstance(result, ExchangeFailure):
+            return result
+        positions: list[Position] = result.value
+        return positions
+
+    async def _ensure_leverage(self, symbol: str, leverage: Decimal) -> ExchangeFailure | None:
+        if self._leverage.get(symbol) == leverage:
+            return None
+        result = await self._call(
+            functools.partial(self.venue.set_leverage, symbol=symbol, leverage=leverage),
+            False,
+            "set_leverage",
+        )
+        if isinstance(result, ExchangeFailure):
+            return result
+        self._leverage[symbol] = leverage
+        return None
 
     async def _read_book(self, max_age: float) -> Book | ExchangeFailure:
         """The last poll's book when fresh enough, else one read now (trading lane)."""
@@ -415,7 +444,7 @@ class ExchangeAccountActor(Actor[Any]):
                 self._health.record(
                     self.identity.account_id,
                     self.identity.info.id,
-                    ok=failure.status in (404, 422),
+                    ok=failure.error in ANSWERED,
                     latency_ms=latency,
                     error=str(failure),
                 )
@@ -431,7 +460,7 @@ class ExchangeAccountActor(Actor[Any]):
 
     # -- the kept funds ---------------------------------------------------------------
 
-    async def _snapshot(self, symbol: str, need_price: bool) -> Any:
+    async def _snapshot(self, symbol: str, need_price: bool) -> AccountSnapshot | ExchangeFailure:
         """Funds fresh enough for a decision (fetched first when not), plus market rules."""
         assert self.identity is not None
         now = trio.current_time()

@@ -22,7 +22,6 @@ def failure_of(error: ActorError, *, write: bool) -> ExchangeFailure:
     """The exchange failure a caller sees when the account's actor did not answer."""
     if isinstance(error, ActorStopped):
         return ExchangeFailure(
-            503,
             "account_unavailable",
             RESTARTING,
             transient=True,
@@ -30,7 +29,6 @@ def failure_of(error: ActorError, *, write: bool) -> ExchangeFailure:
             reason="account_restarting",
         )
     return ExchangeFailure(
-        503,
         "account_unavailable",
         INTERRUPTED,
         transient=True,

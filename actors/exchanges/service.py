@@ -11,6 +11,7 @@ in the same transaction.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -18,15 +19,15 @@ from typing import Any, TypeVar
 
 import trio
 
-from actors import Registry, SupervisorRef
+from actors import Ask, Registry, SupervisorRef
 from actors.exchanges.exchange_account import (
     AccountIdentity,
     Call,
     CheckMode,
-    Done,
     ExchangeAccountActor,
     FetchBalance,
     ReadBook,
+    Refresh,
     Snapshot,
 )
 from actors.exchanges.plumbing import failure_of
@@ -63,6 +64,7 @@ from testudo.exchanges.vault import SealContext, Vault
 from testudo.exchanges.venues import AccountSnapshot, venue_for
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class AccountsService:
@@ -169,14 +171,12 @@ class AccountsService:
             raise failure_from(exc, info.id, retry_after_of(client)) from None
         if permissions.get("position_mode") == "hedge":
             raise ExchangeFailure(
-                422,
                 "hedge_mode_unsupported",
                 "This account is in hedge (dual-side) position mode. Testudo manages one-way "
                 "positions: switch the account to one-way mode on the exchange, then add it.",
             )
         if permissions.get("withdrawals") is True:
             raise ExchangeFailure(
-                422,
                 "withdrawal_permission",
                 "This API key can withdraw funds. Create a key without "
                 "withdrawal rights: Testudo never needs them.",
@@ -280,7 +280,7 @@ class AccountsService:
             )
         return AccountIdentity(row["id"], row["user_id"], info, credentials)
 
-    async def ask(self, account: AccountView, message: Any, timeout: float = 60.0) -> Any:
+    async def ask(self, account: AccountView, message: Ask[R], timeout: float = 60.0) -> R:
         key = ("exchange_account", account.id)
         try:
             return await self.registry.ask(
@@ -294,9 +294,14 @@ class AccountsService:
         except ActorError as error:  # the actor, not the exchange, failed to answer
             raise failure_of(error, write=_is_write(message)) from None
         except AccountNotFound:  # deleted since the caller looked it up
-            raise ExchangeFailure(
-                409, "account_gone", "The exchange account was removed."
-            ) from None
+            raise ExchangeFailure("account_gone", "The exchange account was removed.") from None
+
+    def refresh_soon(self, account_id: str) -> None:
+        """Have the account's actor refresh its funds, if it runs (sent, never waited for)."""
+        ref = self.registry.lookup(("exchange_account", account_id))
+        if ref is not None:
+            with contextlib.suppress(ActorError):
+                ref.send_nowait(Refresh())
 
     async def with_client(
         self,
@@ -323,7 +328,6 @@ class AccountsService:
         result = await self.ask(account, Call(fn, read_only), timeout=timeout)
         if isinstance(result, ExchangeFailure):
             raise result
-        assert isinstance(result, Done)
         value: T = result.value
         return value
 
@@ -335,7 +339,6 @@ class AccountsService:
         result = await self.ask(account, Snapshot(symbol, need_price))
         if isinstance(result, ExchangeFailure):
             raise result
-        assert isinstance(result, AccountSnapshot)
         return result
 
     async def test(self, user_id: str, account_id: str) -> dict[str, Any]:
@@ -350,17 +353,18 @@ class AccountsService:
             "tested_at": _iso(now),
             "latency_ms": latency,
         }
-        if not isinstance(result, ExchangeFailure):
-            result = await self.ask(account, CheckMode())
-        if isinstance(result, ExchangeFailure):
-            return {**body, "status": "failed", "error": result.error, "message": result.detail}
+        failure = result if isinstance(result, ExchangeFailure) else None
+        if failure is None:
+            failure = await self.ask(account, CheckMode())
+        if failure is not None:
+            return {**body, "status": "failed", "error": failure.error, "message": failure.detail}
         await self.db.execute(TOUCH_ACCOUNT, (now, account.id))
         return {**body, "status": "success", "message": "Connection OK"}
 
     async def require_active(self, user_id: str, account_id: str) -> AccountView:
         account = await self.require(user_id, account_id)
         if account.status != "active":
-            raise ExchangeFailure(409, "account_inactive", f"The account is {account.status}.")
+            raise ExchangeFailure("account_inactive", f"The account is {account.status}.")
         return account
 
     async def balances(self, user_id: str, account_id: str) -> builtins.list[Balance]:
@@ -368,7 +372,6 @@ class AccountsService:
         result = await self.ask(account, FetchBalance())
         if isinstance(result, ExchangeFailure):
             raise result
-        assert isinstance(result, Done)
         balances: builtins.list[Balance] = result.value
         return balances
 

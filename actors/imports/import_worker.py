@@ -14,13 +14,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from typing import Any
 
 import attrs
 import psycopg
 import trio
 
-from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.actor import Actor, ActorContext, Ask
 from testudo.clock import Clock
 from testudo.db import Database
 from testudo.db.database import Conn
@@ -39,12 +38,12 @@ log = logging.getLogger("testudo.imports")
 
 
 @attrs.frozen
-class Wake:
+class Wake(Ask[bool]):
     """A job may be waiting: poll now."""
 
 
 @attrs.frozen
-class WorkerStatus:
+class WorkerStatus(Ask[str | None]):
     """Replies with the id of the job being run, or None."""
 
 
@@ -52,7 +51,10 @@ def worker_id(name: str) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{name}"
 
 
-class ImportWorker(Actor[Any]):
+ImportWorkerMessage = Wake | WorkerStatus
+
+
+class ImportWorker(Actor[ImportWorkerMessage]):
     kind = "import_worker"
 
     def __init__(
@@ -75,17 +77,18 @@ class ImportWorker(Actor[Any]):
         self._current: str | None = None
         self._nursery: trio.Nursery | None = None
 
-    async def started(self, ctx: ActorContext) -> None:
+    async def started(self, ctx: ActorContext[ImportWorkerMessage]) -> None:
         self._nursery = ctx.nursery
         ctx.nursery.start_soon(self._loop)
 
-    async def handle(self, message: Any) -> Any:
-        if isinstance(message, Wake):
-            self._wake.set()
-            return True
-        if isinstance(message, WorkerStatus):
-            return self._current
-        return await super().handle(message)
+    async def handle(self, message: ImportWorkerMessage) -> bool | str | None:
+        match message:
+            case Wake():
+                self._wake.set()
+                return message.reply(True)
+            case WorkerStatus():
+                return message.reply(self._current)
+        self.unhandled(message)
 
     async def _loop(self) -> None:
         while True:
@@ -134,7 +137,7 @@ class ImportWorker(Actor[Any]):
         except ImportFailed as exc:
             await self._fail(run, exc.detail, permanent=exc.permanent)
         except ExchangeFailure as exc:
-            permanent = not exc.transient and 400 <= exc.status < 500 and exc.status != 429
+            permanent = not exc.transient and exc.about_request
             await self._fail(run, f"{exc.error}: {exc.detail}", permanent=permanent)
         except Exception:
             log.exception(

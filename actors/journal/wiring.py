@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any
 
 import attrs
 
 from actors import ActorRef, ChildSpec, MailboxFull, Supervisor, SupervisorRef
-from actors.imports.import_worker import ImportWorker, Wake
-from actors.journal.upload_sweeper import UploadSweeper
+from actors.imports.import_worker import ImportWorker, ImportWorkerMessage, Wake
+from actors.journal.upload_sweeper import Sweep, UploadSweeper
 from actors.runtime.errors import ActorStopped
 from testudo.clock import Clock
 from testudo.db import Database
@@ -30,9 +29,9 @@ IMPORT_WORKERS = 2
 class Journal:
     images: ImageService
     runner: ImportRunner
-    workers: list[ActorRef[Any]] = attrs.Factory(list)
+    workers: list[ActorRef[ImportWorkerMessage]] = attrs.Factory(list)
     imports: SupervisorRef | None = None
-    sweeper: ActorRef[Any] | None = None
+    sweeper: ActorRef[Sweep] | None = None
 
     def wake_workers(self) -> None:
         """Tell idle workers a job is waiting (best effort: they poll anyway)."""

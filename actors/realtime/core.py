@@ -11,12 +11,13 @@ import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Never
 
 import attrs
 
 from actors import ActorError, ActorRef
-from actors.realtime.market_data import FeedKey, Want
+from actors.realtime.event_pruner import PruneNow
+from actors.realtime.market_data import FeedKey, FeedMessage, Want
 from testudo.db import Database
 from testudo.realtime import channels, events, market
 from testudo.realtime.outbox import Outbox
@@ -37,9 +38,9 @@ class Realtime:
     db: Database
     settings: RealtimeSettings
     router: StreamRouter = attrs.Factory(StreamRouter)
-    hub: ActorRef[Any] | None = None
-    pruner: ActorRef[Any] | None = None
-    feeds: ActorRef[Any] | None = None
+    hub: ActorRef[Never] | None = None
+    pruner: ActorRef[PruneNow] | None = None
+    feeds: ActorRef[FeedMessage] | None = None
     _reconnect_hooks: list[ReconnectHook] = attrs.Factory(list)
 
     # -- private streams ---------------------------------------------------------------------

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 import attrs
 import psycopg
 import trio
 from psycopg_pool import PoolTimeout
 
-from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.actor import Actor, ActorContext, Ask
 from testudo.clock import Clock
 from testudo.db import Database
 from testudo.realtime import events
@@ -27,11 +26,11 @@ log = logging.getLogger("testudo.realtime")
 
 
 @attrs.frozen
-class PruneNow:
+class PruneNow(Ask[int]):
     """Prune now; replies the number of events deleted."""
 
 
-class EventPruner(Actor[Any]):
+class EventPruner(Actor[PruneNow]):
     kind = "event_pruner"
 
     def __init__(self, db: Database, clock: Clock, settings: RealtimeSettings) -> None:
@@ -39,15 +38,13 @@ class EventPruner(Actor[Any]):
         self._clock = clock
         self._settings = settings
 
-    async def started(self, ctx: ActorContext) -> None:
+    async def started(self, ctx: ActorContext[PruneNow]) -> None:
         ctx.nursery.start_soon(self._timer, ctx)
 
-    async def handle(self, message: Any) -> Any:
-        if isinstance(message, PruneNow):
-            return await self._prune()
-        return await super().handle(message)
+    async def handle(self, message: PruneNow) -> int:
+        return message.reply(await self._prune())
 
-    async def _timer(self, ctx: ActorContext) -> None:
+    async def _timer(self, ctx: ActorContext[PruneNow]) -> None:
         while True:
             await trio.sleep(self._settings.prune_interval)
             await ctx.ref.send(PruneNow())

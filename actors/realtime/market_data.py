@@ -21,13 +21,13 @@ import logging
 import time
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Never
 
 import attrs
 import ccxt
 import trio
 
-from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.actor import Actor, ActorContext, Ask
 from actors.runtime.errors import ActorError
 from actors.runtime.registry import Registry
 from actors.runtime.supervisor import Restart, SupervisorRef
@@ -46,7 +46,7 @@ MAX_BACKOFF = 30.0
 
 
 @attrs.frozen
-class Want:
+class Want(Ask[bool]):
     """Make sure the feed of (exchange, symbol) runs."""
 
     exchange: str
@@ -54,16 +54,19 @@ class Want:
 
 
 @attrs.frozen
-class Sweep:
+class Sweep(Ask[bool]):
     """Stop feeds nobody subscribes to any more; start subscribed ones that are missing."""
 
 
 @attrs.frozen
-class RunningFeeds:
+class RunningFeeds(Ask[list[FeedKey]]):
     """Ask for the feeds running now: replies a sorted list of (exchange, symbol)."""
 
 
-class MarketDataFeed(Actor[Any]):
+FeedMessage = Want | Sweep | RunningFeeds
+
+
+class MarketDataFeed(Actor[Never]):
     """Polls one (exchange, symbol) and publishes ticker, depth and trades."""
 
     kind = "market_data"
@@ -93,7 +96,7 @@ class MarketDataFeed(Actor[Any]):
         self._failures = 0
         self._last_error: str | None = None
 
-    async def started(self, ctx: ActorContext) -> None:
+    async def started(self, ctx: ActorContext[Never]) -> None:
         ctx.nursery.start_soon(self._run)
 
     async def _run(self) -> None:
@@ -170,10 +173,10 @@ class MarketDataFeed(Actor[Any]):
         self._last_error = error
 
 
-FeedFactory = Callable[[FeedKey], Actor[Any]]
+FeedFactory = Callable[[FeedKey], Actor[Never]]
 
 
-class FeedManager(Actor[Any]):
+class FeedManager(Actor[FeedMessage]):
     """Starts and stops this node's market-data feeds by subscriber presence."""
 
     kind = "market_data_manager"
@@ -194,24 +197,24 @@ class FeedManager(Actor[Any]):
         self._wanted = wanted
         self._registry = registry  # outlives this actor: a restarted manager knows its feeds
 
-    async def started(self, ctx: ActorContext) -> None:
+    async def started(self, ctx: ActorContext[FeedMessage]) -> None:
         ctx.nursery.start_soon(self._timer, ctx)
 
-    async def _timer(self, ctx: ActorContext) -> None:
+    async def _timer(self, ctx: ActorContext[FeedMessage]) -> None:
         while True:
             await trio.sleep(self._settings.market_data_linger)
             await ctx.ref.send(Sweep())
 
-    async def handle(self, message: Any) -> Any:
+    async def handle(self, message: FeedMessage) -> bool | list[FeedKey]:
         match message:
             case Want(exchange, symbol):
-                return await self._ensure((exchange, symbol))
+                return message.reply(await self._ensure((exchange, symbol)))
             case Sweep():
                 await self._sweep()
-                return True
+                return message.reply(True)
             case RunningFeeds():
-                return sorted(self._running())
-        return await super().handle(message)
+                return message.reply(sorted(self._running()))
+        self.unhandled(message)
 
     def _running(self) -> list[FeedKey]:
         running = []

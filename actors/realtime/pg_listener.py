@@ -23,7 +23,7 @@ import psycopg
 import trio
 from psycopg import pq, sql
 
-from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.actor import Actor, ActorContext, Ask
 from actors.runtime.supervisor import Backoff
 
 
@@ -44,7 +44,7 @@ Delivery = Notification | Reconnected
 
 
 @attrs.frozen
-class Subscribe:
+class Subscribe(Ask[bool]):
     """Route NOTIFYs of ``channel`` to ``send``. Replies True once LISTEN is active."""
 
     channel: str
@@ -52,14 +52,9 @@ class Subscribe:
 
 
 @attrs.frozen
-class Unsubscribe:
+class Unsubscribe(Ask[bool]):
     channel: str
     send: trio.MemorySendChannel[Delivery]
-
-
-@attrs.frozen
-class Status:
-    """Ask for the listener's health: replies a :class:`ListenerStatus`."""
 
 
 @attrs.frozen
@@ -68,6 +63,14 @@ class ListenerStatus:
     channels: tuple[str, ...]
     reconnects: int
     last_error: str | None
+
+
+@attrs.frozen
+class Status(Ask[ListenerStatus]):
+    """Ask for the listener's health: replies a :class:`ListenerStatus`."""
+
+
+ListenerMessage = Subscribe | Unsubscribe | Status
 
 
 RECONNECT_BACKOFF = Backoff(initial=0.2, maximum=10.0)
@@ -80,7 +83,7 @@ class _Command:
         self.error: str | None = None
 
 
-class PgListener(Actor[Any]):
+class PgListener(Actor[ListenerMessage]):
     """Owns the LISTEN connection; routes notifications to subscribers."""
 
     kind = "pg_listener"
@@ -104,17 +107,17 @@ class PgListener(Actor[Any]):
         self._reconnects = -1
         self._last_error: str | None = None
 
-    async def started(self, ctx: ActorContext) -> None:
+    async def started(self, ctx: ActorContext[ListenerMessage]) -> None:
         ctx.nursery.start_soon(self._maintain)
 
-    async def handle(self, message: Any) -> Any:
+    async def handle(self, message: ListenerMessage) -> bool | ListenerStatus:
         match message:
             case Subscribe(channel, send):
                 new = channel not in self._subscribers
                 self._subscribers.setdefault(channel, set()).add(send)
                 if new:  # (when disconnected, LISTEN is replayed on connect)
                     await self._run_command(b"LISTEN " + _ident(channel))
-                return True
+                return message.reply(True)
             case Unsubscribe(channel, send):
                 subs = self._subscribers.get(channel)
                 if subs is not None:
@@ -122,15 +125,16 @@ class PgListener(Actor[Any]):
                     if not subs:
                         del self._subscribers[channel]
                         await self._run_command(b"UNLISTEN " + _ident(channel))
-                return True
+                return message.reply(True)
             case Status():
-                return ListenerStatus(
+                status = ListenerStatus(
                     connected=self._connected.is_set(),
                     channels=tuple(sorted(self._subscribers)),
                     reconnects=max(self._reconnects, 0),
                     last_error=self._last_error,
                 )
-        return await super().handle(message)
+                return message.reply(status)
+        self.unhandled(message)
 
     async def stopping(self) -> None:
         self._close()

@@ -24,7 +24,7 @@ import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Never
 
 import psycopg
 import trio
@@ -32,6 +32,7 @@ from psycopg_pool import PoolTimeout
 
 from actors.realtime.pg_listener import (
     Delivery as ListenerDelivery,
+    ListenerMessage,
     Notification,
     Reconnected,
     Subscribe,
@@ -50,14 +51,14 @@ DB_ERRORS = (psycopg.Error, PoolTimeout, OSError)
 LISTENER_BUFFER = 8192
 
 
-class StreamHub(Actor[Any]):
+class StreamHub(Actor[Never]):
     """Feeds the router from the listener and the events table (one per process)."""
 
     kind = "stream_hub"
 
     def __init__(
         self,
-        listener: ActorRef[Any],
+        listener: ActorRef[ListenerMessage],
         db: Database,
         router: StreamRouter,
         settings: RealtimeSettings,
@@ -71,7 +72,7 @@ class StreamHub(Actor[Any]):
         self._wake = trio.Event()
         self._rng = random.Random()
 
-    async def started(self, ctx: ActorContext) -> None:
+    async def started(self, ctx: ActorContext[Never]) -> None:
         self._router.on_dirty(self._wake.set)
         send, receive = trio.open_memory_channel[ListenerDelivery](LISTENER_BUFFER)
         await self._listener.ask(Subscribe(events.NOTIFY_CHANNEL, send))

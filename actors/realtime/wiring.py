@@ -10,7 +10,7 @@ Children of ``root`` (in start order, stopped in reverse):
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 import trio
 
@@ -18,6 +18,7 @@ from actors import ActorRef, ChildSpec, Registry, Supervisor, SupervisorRef
 from actors.realtime.core import Realtime
 from actors.realtime.event_pruner import EventPruner
 from actors.realtime.market_data import FeedKey, FeedManager, MarketDataFeed
+from actors.realtime.pg_listener import ListenerMessage
 from actors.realtime.stream_hub import StreamHub
 from testudo.clock import Clock
 from testudo.config import Settings
@@ -34,7 +35,7 @@ class RealtimeDeps(Protocol):
     @property
     def db(self) -> Database: ...
     @property
-    def listener(self) -> ActorRef[Any]: ...
+    def listener(self) -> ActorRef[ListenerMessage]: ...
     @property
     def clock(self) -> Clock: ...
     @property

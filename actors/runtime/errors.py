@@ -7,6 +7,10 @@ or crashed while handling the request.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import trio
+
 
 class ActorError(Exception):
     """Base class of every runtime error an actor reference can raise."""
@@ -54,3 +58,41 @@ class RestartIntensityExceeded(ActorError):
         self.path = path
         self.restarts = restarts
         self.period = period
+
+
+def without_cancelled(error: BaseException) -> BaseException | None:
+    """``error`` minus trio's ``Cancelled`` members (which say only that a scope unwound), the
+    structure of exception groups kept; None when nothing else is left. A group left with one
+    member in all is that member (trio's strict nurseries wrap even a single error)."""
+    if isinstance(error, trio.Cancelled):
+        return None
+    if not isinstance(error, BaseExceptionGroup):
+        return error
+    rest = error.subgroup(lambda e: not isinstance(e, trio.Cancelled))
+    if rest is None:
+        return None
+    leaves = list(_leaves(rest))
+    return leaves[0] if len(leaves) == 1 else rest
+
+
+def describe_error(error: BaseException) -> tuple[str, str]:
+    """The type and message of an error for a log line or an asker, an exception group with
+    every member (``"ExceptionGroup", "2 errors: ValueError: a; KeyError: 'b'"``)."""
+    if not isinstance(error, BaseExceptionGroup):
+        return type(error).__name__, str(error)
+    leaves = list(_leaves(error))
+    parts = "; ".join(_one_line(leaf) for leaf in leaves)
+    return type(error).__name__, f"{error.message} ({len(leaves)} errors: {parts})"
+
+
+def _one_line(error: BaseException) -> str:
+    message = str(error)
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def _leaves(error: BaseException) -> Iterator[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        for member in error.exceptions:
+            yield from _leaves(member)
+    else:
+        yield error

@@ -15,15 +15,17 @@ name a per-user supervisor (:meth:`ensure_supervisor`), under which that user's 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
 import trio
 
-from actors.runtime.actor import DEFAULT_ASK_TIMEOUT, Actor, ActorRef
+from actors.runtime.actor import DEFAULT_ASK_TIMEOUT, Actor, ActorRef, Ask
 from actors.runtime.errors import ActorStopped
 from actors.runtime.supervisor import ChildSpec, Restart, Supervisor, SupervisorRef
 
-ActorFactory = Callable[[], Actor[Any]]
+M = TypeVar("M")
+R = TypeVar("R")
+
 SupervisorFactory = Callable[[], Supervisor]
 
 
@@ -49,15 +51,16 @@ class Registry:
         self,
         key: Hashable,
         supervisor: Supervisor | SupervisorRef,
-        factory: ActorFactory,
+        factory: Callable[[], Actor[M]],
         *,
         name: str | None = None,
         restart: Restart = Restart.TRANSIENT,
         idle_timeout: float | None = None,
         mailbox_size: int = 64,
-    ) -> ActorRef[Any]:
-        """Return the actor for ``key``, starting it under ``supervisor`` if needed."""
-        ref: ActorRef[Any] = await self._ensure(
+    ) -> ActorRef[M]:
+        """Return the actor for ``key``, starting it under ``supervisor`` if needed (the key
+        names one kind of actor: ``factory`` builds that kind)."""
+        ref: ActorRef[M] = await self._ensure(
             key, supervisor, factory, name, restart, idle_timeout, mailbox_size
         )
         return ref
@@ -117,12 +120,12 @@ class Registry:
         self,
         key: Hashable,
         supervisor: Supervisor | SupervisorRef,
-        factory: ActorFactory,
-        message: Any,
+        factory: Callable[[], Actor[M]],
+        message: Ask[R],
         *,
         timeout: float = DEFAULT_ASK_TIMEOUT,
         idle_timeout: float | None = None,
-    ) -> Any:
+    ) -> R:
         """Ask the actor for ``key``, (re)spawning it if it is not running.
 
         An actor that passivates between lookup and delivery refuses the message with

@@ -19,6 +19,8 @@ import enum
 import logging
 from typing import Any
 
+from actors.runtime.errors import describe_error
+
 LOGGER_NAME = "testudo.supervision"
 _log = logging.getLogger(LOGGER_NAME)
 
@@ -53,14 +55,14 @@ def emit(
         "reason": reason,
     }
     if error is not None:
-        record["error_type"] = type(error).__name__
-        record["error"] = str(error)
+        record["error_type"], record["error"] = describe_error(error)
     record.update(fields)
     level = logging.ERROR if event in (Event.CRASH, Event.ESCALATE) else logging.INFO
     _log.log(level, "%s %s", event, path, extra={"json_fields": record})
 
 
 def describe(error: BaseException) -> str:
-    """A one-line reason for a crash: ``Type: message``."""
-    message = str(error)
-    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+    """A one-line reason for a crash: ``Type: message`` (an exception group with every
+    member)."""
+    error_type, message = describe_error(error)
+    return f"{error_type}: {message}" if message else error_type

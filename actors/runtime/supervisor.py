@@ -36,8 +36,16 @@ import attrs
 import trio
 
 from actors.runtime import metrics, supervision_log as slog
-from actors.runtime.actor import Actor, ActorContext, ActorRef, fail_pending, open_mailbox, process
-from actors.runtime.errors import ActorStopped, RestartIntensityExceeded
+from actors.runtime.actor import (
+    Actor,
+    ActorContext,
+    ActorRef,
+    fail_pending,
+    open_mailbox,
+    process,
+    refuse,
+)
+from actors.runtime.errors import ActorStopped, RestartIntensityExceeded, without_cancelled
 
 STOPPING_HOOK_TIMEOUT = 5.0
 
@@ -150,7 +158,7 @@ class _Slot:
     receive: trio.MemoryReceiveChannel[Any] | None
     scope: trio.CancelScope = attrs.Factory(trio.CancelScope)
     first: Actor[Any] | Supervisor | None = None
-    ctx: ActorContext | None = None
+    ctx: ActorContext[Any] | None = None
     child_supervisor: Supervisor | None = None
     stop_requested: bool = False
     sleeping: bool = False
@@ -323,7 +331,8 @@ class Supervisor:
 
     def _crashed(self, slot: _Slot, life: _Life, exc: Exception) -> bool:
         """Log a crash; a crash before the first start is raised to the starter."""
-        error = _collapse(exc)
+        # An exception group is kept whole (only trio's Cancelled members are dropped).
+        error = without_cancelled(exc) or exc
         metrics.ACTOR_CRASHES.labels(slot.kind).inc()
         slot.exit_logged = True
         if not life.started:
@@ -474,7 +483,7 @@ class Supervisor:
         alive = False
         try:
             async with trio.open_nursery() as nursery:
-                ctx = ActorContext(slot.path, slot.kind, slot.ref, nursery)
+                ctx: ActorContext[Any] = ActorContext(slot.path, slot.kind, slot.ref, nursery)
                 slot.ctx = ctx
                 if slot.stop_requested:
                     ctx.stop()
@@ -492,7 +501,7 @@ class Supervisor:
             with trio.move_on_after(STOPPING_HOOK_TIMEOUT, shield=True):
                 await actor.stopping()
 
-    async def _message_loop(self, slot: _Slot, actor: Actor[Any], ctx: ActorContext) -> _Exit:
+    async def _message_loop(self, slot: _Slot, actor: Actor[Any], ctx: ActorContext[Any]) -> _Exit:
         receive = slot.receive
         assert receive is not None
         depth = metrics.MAILBOX_DEPTH.labels(slot.kind)
@@ -509,7 +518,7 @@ class Supervisor:
                 depth.dec()
                 if scope.cancel_called:
                     # stop() raced with the delivery: refuse it unhandled (safe to resend).
-                    _refuse(envelope, slot.path)
+                    refuse(envelope, slot.path)
                     break
                 await process(actor, envelope, slot.path)
         return _Exit.STOPPED if slot.stop_requested else _Exit.NORMAL
@@ -518,7 +527,7 @@ class Supervisor:
         self,
         slot: _Slot,
         actor: Actor[Any],
-        ctx: ActorContext,
+        ctx: ActorContext[Any],
         receive: trio.MemoryReceiveChannel[Any],
         depth: Any,
         idle: float,
@@ -551,22 +560,7 @@ def _ending(slot: _Slot) -> bool:
     return slot.ctx is not None and slot.ctx.stop_requested
 
 
-def _refuse(envelope: Any, path: str) -> None:
-    if envelope.reply is not None:
-        envelope.reply.fail(ActorStopped(f"actor {path} stopped before handling the request"))
-
-
 def _reason(slot: _Slot) -> str:
     if slot.ctx is not None and slot.ctx.stop_requested:
         return slot.ctx.stop_reason
     return "stopped" if slot.stop_requested else "exited normally"
-
-
-def _collapse(error: BaseException) -> BaseException:
-    """The first real error inside (possibly nested) exception groups."""
-    while isinstance(error, BaseExceptionGroup):
-        inner = [e for e in error.exceptions if not isinstance(e, trio.Cancelled)]
-        if not inner:
-            return error
-        error = inner[0]
-    return error

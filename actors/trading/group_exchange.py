@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import trio
 
-from actors.exchanges.exchange_account import EnsureLeverage, Positions, Refresh, Unwatch, Watch
+from actors.exchanges.exchange_account import EnsureLeverage, Positions, Unwatch, Watch
+from actors.runtime.actor import Ask
 from actors.runtime.errors import ActorError
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.exchanges.failures import FailureKind
@@ -23,11 +24,11 @@ from testudo.exchanges.venues import OrderState, Venue, venue_for
 from testudo.trading.model import Group, Order, spec_of
 
 if TYPE_CHECKING:
-    from actors.exchanges.service import AccountsService
     from testudo.exchanges.accounts import AccountView
 
+R = TypeVar("R")
+
 ACCOUNT_GONE = ExchangeFailure(
-    409,
     "account_gone",
     "The group's exchange account was removed.",
     kind=FailureKind.AUTH_LOST,
@@ -35,10 +36,26 @@ ACCOUNT_GONE = ExchangeFailure(
 )
 
 
+class GroupAccounts(Protocol):
+    """What a trade group needs of the exchange accounts (a narrow port: the accounts service
+    implements it, a test may implement it over one account actor)."""
+
+    async def get(self, user_id: str, account_id: str) -> AccountView | None: ...
+
+    async def call(
+        self, account: AccountView, fn: Any, *, read_only: bool = True, timeout: float = 120.0
+    ) -> Any: ...
+
+    async def ask(self, account: AccountView, message: Ask[R], timeout: float = 60.0) -> R: ...
+
+    def refresh_soon(self, account_id: str) -> None:
+        """Have the account's actor refresh its funds, if it runs (never waits)."""
+
+
 class GroupExchange:
     """The exchange as one group sees it (its account, its symbol, its venue's rules)."""
 
-    def __init__(self, accounts: AccountsService, group: Group, account: Any = None) -> None:
+    def __init__(self, accounts: GroupAccounts, group: Group, account: Any = None) -> None:
         self.accounts = accounts
         self.group = group
         self.venue: Venue = venue_for(group.exchange)
@@ -57,7 +74,7 @@ class GroupExchange:
             raise ACCOUNT_GONE
         return await self.accounts.call(account, fn, read_only=not write)
 
-    async def ask(self, message: Any, timeout: float = 60.0) -> Any:
+    async def ask(self, message: Ask[R], timeout: float = 60.0) -> R:
         account = await self.account()
         if account is None:
             raise ACCOUNT_GONE
@@ -127,8 +144,7 @@ class GroupExchange:
         ) or Decimal(0)
 
     async def ensure_leverage(self) -> ExchangeFailure | None:
-        failure = await self.ask(EnsureLeverage(self.group.symbol, self.group.leverage))
-        return failure if isinstance(failure, ExchangeFailure) else None
+        return await self.ask(EnsureLeverage(self.group.symbol, self.group.leverage))
 
     # -- the account's poller ------------------------------------------------------------
 
@@ -146,12 +162,8 @@ class GroupExchange:
         """A fill moved money: have the account actor refresh (and publish) its funds.
         Sent, not asked: the group's reply does not wait for the balance."""
         account = await self.account()
-        if account is None:
-            return
-        ref = self.accounts.registry.lookup(("exchange_account", account.id))
-        if ref is not None:
-            with contextlib.suppress(ActorError):
-                ref.send_nowait(Refresh())
+        if account is not None:
+            self.accounts.refresh_soon(account.id)
 
 
 async def sleep_then(delay: float, ref: Any, message: Any) -> None:

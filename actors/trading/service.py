@@ -18,20 +18,20 @@ import functools
 import logging
 from collections.abc import Callable
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import trio
 
-from actors import Registry, Supervisor, SupervisorRef
+from actors import Ask, Registry, Supervisor, SupervisorRef
 from actors.exchanges.service import AccountsService
 from actors.runtime.errors import ActorError, ActorStopped
 from actors.trading.trade_group import (
     DEFAULT_CLOSE_SLIPPAGE,
     CancelGroup,
     Describe,
+    GroupReply,
     GroupServices,
     Reconcile,
-    Refusal,
     Start,
     TradeGroupActor,
 )
@@ -40,7 +40,7 @@ from testudo.db import Database
 from testudo.exchanges.accounts import AccountView
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.exchanges.venues import AccountSnapshot, OrderState, venue_for
-from testudo.problems import ApiError, problem_body
+from testudo.problems import Problem, problem
 from testudo.sides import beyond, protects, stop_where
 from testudo.trading import store
 from testudo.trading.idempotency import Claim, orphan_decision_tx
@@ -49,6 +49,7 @@ from testudo.trading.opening import TradeInput
 from testudo.trading.views import decision_json, event_json, group_json
 
 log = logging.getLogger("testudo.trading")
+R = TypeVar("R")
 DESCRIBE_TIMEOUT = 1.0  # seconds GET /trades/{id} waits for a busy group actor
 
 
@@ -60,9 +61,11 @@ class TradesService:
         supervisor: SupervisorRef,
         accounts: AccountsService,
         clock: Any,
+        answer_of: Callable[[Problem], Answer],
         poll_interval: float = 2.0,
         close_slippage: Decimal = DEFAULT_CLOSE_SLIPPAGE,
     ) -> None:
+        self.answer_of = answer_of  # the edge's statuses, for answers kept with their key
         self.db = db
         self.registry = registry
         self.supervisor = supervisor
@@ -120,7 +123,7 @@ class TradesService:
         )
         return answer
 
-    async def start_group(self, group: Group, account: AccountView) -> Any:
+    async def start_group(self, group: Group, account: AccountView) -> GroupReply:
         """Spawn the actor of a group just recorded (from ``group`` in memory, not the
         database) and ask it to send the entry; reply what :class:`Start` replies."""
         first: list[Group] = [group]
@@ -138,7 +141,7 @@ class TradesService:
             timeout=180,
         )
 
-    async def ask_group(self, user_id: str, group_id: str, message: Any) -> Any:
+    async def ask_group(self, user_id: str, group_id: str, message: Ask[R]) -> R:
         return await self.registry.ask(
             ("trade_group", group_id),
             await self.tenant(user_id),
@@ -157,30 +160,20 @@ class TradesService:
             decision = await self.db.fetch_one(store.SELECT_DECISION_BY_ID, (row["decision_id"],))
             body = decision_json(decision)
             failed = [c for c in (body or {}).get("checks", []) if not c.get("passed")]
-            return Answer(
-                422,
-                problem_body(
-                    422,
-                    "risk_rejected",
-                    "The Decision Loop rejected this trade.",
-                    failed_checks=failed,
-                    decision=body,
-                    decision_id=row["decision_id"],
-                ),
+            rejected = problem(
+                "risk_rejected",
+                "The Decision Loop rejected this trade.",
+                failed_checks=failed,
+                decision=body,
+                decision_id=row["decision_id"],
             )
+            return self.answer_of(rejected)
         group = await self.get(claim.user_id, row["group_id"])
         if group is None:
             return None
         if group["status"] == "failed":
-            return Answer(
-                422,
-                problem_body(
-                    422,
-                    "entry_rejected",
-                    group.get("error") or "The exchange refused the entry.",
-                    group=group,
-                ),
-            )
+            detail = group.get("error") or "The exchange refused the entry."
+            return self.answer_of(problem("entry_rejected", detail, group=group))
         return Answer(201, group)
 
     async def owned(self, user_id: str, group_id: str) -> bool:
@@ -220,10 +213,9 @@ class TradesService:
             return None
         with trio.move_on_after(DESCRIBE_TIMEOUT):
             try:
-                reply = await ref.ask(Describe())
+                return await ref.ask(Describe())
             except ActorError:
                 return None
-            return reply if isinstance(reply, dict) else None
         return None  # busy with a slow exchange call: the database's view will do
 
     async def list_live(self, user_id: str) -> list[dict[str, Any]]:
@@ -258,7 +250,9 @@ class TradesService:
             if group_id in bodies and bodies[group_id]["status"] not in TERMINAL
         ]
 
-    async def command(self, user_id: str, group_id: str, message: Any) -> Any:
+    async def command(
+        self, user_id: str, group_id: str, message: Ask[GroupReply]
+    ) -> GroupReply | None:
         if not await self.owned(user_id, group_id):
             return None
         if (closed := await self._closed(group_id)) is not None:
@@ -272,30 +266,30 @@ class TradesService:
                 raise
             return closed
 
-    async def _closed(self, group_id: str) -> Refusal | None:
+    async def _closed(self, group_id: str) -> Problem | None:
         row = await self.db.fetch_one(store.GROUP_STATUS, (group_id,))
         if row is not None and row["status"] in TERMINAL:
-            return Refusal(409, "group_closed", f"The group is already {row['status']}.")
+            return Problem("group_closed", f"The group is already {row['status']}.")
         return None
 
     async def _live_group(self, user_id: str, group_id: str) -> Group:
         if not await self.owned(user_id, group_id):
-            raise ApiError(404, "not_found", "No such trade group.")
+            raise problem("not_found", "No such trade group.")
         group: Group | None = await self.db.run(
             functools.partial(store.load_group_tx, group_id=group_id)
         )
         if group is None or group.status in TERMINAL or group.closing:
-            raise ApiError(409, "group_closed", "The group is no longer live.")
+            raise problem("group_closed", "The group is no longer live.")
         return group
 
     async def _mark_and_equity(self, user_id: str, group: Group) -> AccountSnapshot:
         account = await self.accounts.get(user_id, group.account_id)
         if account is None:
-            raise ApiError(409, "account_gone", "The group's exchange account was removed.")
+            raise problem("account_gone", "The group's exchange account was removed.")
         try:
             return await self.accounts.snapshot(account, group.symbol, need_price=True)
         except ExchangeFailure as failure:
-            raise ApiError(failure.status, failure.error, failure.detail) from None
+            raise problem(failure.error, failure.detail) from None
 
     async def check_stop_change(self, user_id: str, group_id: str, price: Decimal) -> None:
         """Refuse a stop on the wrong side of the market or one that raises risk past limits."""
@@ -308,8 +302,7 @@ class TradesService:
         reference = mark if group.status == "active" else group.entry_price
         if not protects(group.side, price, reference):
             where = stop_where(group.side)
-            raise ApiError(
-                422,
+            raise problem(
                 "stop_wrong_side",
                 f"A {group.side} position's stop must be {where} {reference}.",
                 errors=[{"field": "price", "message": f"must be {where} {reference}"}],
@@ -335,8 +328,7 @@ class TradesService:
             mark_price=mark,
         )
         if not check.passed:
-            raise ApiError(
-                422,
+            raise problem(
                 "risk_rejected",
                 check.message,
                 failed_checks=[
@@ -360,8 +352,7 @@ class TradesService:
         entry = group.average_entry_price or group.entry_price
         for price, _, _ in targets:
             if not beyond(group.side, price, entry):
-                raise ApiError(
-                    422,
+                raise problem(
                     "target_wrong_side",
                     f"Targets of a {group.side} must be beyond the entry {entry}.",
                     errors=[{"field": "take_profit", "message": "wrong side"}],
@@ -376,16 +367,15 @@ class TradesService:
             amount = amount.quantize(group.lot_size, rounding=ROUND_DOWN)
             price = price.quantize(group.tick_size, rounding=ROUND_HALF_UP)
             if amount <= 0:
-                raise ApiError(
-                    422,
+                raise problem(
                     "validation_error",
                     "A target quantity rounds to zero.",
                     errors=[{"field": "take_profit", "message": "quantity too small"}],
                 )
             out.append((price, amount, kind))
         if sum((q for _, q, _ in out), Decimal(0)) > limit:
-            raise ApiError(
-                422, "targets_exceed_position", f"Target quantities exceed the position ({limit})."
+            raise problem(
+                "targets_exceed_position", f"Target quantities exceed the position ({limit})."
             )
         return tuple(out)
 

@@ -25,18 +25,20 @@ from __future__ import annotations
 
 import contextlib
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import trio
 
-from actors.runtime.actor import Actor, ActorContext
-from actors.trading.group_exchange import GroupExchange, sleep_then
+from actors.exchanges.exchange_account import OrdersSnapshot
+from actors.runtime.actor import Actor, ActorContext, Ask
+from actors.trading.group_exchange import GroupAccounts, GroupExchange, sleep_then
 from actors.trading.protection_board import BOARD
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.exchanges.failures import FailureKind
 from testudo.exchanges.symbols import base_of
 from testudo.exchanges.venues import OrderState
+from testudo.problems import Problem
 from testudo.sides import beyond, target_where
 from testudo.trading import store
 from testudo.trading.model import (
@@ -55,10 +57,6 @@ from testudo.trading.order_events import Seen, order_updates, seen_of
 from testudo.trading.protection import Response, backoff, protection_of, response_to
 from testudo.trading.views import group_json
 
-if TYPE_CHECKING:
-    from actors.exchanges.exchange_account import OrdersSnapshot
-    from actors.exchanges.service import AccountsService
-
 LOOKUPS_BEFORE_NOT_FOUND = 3
 MAX_PLAN_ROUNDS = 6
 MAX_NOT_ACCEPTED = 3  # a protective order the venue never received this often is refused
@@ -67,57 +65,58 @@ DEFAULT_CLOSE_SLIPPAGE = Decimal("0.05")
 Events = list[tuple[str, dict[str, Any]]]
 
 
+GroupJson = dict[str, Any]
+GroupReply = GroupJson | Problem  # a command's reply: the group as it is now, or a refusal
+
+
 @attrs.frozen
-class Start:
+class Start(Ask[GroupReply]):
     """Send the entry of a group just recorded (``pending_submit``, with the group); reply the
     group's JSON once the exchange acknowledged it."""
 
 
 @attrs.frozen
-class Reconcile:
+class Reconcile(Ask[GroupJson]):
     """Refresh every live order from the exchange and act on the plan."""
 
 
 @attrs.frozen
-class Describe:
+class Describe(Ask[GroupJson]):
     """Reply the group's JSON."""
 
 
 @attrs.frozen
-class CancelGroup:
+class CancelGroup(Ask[GroupReply]):
     """Close: the close order first, the stop kept until the position is flat."""
 
 
 @attrs.frozen
-class UpdateStop:
+class UpdateStop(Ask[GroupReply]):
     price: Decimal
 
 
 @attrs.frozen
-class UpdateTargets:
+class UpdateTargets(Ask[GroupReply]):
     targets: tuple[tuple[Decimal, Decimal, str], ...]  # (price, quantity, order_type)
 
 
 @attrs.frozen
-class SetBreakEven:
+class SetBreakEven(Ask[GroupReply]):
     enabled: bool
     trigger: str  # "first_take_profit" or a price
 
 
-@attrs.frozen
-class Refusal:
-    """A command the group refuses (a value, not an exception)."""
-
-    status: int
-    error: str
-    detail: str
-    retry_after: int | None = None
+#: A command from outside (every one an ``ask``) and the account's snapshots (sent).
+GroupCommand = (
+    Start | Reconcile | Describe | CancelGroup | UpdateStop | UpdateTargets | SetBreakEven
+)
+GroupMessage = GroupCommand | OrdersSnapshot
 
 
 @attrs.frozen
 class GroupServices:
     db: Any
-    accounts: AccountsService
+    accounts: GroupAccounts
     clock: Any
     poll_interval: float = 2.0
     close_slippage: Decimal = DEFAULT_CLOSE_SLIPPAGE
@@ -131,7 +130,7 @@ class Placed:
     failure: ExchangeFailure | None = None
 
 
-class TradeGroupActor(Actor[Any]):
+class TradeGroupActor(Actor[GroupMessage]):
     kind = "trade_group"
 
     def __init__(
@@ -149,7 +148,7 @@ class TradeGroupActor(Actor[Any]):
         self.group: Group | None = group
         self._fresh = group is not None
         self._account = account
-        self._ctx: ActorContext | None = None
+        self._ctx: ActorContext[GroupMessage] | None = None
         self._x: GroupExchange | None = None
         self._lookups: dict[str, int] = {}
         self._not_accepted: dict[str, int] = {}  # role -> orders in a row never received
@@ -168,7 +167,7 @@ class TradeGroupActor(Actor[Any]):
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    async def started(self, ctx: ActorContext) -> None:
+    async def started(self, ctx: ActorContext[GroupMessage]) -> None:
         self._ctx = ctx
         if self.group is None:
             self.group = await self.s.db.run(lambda c: store.load_group_tx(c, self.group_id))
@@ -229,33 +228,31 @@ class TradeGroupActor(Actor[Any]):
 
     # -- messages -------------------------------------------------------------------------
 
-    async def handle(self, message: Any) -> Any:
-        from actors.exchanges.exchange_account import OrdersSnapshot
-
+    async def handle(self, message: GroupMessage) -> GroupReply | None:
         group = self.group
         assert group is not None
         match message:
             case Start():
-                return await self._start()
+                return message.reply(await self._start())
             case Reconcile():
                 if group.status not in TERMINAL:
                     await self._refresh({})
                     await self._advance([])
-                return self.describe()
+                return message.reply(self.describe())
             case OrdersSnapshot():
                 await self._on_snapshot(message)
                 return None
             case Describe():
-                return self.describe()
+                return message.reply(self.describe())
             case CancelGroup():
-                return await self._cancel_group()
+                return message.reply(await self._cancel_group())
             case UpdateStop(price):
-                return await self._update_stop(price)
+                return message.reply(await self._update_stop(price))
             case UpdateTargets(targets):
-                return await self._update_targets(targets)
+                return message.reply(await self._update_targets(targets))
             case SetBreakEven(enabled, trigger):
-                return await self._set_break_even(enabled, trigger)
-        return await super().handle(message)
+                return message.reply(await self._set_break_even(enabled, trigger))
+        self.unhandled(message)
 
     async def _on_snapshot(self, snapshot: OrdersSnapshot) -> None:
         group = self.group
@@ -295,7 +292,7 @@ class TradeGroupActor(Actor[Any]):
         group.close_reason = "closed_externally"
         return True
 
-    async def _start(self) -> Any:
+    async def _start(self) -> GroupReply:
         group = self.group
         assert group is not None
         unsent = [o for o in group.orders if o.role == "entry" and o.status == "pending_submit"]
@@ -319,7 +316,7 @@ class TradeGroupActor(Actor[Any]):
         if placed.failure is not None:
             await self._respond(placed, [])
 
-    async def _started_reply(self) -> dict[str, Any] | Refusal:
+    async def _started_reply(self) -> GroupReply:
         """Reply as soon as the entry is acknowledged.
 
         The entry's intent is already durable (recorded with the group); what the exchange
@@ -336,8 +333,7 @@ class TradeGroupActor(Actor[Any]):
         if ends_here:
             refused = self._entry_refused
             if refused is not None and group.status == "failed":
-                return Refusal(
-                    429,
+                return Problem(
                     "exchange_rate_limited",
                     f"The exchange rate-limited the entry; nothing was placed. {refused.detail}",
                     retry_after=refused.retry_after,
@@ -347,7 +343,7 @@ class TradeGroupActor(Actor[Any]):
         self._ctx.ref.send_nowait(Reconcile())
         return self.describe()
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> GroupJson:
         assert self.group is not None
         return group_json(self.group)
 
@@ -414,7 +410,7 @@ class TradeGroupActor(Actor[Any]):
                 events.append(("credentials_lost", detail))
             case Response.FAIL_GROUP:
                 group.error = failure.detail
-                self._entry_refused = failure if failure.status == 429 else None
+                self._entry_refused = failure if failure.error == "rate_limited" else None
             case Response.EMERGENCY_EXIT:
                 self._emergency_exit(failure, events)
             case Response.FREE_STOP_SLOTS:
@@ -647,7 +643,6 @@ class TradeGroupActor(Actor[Any]):
         """The venue never received this role's order, several times over: a refusal."""
         self._not_accepted.pop(role, None)
         failure = ExchangeFailure(
-            502,
             "not_accepted",
             f"the exchange never received the {role} after {MAX_NOT_ACCEPTED} attempts",
             kind=FailureKind.REFUSED,
@@ -703,24 +698,24 @@ class TradeGroupActor(Actor[Any]):
 
     # -- commands -------------------------------------------------------------------------
 
-    def _closed(self) -> Refusal | None:
+    def _closed(self) -> Problem | None:
         group = self.group
         assert group is not None
         if group.status in TERMINAL or group.closing:
-            return Refusal(409, "group_closed", f"The group is {group.status}.")
+            return Problem("group_closed", f"The group is {group.status}.")
         return None
 
-    async def _cancel_group(self) -> Any:
+    async def _cancel_group(self) -> GroupReply:
         group = self.group
         assert group is not None
         if group.status in TERMINAL:
-            return Refusal(409, "group_closed", f"The group is already {group.status}.")
+            return Problem("group_closed", f"The group is already {group.status}.")
         group.closing = True
         group.close_reason = "cancelled_by_user"
         await self._advance([("cancel_requested", {"status": group.status})])
         return self.describe()
 
-    async def _set_break_even(self, enabled: bool, trigger: str) -> Any:
+    async def _set_break_even(self, enabled: bool, trigger: str) -> GroupReply:
         """Toggle break-even; a price trigger must lie beyond the break-even stop, on the
         profit side, and makes the poller send the market's price."""
         group = self.group
@@ -733,8 +728,7 @@ class TradeGroupActor(Actor[Any]):
             floor = entry + entry * BREAK_EVEN_FEE_OFFSET * group.direction
             if not beyond(group.side, level, floor):
                 where = target_where(group.side)
-                return Refusal(
-                    422,
+                return Problem(
                     "trigger_wrong_side",
                     f"A {group.side} group's break-even trigger must be {where} {floor}.",
                 )
@@ -744,7 +738,7 @@ class TradeGroupActor(Actor[Any]):
         await self._watch()  # ask for (or stop asking for) the market's price
         return self.describe()
 
-    async def _update_stop(self, price: Decimal) -> Any:
+    async def _update_stop(self, price: Decimal) -> GroupReply:
         group = self.group
         assert group is not None
         if (refused := self._closed()) is not None:
@@ -754,15 +748,17 @@ class TradeGroupActor(Actor[Any]):
         await self._advance([("stop_loss_amended", {"stop_price": str(price)})])
         return self.describe()
 
-    async def _update_targets(self, targets: tuple[tuple[Decimal, Decimal, str], ...]) -> Any:
+    async def _update_targets(
+        self, targets: tuple[tuple[Decimal, Decimal, str], ...]
+    ) -> GroupReply:
         group = self.group
         assert group is not None
         if (refused := self._closed()) is not None:
             return refused
         limit = group.position if group.status == "active" else group.quantity
         if sum((q for _, q, _ in targets), Decimal(0)) > limit:
-            return Refusal(
-                422, "targets_exceed_position", f"Target quantities exceed the position ({limit})."
+            return Problem(
+                "targets_exceed_position", f"Target quantities exceed the position ({limit})."
             )
         start = max((t.idx for t in group.targets), default=-1) + 1
         group.targets = [Target(start + i, p, q, kind) for i, (p, q, kind) in enumerate(targets)]

@@ -23,15 +23,15 @@ from typing import Any, Protocol
 
 import attrs
 
-from actors.exchanges.service import AccountsService
-from actors.runtime.actor import Actor
+from actors.runtime.actor import Actor, Ask
 from actors.runtime.errors import ActorError
-from actors.trading.trade_group import Refusal
+from actors.trading.trade_group import GroupReply
 from testudo.clock import Clock
 from testudo.db import Database
 from testudo.exchanges.accounts import AccountView
 from testudo.exchanges.errors import ExchangeFailure
-from testudo.problems import problem_body
+from testudo.exchanges.venues import AccountSnapshot
+from testudo.problems import Problem, problem
 from testudo.trading.idempotency import (
     FINISH_KEY,
     Claim,
@@ -43,6 +43,16 @@ from testudo.trading.model import Group
 from testudo.trading.opening import AccountsChanged, Opened, Opening, TradeInput, open_tx
 
 
+class TraderAccounts(Protocol):
+    """What a trader needs of the exchange accounts (a narrow port)."""
+
+    async def list(self, user_id: str) -> list[AccountView]: ...
+
+    async def snapshot(
+        self, account: AccountView, symbol: str, *, need_price: bool = True
+    ) -> AccountSnapshot: ...
+
+
 class TraderPort(Protocol):
     """What a trader needs from the trading service that owns it (a narrow port, so the
     actor never imports its service)."""
@@ -50,20 +60,16 @@ class TraderPort(Protocol):
     @property
     def db(self) -> Database: ...
     @property
-    def accounts(self) -> AccountsService: ...
+    def accounts(self) -> TraderAccounts: ...
     @property
     def clock(self) -> Clock: ...
 
-    async def start_group(self, group: Group, account: AccountView) -> Any: ...
+    async def start_group(self, group: Group, account: AccountView) -> GroupReply: ...
 
     async def recovered_answer(self, claim: Claim) -> Answer | None: ...
 
-
-@attrs.frozen
-class CreateTrade:
-    trade: TradeInput
-    idempotency_key: str | None
-    fingerprint: str
+    def answer_of(self, found: Problem) -> Answer:
+        """The answer a problem gets (the edge's table of statuses, handed down)."""
 
 
 @attrs.frozen
@@ -75,16 +81,19 @@ class Answer:
     headers: dict[str, str] = attrs.Factory(dict)
 
 
+@attrs.frozen
+class CreateTrade(Ask[Answer]):
+    trade: TradeInput
+    idempotency_key: str | None
+    fingerprint: str
+
+
 def fingerprint(body: dict[str, Any]) -> str:
     canonical = {k: v for k, v in body.items() if k != "idempotency_key"}
     return hashlib.sha256(json.dumps(canonical, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def problem(status: int, error: str, detail: str, **extra: Any) -> Answer:
-    return Answer(status, problem_body(status, error, detail, **extra))
-
-
-class TraderActor(Actor[Any]):
+class TraderActor(Actor[CreateTrade]):
     kind = "trader"
 
     def __init__(self, user_id: str, service: TraderPort) -> None:
@@ -93,10 +102,8 @@ class TraderActor(Actor[Any]):
         self._accounts: list[AccountView] | None = None
         self._claimed = False  # the current request's key is claimed (by open_tx)
 
-    async def handle(self, message: Any) -> Any:
-        if isinstance(message, CreateTrade):
-            return await self._create(message)
-        return await super().handle(message)
+    async def handle(self, message: CreateTrade) -> Answer:
+        return message.reply(await self._create(message))
 
     async def _create(self, message: CreateTrade) -> Answer:
         key = message.idempotency_key
@@ -113,7 +120,7 @@ class TraderActor(Actor[Any]):
                 if recovered is not None:
                     await self._finish(claim, recovered)
                     return recovered
-            return Answer(*replay(taken.row, claim.fingerprint))
+            return self._replayed(taken.row, claim.fingerprint)
         # A failure after the opening transaction leaves the key running on purpose: its
         # retry is answered from the recorded decision and group, never a second group.
         if self._claimed:
@@ -131,7 +138,7 @@ class TraderActor(Actor[Any]):
     async def _stored(self, claim: Claim) -> Answer | None:
         now = self.service.clock.now()
         row = await self.service.db.run(lambda conn: stored_tx(conn, claim, now))
-        return None if row is None else Answer(*replay(row, claim.fingerprint))
+        return None if row is None else self._replayed(row, claim.fingerprint)
 
     async def _decide_and_open(self, trade: TradeInput, claim: Claim | None) -> Answer:
         """Choose the account, take its snapshot, decide and record (claiming the key), then
@@ -141,10 +148,10 @@ class TraderActor(Actor[Any]):
             remembered = self._accounts is not None and attempt == 0
             accounts = await self._active_accounts(fresh=not remembered)
             chosen = _choose(accounts, trade.exchange_account_id)
-            if isinstance(chosen, Answer):
+            if isinstance(chosen, Problem):
                 if remembered:
                     continue  # the remembered accounts may be out of date: read them again
-                return chosen
+                return self.service.answer_of(chosen)
             try:
                 snapshot = await self.service.accounts.snapshot(
                     chosen, trade.symbol, need_price=trade.entry_price is None
@@ -153,7 +160,7 @@ class TraderActor(Actor[Any]):
                 if failure.error == "account_gone" and remembered:
                     self._accounts = None  # deleted since it was remembered: choose again
                     continue
-                return problem(failure.status, failure.error, failure.detail)
+                return self.service.answer_of(problem(failure.error, failure.detail))
             opening = Opening(
                 user_id=self.user_id,
                 account_id=chosen.id,
@@ -173,9 +180,8 @@ class TraderActor(Actor[Any]):
                 continue
             self._claimed = claim is not None
             return await self._open(opened, chosen)
-        return problem(
-            409, "accounts_changed", "Your exchange accounts changed during this request; retry."
-        )
+        changed = "Your exchange accounts changed during this request; retry."
+        return self.service.answer_of(problem("accounts_changed", changed))
 
     async def _active_accounts(self, fresh: bool) -> list[AccountView]:
         """The user's active accounts, remembered between requests (re-checked by open_tx)."""
@@ -190,14 +196,14 @@ class TraderActor(Actor[Any]):
         group = opened.group
         if group is None:
             failed = [c for c in decision_json.get("checks", []) if not c.get("passed")]
-            return problem(
-                422,
+            rejected = problem(
                 "risk_rejected",
                 "The Decision Loop rejected this trade.",
                 failed_checks=failed,
                 decision=decision_json,
                 decision_id=opened.decision_id,
             )
+            return self.service.answer_of(rejected)
         extra = {
             "decision": decision_json,
             "decision_id": opened.decision_id,
@@ -212,41 +218,35 @@ class TraderActor(Actor[Any]):
                 202,
                 {"id": group.id, "status": "awaiting_reconciliation", **extra},
             )
-        if isinstance(reply, Refusal):
-            if reply.retry_after is None:
-                return problem(reply.status, reply.error, reply.detail, group_id=group.id)
-            answer = problem(
-                reply.status,
-                reply.error,
-                reply.detail,
-                group_id=group.id,
-                retry_after=reply.retry_after,
-            )
-            return attrs.evolve(answer, headers={"Retry-After": str(reply.retry_after)})
+        if isinstance(reply, Problem):
+            members: dict[str, Any] = {**reply.extra, "group_id": group.id}
+            if reply.retry_after is not None:
+                members["retry_after"] = reply.retry_after
+            return self.service.answer_of(attrs.evolve(reply, extra=members))
         body = {**reply, **extra}
         if reply.get("status") == "failed":
-            return problem(
-                422,
-                "entry_rejected",
-                reply.get("error") or "The exchange refused the entry.",
-                group=body,
-            )
+            detail = reply.get("error") or "The exchange refused the entry."
+            return self.service.answer_of(problem("entry_rejected", detail, group=body))
         return Answer(201, body)
 
+    def _replayed(self, row: dict[str, Any], fingerprint: str) -> Answer:
+        """What a duplicate of a recorded request gets."""
+        found = replay(row, fingerprint)
+        return self.service.answer_of(found) if isinstance(found, Problem) else Answer(*found)
 
-def _choose(accounts: list[AccountView], wanted: str | None) -> AccountView | Answer:
+
+def _choose(accounts: list[AccountView], wanted: str | None) -> AccountView | Problem:
     """The account a trade goes to: the one named, or the only active one."""
     if wanted is not None:
         chosen = [a for a in accounts if a.id == wanted]
         if not chosen:
-            return problem(404, "not_found", "No such active exchange account.")
+            return problem("not_found", "No such active exchange account.")
         return chosen[0]
     if len(accounts) == 1:
         return accounts[0]
     if not accounts:
-        return problem(422, "no_exchange_account", "Add an exchange account first.")
+        return problem("no_exchange_account", "Add an exchange account first.")
     return problem(
-        422,
         "exchange_account_required",
         "You have several accounts: say which with exchange_account_id.",
         errors=[{"field": "exchange_account_id", "message": "required"}],

@@ -14,7 +14,7 @@ from pathlib import Path
 from quart import Blueprint, Response
 from quart_schema import hide
 
-from ..problems import ApiError
+from ..problems import problem
 
 SIDECAR = "drf_spectacular_sidecar"
 ASSETS: dict[str, tuple[str, str]] = {
@@ -119,7 +119,7 @@ def _page(html: str) -> Response:
 async def docs_asset(name: str) -> Response:
     """A script, style sheet or icon of the docs pages (404 for anything else)."""
     if name not in ASSETS:
-        raise ApiError(404, "not_found", "No such docs asset.")
+        raise problem("not_found", "No such docs asset.")
     response = Response(asset(name), content_type=ASSETS[name][1])
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response

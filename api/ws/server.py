@@ -20,11 +20,12 @@ import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, WebSocketServer
 
 from actors import ActorError
-from actors.auth.service import AuthFailure, Principal
+from actors.auth.service import Principal
 from actors.realtime.core import Realtime
 from actors.system import System
 from api.http_metrics import WS_CONNECTIONS, WS_MESSAGES_SENT
 from testudo.auth import store
+from testudo.problems import Problem
 from testudo.realtime.outbox import CLOSE_SLOW_CONSUMER, Outbox
 
 from .frames import FrameWriter
@@ -204,7 +205,7 @@ class Connection:
                 "Internal error: authentication is unavailable; try again",
                 request.id,
             ).to_json()
-        if isinstance(outcome, AuthFailure):
+        if isinstance(outcome, Problem):
             return ProtocolError(
                 ErrorCode.UNAUTHORIZED, f"Unauthorized: {outcome.detail}", request.id
             ).to_json()
@@ -276,7 +277,7 @@ class WsService:
             outcome = await self.system.auth.authenticate(creds.token)
         except ActorError:
             return None, "authentication is unavailable right now; send AUTH to retry"
-        if isinstance(outcome, AuthFailure):
+        if isinstance(outcome, Problem):
             return None, outcome.detail
         return outcome, None
 

@@ -526,3 +526,51 @@ async def test_a_new_child_waits_for_its_namesake_to_finish_stopping(
     second = await root.start_child(ChildSpec("g", Counter, restart=Restart.TRANSIENT))
     assert trio.current_time() - began == pytest.approx(2, abs=0.01)
     assert await second.ask(Add(1)) == 1
+
+
+async def _fail(error: Exception) -> None:
+    raise error
+
+
+class Pair(Actor[Any]):
+    """Handles every message (and starts) in a nursery where two tasks fail."""
+
+    kind = "pair"
+    fail_start = False
+
+    async def started(self, ctx: ActorContext[Any]) -> None:
+        if self.fail_start:
+            await self.handle(None)
+
+    async def handle(self, message: Any) -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_fail, ValueError("left"))
+            nursery.start_soon(_fail, KeyError("right"))
+
+
+async def test_an_exception_group_reaches_the_asker_and_the_log_whole(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock, log: LogLines
+) -> None:
+    root = await start_root(nursery, backoff=no_jitter())
+    ref = await root.start_child(ChildSpec("pair", Pair))
+    with pytest.raises(ActorCrashed) as info:
+        await ref.ask(Get())
+    assert info.value.error_type == "ExceptionGroup"
+    assert "ValueError: left" in info.value.error and "KeyError: 'right'" in info.value.error
+    await trio.testing.wait_all_tasks_blocked()  # the supervisor logs after the asker wakes
+    crash = log.events("root/pair")[1]
+    assert crash["event"] == "crash" and crash["error_type"] == "ExceptionGroup"
+    assert "ValueError: left" in crash["reason"] and "KeyError: 'right'" in crash["reason"]
+
+
+async def test_a_start_failing_with_several_errors_raises_them_all(
+    nursery: trio.Nursery, log: LogLines
+) -> None:
+    class PairAtStart(Pair):
+        fail_start = True
+
+    root = await start_root(nursery)
+    with pytest.RaisesGroup(ValueError, KeyError, flatten_subgroups=True):
+        await root.start_child(ChildSpec("pair", PairAtStart))
+    assert log.names("root/pair") == ["crash"]
+    await root.stop()

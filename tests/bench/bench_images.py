@@ -42,7 +42,7 @@ def one():
         try:
             outcomes.append(f"accepted {len(clean_image(data, limits).data)} bytes")
         except ImageRejected as exc:
-            outcomes.append(f"refused {exc.code}")
+            outcomes.append(f"refused {exc.error}")
 threads = [threading.Thread(target=one) for _ in range(4)]
 for t in threads: t.start()
 for t in threads: t.join()

@@ -112,7 +112,7 @@ class SimAccounts:
     ) -> T:
         self.calls += 1
         if self.fail_after is not None and self.calls > self.fail_after:
-            raise ExchangeFailure(503, "exchange_unavailable", "sim: down", transient=True)
+            raise ExchangeFailure("exchange_unavailable", "sim: down", transient=True)
         return await trio.to_thread.run_sync(fn, self.client)
 
 

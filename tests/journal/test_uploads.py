@@ -95,7 +95,7 @@ def test_metadata_is_stripped_and_orientation_kept() -> None:
 def test_refused_files(data: bytes, code: str) -> None:
     with pytest.raises(ImageRejected) as caught:
         clean_image(data)
-    assert caught.value.code == code
+    assert caught.value.error == code
 
 
 async def test_upload_serve_delete_and_abuse(

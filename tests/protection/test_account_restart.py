@@ -36,7 +36,7 @@ CUT_OFF: list[ActorError] = [
 @pytest.mark.parametrize("write", [True, False])
 def test_a_request_the_actor_never_handled_is_transient(write: bool) -> None:
     failure = failure_of(ActorStopped("gone"), write=write)
-    assert failure.kind is FailureKind.TRANSIENT and failure.status == 503
+    assert failure.kind is FailureKind.TRANSIENT and failure.error == "account_unavailable"
 
 
 @pytest.mark.parametrize("error", CUT_OFF, ids=lambda e: type(e).__name__)

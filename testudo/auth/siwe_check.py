@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from testudo.problems import Problem, malformed
+
 from .settings import AuthSettings
 from .siwe_shape import check_shape, domain_detail, scheme_detail, uri_detail
 
@@ -30,15 +32,6 @@ class SiweIdentity:
     chain_id: int
 
 
-@attrs.frozen
-class SiweRejection:
-    """Why a sign-in was refused: ``status`` 400 (malformed) or 401 (not acceptable)."""
-
-    status: int
-    error: str
-    detail: str
-
-
 def _siwe() -> Any:
     import siwe
 
@@ -52,35 +45,33 @@ def preload() -> None:
 
 def check_siwe(
     message: str, signature: str, settings: AuthSettings, now: dt.datetime
-) -> SiweIdentity | SiweRejection:
+) -> SiweIdentity | Problem:
     """Parse and verify ``message`` signed by ``signature`` against ``settings`` at ``now``."""
     siwe = _siwe()
     shape = check_shape(message, signature, settings)
     if shape is not None:
-        return SiweRejection(shape.status, shape.error, shape.detail)
+        return shape
     if high_s(signature):
-        return SiweRejection(
-            401, "invalid_signature", "The signature is malleable (high s, EIP-2): refused."
-        )
+        return Problem("invalid_signature", "The signature is malleable (high s, EIP-2): refused.")
     try:
         parsed = siwe.SiweMessage.from_message(message)
     except Exception:
-        return SiweRejection(400, "invalid_message", "The message is not a valid EIP-4361 message.")
+        return malformed("invalid_message", "The message is not a valid EIP-4361 message.")
     if parsed.domain != settings.siwe_domain:
-        return SiweRejection(401, "domain_mismatch", domain_detail(settings.siwe_domain))
+        return Problem("domain_mismatch", domain_detail(settings.siwe_domain))
     if parsed.scheme is not None and parsed.scheme != urlsplit(settings.siwe_uri).scheme:
-        return SiweRejection(401, "scheme_mismatch", scheme_detail(settings.siwe_uri))
+        return Problem("scheme_mismatch", scheme_detail(settings.siwe_uri))
     if parsed.uri != settings.siwe_uri:
-        return SiweRejection(401, "uri_mismatch", uri_detail(settings.siwe_uri))
+        return Problem("uri_mismatch", uri_detail(settings.siwe_uri))
     if parsed.chain_id not in settings.chain_ids:
-        return SiweRejection(401, "chain_not_allowed", "The message's chain id is not accepted.")
+        return Problem("chain_not_allowed", "The message's chain id is not accepted.")
     issued = _parse_time(str(parsed.issued_at))
     if issued is None:
-        return SiweRejection(400, "invalid_message", "The message's Issued At is not a time.")
+        return malformed("invalid_message", "The message's Issued At is not a time.")
     if issued > now + dt.timedelta(seconds=settings.issued_at_skew):
-        return SiweRejection(401, "issued_in_future", "The message was issued in the future.")
+        return Problem("issued_in_future", "The message was issued in the future.")
     if issued < now - dt.timedelta(seconds=settings.nonce_ttl):
-        return SiweRejection(401, "message_too_old", "The message was issued too long ago.")
+        return Problem("message_too_old", "The message was issued too long ago.")
     try:
         parsed.verify(
             signature,
@@ -90,15 +81,15 @@ def check_siwe(
             timestamp=now,
         )
     except siwe.ExpiredMessage:
-        return SiweRejection(401, "message_expired", "The message has expired.")
+        return Problem("message_expired", "The message has expired.")
     except siwe.NotYetValidMessage:
-        return SiweRejection(401, "message_not_yet_valid", "The message is not valid yet.")
+        return Problem("message_not_yet_valid", "The message is not valid yet.")
     except siwe.InvalidSignature:
-        return SiweRejection(401, "invalid_signature", "The signature does not match the address.")
+        return Problem("invalid_signature", "The signature does not match the address.")
     except siwe.VerificationError as exc:
-        return SiweRejection(401, "unauthorized", f"The message was refused: {type(exc).__name__}.")
+        return Problem("unauthorized", f"The message was refused: {type(exc).__name__}.")
     except Exception:
-        return SiweRejection(400, "invalid_signature", "The signature is malformed.")
+        return malformed("invalid_signature", "The signature is malformed.")
     return SiweIdentity(str(parsed.address).lower(), str(parsed.nonce), int(parsed.chain_id))
 
 

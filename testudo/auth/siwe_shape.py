@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-import attrs
+from testudo.problems import Problem, malformed
 
 from .settings import AuthSettings
 
@@ -39,13 +39,6 @@ _RESOURCE = re.compile(rf"[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]{{1,{MAX_RESOURCE}}
 _SIGNATURE = re.compile(r"(0x)?[0-9a-fA-F]{130}")
 
 
-@attrs.frozen
-class ShapeRejection:
-    status: int
-    error: str
-    detail: str
-
-
 def max_length(settings: AuthSettings) -> int:
     """The longest message EIP-4361 needs for this deployment (docs/auth.md)."""
     scheme = len(urlsplit(settings.siwe_uri).scheme) + 3
@@ -65,21 +58,19 @@ def max_length(settings: AuthSettings) -> int:
     return header + body + fields
 
 
-def _malformed(why: str) -> ShapeRejection:
-    return ShapeRejection(
-        400, "invalid_message", f"The message is not a valid EIP-4361 message: {why}."
-    )
+def _malformed(why: str) -> Problem:
+    return malformed("invalid_message", f"The message is not a valid EIP-4361 message: {why}.")
 
 
-def _header(line: str, settings: AuthSettings) -> ShapeRejection | None:
+def _header(line: str, settings: AuthSettings) -> Problem | None:
     if not line.endswith(HEADER_TAIL):
         return _malformed("no sign-in header")
     origin = line[: -len(HEADER_TAIL)]
     scheme, sep, domain = origin.rpartition("://")
     if domain != settings.siwe_domain:
-        return ShapeRejection(401, "domain_mismatch", domain_detail(settings.siwe_domain))
+        return Problem("domain_mismatch", domain_detail(settings.siwe_domain))
     if sep and scheme != urlsplit(settings.siwe_uri).scheme:
-        return ShapeRejection(401, "scheme_mismatch", scheme_detail(settings.siwe_uri))
+        return Problem("scheme_mismatch", scheme_detail(settings.siwe_uri))
     return None
 
 
@@ -90,7 +81,7 @@ _OPTIONAL = (
 )
 
 
-def _fields(lines: list[str], settings: AuthSettings) -> ShapeRejection | None:
+def _fields(lines: list[str], settings: AuthSettings) -> Problem | None:
     if not lines or lines[0] != f"URI: {settings.siwe_uri}":
         bad = not lines or not lines[0].startswith("URI: ")
         return _malformed("no URI line") if bad else _uri_mismatch(settings.siwe_uri)
@@ -108,8 +99,8 @@ def _fields(lines: list[str], settings: AuthSettings) -> ShapeRejection | None:
     return _resources(lines[position:])
 
 
-def _uri_mismatch(expected: str) -> ShapeRejection:
-    return ShapeRejection(401, "uri_mismatch", uri_detail(expected))
+def _uri_mismatch(expected: str) -> Problem:
+    return Problem("uri_mismatch", uri_detail(expected))
 
 
 def domain_detail(expected: str) -> str:
@@ -134,7 +125,7 @@ def _line_matches(lines: list[str], index: int, prefix: str, pattern: re.Pattern
     )
 
 
-def _resources(lines: list[str]) -> ShapeRejection | None:
+def _resources(lines: list[str]) -> Problem | None:
     if not lines:
         return None
     if lines[0] != "Resources:" or len(lines) - 1 > MAX_RESOURCES:
@@ -145,17 +136,17 @@ def _resources(lines: list[str]) -> ShapeRejection | None:
     return None
 
 
-def check_shape(message: str, signature: str, settings: AuthSettings) -> ShapeRejection | None:
+def check_shape(message: str, signature: str, settings: AuthSettings) -> Problem | None:
     """Why ``message`` cannot be a sign-in message for this deployment, or None."""
     if len(message) > max_length(settings):
         return _malformed(f"longer than the {max_length(settings)} characters EIP-4361 needs here")
     problem = _lines(message.split("\n"), settings)
     if problem is None and _SIGNATURE.fullmatch(signature) is None:
-        return ShapeRejection(400, "invalid_signature", "The signature is malformed.")
+        return malformed("invalid_signature", "The signature is malformed.")
     return problem
 
 
-def _lines(lines: list[str], settings: AuthSettings) -> ShapeRejection | None:
+def _lines(lines: list[str], settings: AuthSettings) -> Problem | None:
     if len(lines) < 8:
         return _malformed("too few lines")
     problem = _header(lines[0], settings)

@@ -63,14 +63,6 @@ INSERT INTO import_jobs (user_id, exchange_account_id, reason) VALUES (%s, %s, %
 ON CONFLICT DO NOTHING"""
 
 
-class AgentWalletError(Exception):
-    def __init__(self, status: int, error: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.error = error
-        self.detail = detail
-
-
 @attrs.frozen
 class Network:
     """Mainnet or testnet: the signing chain id and the ``hyperliquidChain`` string."""

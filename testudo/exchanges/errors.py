@@ -1,8 +1,7 @@
 """Exchange failures as clear, stable problems (never a secret in the text).
 
-ccxt raises a class hierarchy; :func:`failure_from` maps it onto the problems the API answers
-with. Messages keep the exchange's own words but lose URLs' query strings (signatures) and
-are truncated.
+ccxt raises a class hierarchy; :func:`failure_from` maps it onto problem codes. Messages keep
+the exchange's own words but lose URLs' query strings (signatures) and are truncated.
 """
 
 from __future__ import annotations
@@ -12,29 +11,41 @@ import re
 import attrs
 import ccxt
 
+from testudo.problems import Problem
+
 from .failures import Classified, FailureKind, classify_ccxt
+
+#: Codes that say the exchange (or our way to it) is at fault, not the request or the account.
+EXCHANGE_SIDE = frozenset(
+    {
+        "exchange_unreachable",
+        "exchange_error",
+        "rate_limited",
+        "account_unavailable",
+        "approval_failed",
+        "not_accepted",
+    }
+)
+#: Codes of an exchange that answered, healthy, and refused this one request.
+ANSWERED = frozenset({"order_not_found", "insufficient_funds", "bad_symbol", "invalid_order"})
 
 
 @attrs.frozen
-class ExchangeFailure(Exception):
-    """An exchange call failed in a way the caller can act on.
-
-    ``status`` and ``error`` are what the API answers; ``kind`` and ``reason`` say what the
-    failure means for the next step (:mod:`testudo.exchanges.failures`); ``code`` is the
-    venue's own error code. ``transient`` means a *read* may simply be retried.
+class ExchangeFailure(Problem):
+    """A :class:`~testudo.problems.Problem` of an exchange call, with what it means for the
+    next step: ``kind`` and ``reason`` (:mod:`testudo.exchanges.failures`), ``code`` (the
+    venue's own error code), ``transient`` (a *read* may simply be retried).
     """
 
-    status: int
-    error: str
-    detail: str
-    retry_after: int | None = None
     transient: bool = False
     kind: FailureKind = FailureKind.REFUSED
     reason: str = ""
     code: str | None = None
 
-    def __str__(self) -> str:
-        return f"{self.error}: {self.detail}"
+    @property
+    def about_request(self) -> bool:
+        """The request or the account is at fault (trying again as is will not help)."""
+        return self.error not in EXCHANGE_SIDE
 
 
 _QUERY = re.compile(r"\?[^\s\"']*")
@@ -68,8 +79,8 @@ def failure_from(
     venue's classification when given, else the one ccxt's exception type implies)."""
     failure = _problem(exc, exchange, retry_after)
     found = classified or classify_ccxt(exc)
-    if found.reason == "rate_limited" and failure.status != 429:
-        failure = ExchangeFailure(429, "rate_limited", failure.detail, retry_after or 1)
+    if found.reason == "rate_limited" and failure.error != "rate_limited":
+        failure = ExchangeFailure("rate_limited", failure.detail, retry_after=retry_after or 1)
     return attrs.evolve(
         failure,
         kind=found.kind,
@@ -82,26 +93,26 @@ def failure_from(
 def _problem(exc: BaseException, exchange: str, retry_after: int | None) -> ExchangeFailure:
     detail = f"{exchange}: {sanitize(str(exc)) or type(exc).__name__}"
     if isinstance(exc, ccxt.RateLimitExceeded | ccxt.DDoSProtection):
-        return ExchangeFailure(429, "rate_limited", detail, retry_after or 1, transient=True)
+        return ExchangeFailure("rate_limited", detail, retry_after=retry_after or 1, transient=True)
     if isinstance(exc, ccxt.AuthenticationError | ccxt.PermissionDenied | ccxt.AccountNotEnabled):
-        return ExchangeFailure(401, "invalid_credentials", detail)
+        return ExchangeFailure("invalid_credentials", detail)
     if isinstance(exc, ccxt.RequestTimeout):
         return ExchangeFailure(
-            502, "exchange_unreachable", f"{exchange}: request timed out", transient=True
+            "exchange_unreachable", f"{exchange}: request timed out", transient=True
         )
     if isinstance(exc, ccxt.InsufficientFunds):
-        return ExchangeFailure(422, "insufficient_funds", detail)
+        return ExchangeFailure("insufficient_funds", detail)
     if isinstance(exc, ccxt.OrderNotFound):
-        return ExchangeFailure(404, "order_not_found", detail)
+        return ExchangeFailure("order_not_found", detail)
     if isinstance(exc, ccxt.BadSymbol):
-        return ExchangeFailure(422, "bad_symbol", detail)
+        return ExchangeFailure("bad_symbol", detail)
     if isinstance(exc, ccxt.InvalidOrder):
-        return ExchangeFailure(422, "invalid_order", detail)
+        return ExchangeFailure("invalid_order", detail)
     if isinstance(exc, ccxt.ExchangeNotAvailable | ccxt.NetworkError | OSError):
-        return ExchangeFailure(502, "exchange_unreachable", detail, transient=True)
+        return ExchangeFailure("exchange_unreachable", detail, transient=True)
     if isinstance(exc, ccxt.ExchangeError):
-        return ExchangeFailure(502, "exchange_error", detail)
-    return ExchangeFailure(502, "exchange_error", f"{exchange}: {type(exc).__name__}")
+        return ExchangeFailure("exchange_error", detail)
+    return ExchangeFailure("exchange_error", f"{exchange}: {type(exc).__name__}")
 
 
 def retry_after_of(client: object) -> int | None:

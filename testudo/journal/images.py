@@ -15,6 +15,8 @@ import io
 import attrs
 from PIL import Image, ImageOps, ImageSequence
 
+from testudo.problems import Problem
+
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 16_000_000  # one frame (a 4K screenshot is 8.3 million)
 MAX_TOTAL_PIXELS = 16_000_000  # pixels times frames: what decoding holds in memory at once
@@ -54,13 +56,10 @@ FORMATS = {
 }
 
 
-class ImageRejected(Exception):
-    """The upload is not an acceptable image: ``code`` is the API error code."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
+@attrs.frozen
+class ImageRejected(Problem):
+    """A :class:`~testudo.problems.Problem` of an upload that is not an acceptable image
+    (``invalid_type``, ``too_large``)."""
 
 
 @attrs.frozen

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from functools import partial
 
 import attrs
 import trio
 from hypercorn.config import Config as HyperConfig
-from hypercorn.trio.run import worker_serve
-from hypercorn.utils import wrap_app
+from hypercorn.trio import serve
 from quart import Response, request
 from quart_trio import QuartTrio
 
@@ -177,14 +177,18 @@ async def serve_simulator(
     hyper.accesslog = None
     hyper.errorlog = log
     hyper.graceful_timeout = 1.0
-    sockets = hyper.create_sockets()
-    for sock in sockets.insecure_sockets:
+    # Bound here, before ``started`` (a busy port raises to the caller, port 0 is resolved);
+    # hypercorn's public ``serve`` takes the bound socket as ``fd://`` (a duplicate of ours).
+    sock = hyper.create_sockets().insecure_sockets[0]
+    try:
         sock.listen(hyper.backlog)
-    port = sockets.insecure_sockets[0].getsockname()[1]
-    handle = SimHandle(base_url=base_url(config.host, port), simulator=sim, demo=demo)
-    async with trio.open_nursery() as nursery:
-        if config.walk_interval_s:
-            nursery.start_soon(walk_prices, sim, config.walk_interval_s)
-        asgi = wrap_app(app, hyper.wsgi_max_body_size, "asgi")
-        await nursery.start(partial(worker_serve, asgi, hyper, sockets=sockets))
-        task_status.started(handle)
+        port = sock.getsockname()[1]
+        hyper.bind = [f"fd://{os.dup(sock.fileno())}"]
+        handle = SimHandle(base_url=base_url(config.host, port), simulator=sim, demo=demo)
+        async with trio.open_nursery() as nursery:
+            if config.walk_interval_s:
+                nursery.start_soon(walk_prices, sim, config.walk_interval_s)
+            await nursery.start(partial(serve, app, hyper, mode="asgi"))
+            task_status.started(handle)
+    finally:
+        sock.close()

@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 
 from testudo.db.database import Conn
-from testudo.problems import problem_body
+from testudo.problems import Problem
 
 IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 EXPIRE_KEY = "DELETE FROM idempotency_keys WHERE user_id = %s AND key = %s AND created_at < %s"
@@ -86,17 +86,15 @@ def orphan_decision_tx(conn: Conn, claim: Claim) -> dict[str, Any] | None:
     return row
 
 
-def replay(row: dict[str, Any], fingerprint: str) -> tuple[int, dict[str, Any]]:
-    """The status and body a duplicate gets."""
+def replay(row: dict[str, Any], fingerprint: str) -> Problem | tuple[int, dict[str, Any]]:
+    """What a duplicate gets: the recorded status and body, or the problem with the key."""
     if row["fingerprint"] != fingerprint:
-        return 422, problem_body(
-            422,
+        return Problem(
             "idempotency_key_reused",
             "This Idempotency-Key was used with a different request body.",
         )
     if row["state"] != "done":
-        return 409, problem_body(
-            409,
+        return Problem(
             "idempotency_in_progress",
             "A request with this Idempotency-Key is still being processed.",
         )

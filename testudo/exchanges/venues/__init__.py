@@ -29,8 +29,7 @@ from .okx import OkxVenue
 from .woo import WooVenue
 
 VENUES: dict[str, type[Venue]] = {
-    cls.ccxt_id: cls
-    for cls in (BinanceVenue, BybitVenue, HyperliquidVenue, OkxVenue, WooVenue)
+    cls.ccxt_id: cls for cls in (BinanceVenue, BybitVenue, HyperliquidVenue, OkxVenue, WooVenue)
 }
 
 
