@@ -17,7 +17,7 @@ from .fuzz import fuzz
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = int(os.environ.get("TESTUDO_FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("TESTUDO_FUZZ_EXAMPLES", "5"))
 
 
 async def test_every_operation_answers_without_5xx_hang_or_schema_violation(
