@@ -474,6 +474,8 @@ class ExchangeAccountActor(Actor[AccountMessage]):
         if source != "kept":
             failure = await self._refresh(funds=not funds_fresh, lane=self._trading)
             if isinstance(failure, ExchangeFailure):
+                if "bad_symbol" in (failure.error, failure.reason):  # its price spoils refreshes
+                    self._price_wanted.pop(symbol, None)
                 return failure
         info = self.identity.info
         rules_of = functools.partial(self.venue.market_rules, symbol=symbol, need_price=False)
