@@ -252,7 +252,7 @@ class AuthService:
         """After a listener reconnect: revocations may have been missed; ask the database."""
         live = [
             str(key[1])
-            for key in self.registry.snapshot()
+            for key in self.registry.running()
             if isinstance(key, tuple) and key[0] == "session"
         ]
         if not live:

@@ -4,7 +4,7 @@ Every cycle reads the account's positions (cheap on every venue); the open order
 watched symbols are read when the positions changed (an order filled), when a group asked
 (a new group, a command), and at least every ``recheck`` seconds (a stop cancelled in the
 exchange's app changes no position). Each watching group then gets an
-:class:`~actors.exchanges.exchange_account.OrdersSnapshot` of its symbol: the orders when they were
+:class:`~actors.exchanges.exchange_account.WatchReport` of its symbol: the orders when they were
 read (``None`` otherwise: a heartbeat), and the net positions read *before* them.
 
 While a group waits for a fill or lacks its stop (it watches *urgently*), cycles come every
@@ -49,7 +49,7 @@ class AccountPoller:
     interval: float
     fast_interval: float
     recheck: float
-    snapshot_type: Any  # OrdersSnapshot (passed in to keep the message in one module)
+    report_type: Any  # WatchReport (passed in to keep the message in one module)
     watchers: dict[str, Watcher] = attrs.Factory(dict)
     book: Book | None = None
     book_at: float = -1e9
@@ -135,14 +135,14 @@ class AccountPoller:
         at = trio.current_time()
         for symbol in symbols:
             orders = None if book is None else book.orders_of(symbol)
-            snapshot = self.snapshot_type(at, orders, prices.get(symbol), net, positions_at)
+            report = self.report_type(at, orders, prices.get(symbol), net, positions_at)
             for key, watcher in list(self.watchers.items()):
                 if watcher.symbol != symbol:
                     continue
                 try:
-                    watcher.ref.send_nowait(snapshot)
+                    watcher.ref.send_nowait(report)
                 except MailboxFull:
-                    continue  # a busy group catches up on the next snapshot
+                    continue  # a busy group catches up on the next report
                 except ActorStopped:
                     self.watchers.pop(key, None)
 

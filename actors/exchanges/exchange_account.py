@@ -109,7 +109,7 @@ class Refresh:
 
 @attrs.frozen
 class Watch(Ask[bool]):
-    """Deliver :class:`OrdersSnapshot` of ``symbol`` to ``ref`` after every poll (with the
+    """Deliver :class:`WatchReport` of ``symbol`` to ``ref`` after every poll (with the
     symbol's last price when ``wants_price``; polled fast while ``urgent``: a group waiting
     for a fill or for its stop; sending it again replaces the registration)."""
 
@@ -131,7 +131,7 @@ class Poll:
 
 
 @attrs.frozen
-class OrdersSnapshot:
+class WatchReport:
     """The open orders of the watched symbol at ``at`` (trio time), by exchange order id
     (None when they were not read this cycle: nothing filled, a heartbeat), the symbol's last
     price when a watcher asked for it, and the account's signed net positions by base coin
@@ -285,7 +285,7 @@ class ExchangeAccountActor(Actor[AccountMessage]):
             self._poll_interval,
             min(self._poll_interval, FAST_POLL),
             self._order_recheck,
-            OrdersSnapshot,
+            WatchReport,
         )
         ctx.nursery.start_soon(self._poller.run)
 
@@ -474,6 +474,8 @@ class ExchangeAccountActor(Actor[AccountMessage]):
         if source != "kept":
             failure = await self._refresh(funds=not funds_fresh, lane=self._trading)
             if isinstance(failure, ExchangeFailure):
+                if "bad_symbol" in (failure.error, failure.reason):  # its price spoils refreshes
+                    self._price_wanted.pop(symbol, None)
                 return failure
         info = self.identity.info
         rules_of = functools.partial(self.venue.market_rules, symbol=symbol, need_price=False)

@@ -218,7 +218,7 @@ class FeedManager(Actor[FeedMessage]):
 
     def _running(self) -> list[FeedKey]:
         running = []
-        for key in self._registry.snapshot():
+        for key in self._registry.running():
             if isinstance(key, tuple) and len(key) == 3 and key[0] == "market_data":
                 running.append((str(key[1]), str(key[2])))
         return running

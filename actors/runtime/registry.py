@@ -43,8 +43,8 @@ class Registry:
         """The running actor for ``key``, or None."""
         return self._refs.get(key)
 
-    def snapshot(self) -> list[Hashable]:
-        """Every key with a running actor, now."""
+    def running(self) -> list[Hashable]:
+        """Every key with a running actor, now (a copy)."""
         return list(self._refs)
 
     async def ensure(

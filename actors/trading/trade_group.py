@@ -9,7 +9,7 @@ reconciles it with the exchange, so a position whose entry filled while Testudo 
 its stop and targets placed at once.
 
 Fills are observed by the exchange-account actor (one poll per account) and delivered here as
-:class:`~actors.exchanges.exchange_account.OrdersSnapshot`, with the account's positions; an
+:class:`~actors.exchanges.exchange_account.WatchReport`, with the account's positions; an
 order that left the open set is fetched to learn whether it filled or was cancelled, a stop that
 vanished is placed again, and a position that is flat on the exchange while the group still
 holds it was closed outside Testudo: the group ends ``closed_externally`` and cancels its
@@ -30,7 +30,7 @@ from typing import Any
 import attrs
 import trio
 
-from actors.exchanges.exchange_account import OrdersSnapshot
+from actors.exchanges.exchange_account import WatchReport
 from actors.runtime.actor import Actor, ActorContext, Ask
 from actors.trading.group_exchange import GroupAccounts, GroupExchange, sleep_then
 from actors.trading.protection_board import BOARD
@@ -106,11 +106,11 @@ class SetBreakEven(Ask[GroupReply]):
     trigger: str  # "first_take_profit" or a price
 
 
-#: A command from outside (every one an ``ask``) and the account's snapshots (sent).
+#: A command from outside (every one an ``ask``) and the account's watch reports (sent).
 GroupCommand = (
     Start | Reconcile | Describe | CancelGroup | UpdateStop | UpdateTargets | SetBreakEven
 )
-GroupMessage = GroupCommand | OrdersSnapshot
+GroupMessage = GroupCommand | WatchReport
 
 
 @attrs.frozen
@@ -155,7 +155,7 @@ class TradeGroupActor(Actor[GroupMessage]):
         self._holds: dict[str, float] = {}  # role -> trio time before which nothing is sent
         self._attempts: dict[str, int] = {}  # role -> failed attempts in a row (backoff)
         self._slots_freed = False
-        self._last_snapshot = 0.0
+        self._last_report = 0.0
         self._filled_seen = Decimal(0)
         self._unsaved: Events = []  # events not yet saved
         self._urgent = False  # the account polls fast for this group
@@ -181,7 +181,7 @@ class TradeGroupActor(Actor[GroupMessage]):
             return
         if self._fresh:
             # Watched from its first moment; Start reconciles it after the entry's answer.
-            self._last_snapshot = trio.current_time()
+            self._last_report = trio.current_time()
             ctx.nursery.start_soon(self._watch)
         ctx.nursery.start_soon(self._watchdog)
         if self.group.orders and not self._fresh:  # rehydrated: reconcile at once
@@ -205,13 +205,13 @@ class TradeGroupActor(Actor[GroupMessage]):
         return self._x
 
     async def _watchdog(self) -> None:
-        """(Re)register with the account's poller; reconcile directly if snapshots stop."""
+        """(Re)register with the account's poller; reconcile directly if watch reports stop."""
         while True:
-            if trio.current_time() - self._last_snapshot > 3 * self.s.poll_interval:
+            if trio.current_time() - self._last_report > 3 * self.s.poll_interval:
                 await self._watch()
                 if self._ctx is not None:
                     self._ctx.ref.send_nowait(Reconcile())
-                self._last_snapshot = trio.current_time()
+                self._last_report = trio.current_time()
             await trio.sleep(self.s.poll_interval)
 
     async def _watch(self) -> None:
@@ -239,8 +239,8 @@ class TradeGroupActor(Actor[GroupMessage]):
                     await self._refresh({})
                     await self._advance([])
                 return message.reply(self.describe())
-            case OrdersSnapshot():
-                await self._on_snapshot(message)
+            case WatchReport():
+                await self._on_report(message)
                 return None
             case Describe():
                 return message.reply(self.describe())
@@ -254,25 +254,25 @@ class TradeGroupActor(Actor[GroupMessage]):
                 return message.reply(await self._set_break_even(enabled, trigger))
         self.unhandled(message)
 
-    async def _on_snapshot(self, snapshot: OrdersSnapshot) -> None:
+    async def _on_report(self, report: WatchReport) -> None:
         group = self.group
         assert group is not None
-        self._last_snapshot = trio.current_time()
+        self._last_report = trio.current_time()
         if group.status in TERMINAL:
             return
-        if snapshot.price is not None:
-            group.mark_price = snapshot.price
-        if snapshot.orders is None:  # a heartbeat: no position moved, orders not read
+        if report.price is not None:
+            group.mark_price = report.price
+        if report.orders is None:  # a heartbeat: no position moved, orders not read
             if group.status == "active" and wants_price(group):
                 await self._advance([])
             return
-        changed = await self._refresh(snapshot.orders)
+        changed = await self._refresh(report.orders)
         events: Events = []
         # A position read before the group's own position last moved (an entry that filled
         # between the positions and the orders) says nothing about the group: only a flat
         # account read afterwards means the position was closed outside Testudo.
-        if snapshot.positions is not None and snapshot.positions_at > self._moved_at:
-            net = snapshot.positions.get(base_of(group.symbol), Decimal(0))
+        if report.positions is not None and report.positions_at > self._moved_at:
+            net = report.positions.get(base_of(group.symbol), Decimal(0))
             changed |= self._closed_outside(net, events)
         if changed or events or (group.status == "active" and wants_price(group)):
             await self._advance(events)
@@ -521,7 +521,7 @@ class TradeGroupActor(Actor[GroupMessage]):
             state.status if state.status in ("open", "filled", "cancelled", "rejected") else "open"
         )
 
-    async def _refresh(self, snapshot: dict[str, OrderState]) -> bool:
+    async def _refresh(self, orders: dict[str, OrderState]) -> bool:
         """Bring live orders up to date; True when anything changed. Reading orders again
         also tells whether the account's credentials work (``group.waiting``)."""
         group = self.group
@@ -533,8 +533,8 @@ class TradeGroupActor(Actor[GroupMessage]):
             failure: ExchangeFailure | None = None
             if order.status == "pending_submit" or order.exchange_order_id is None:
                 failure = await self._lookup(order)
-            elif snapshot and order.exchange_order_id in snapshot:
-                self._apply(order, snapshot[order.exchange_order_id])
+            elif orders and order.exchange_order_id in orders:
+                self._apply(order, orders[order.exchange_order_id])
             else:
                 try:
                     self._apply(order, await self.x.fetch(order))

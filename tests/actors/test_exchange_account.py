@@ -7,7 +7,6 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-import pytest
 import trio
 
 from actors import ActorRef, ChildSpec, Supervisor
@@ -120,11 +119,6 @@ async def test_an_unknown_symbol_is_refused_not_crashed(
     assert isinstance(done, Done) and done.value == "binanceusdm"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: the refused symbol stays in the price interest for 60 s, so every "
-    "funds refresh asks for its price and fails with bad_symbol",
-)
 async def test_an_unknown_symbol_does_not_spoil_the_next_snapshot(
     nursery: trio.Nursery, db: Database, sim: SimClient
 ) -> None:

@@ -138,6 +138,6 @@ async def test_every_decimal_field_refuses_hostile_numbers_at_the_edge(
                 headers={**session.bearer(), "Content-Type": "application/json"},
             )
             assert response.status_code in (400, 422), (path, field, raw, response.text)
-    assert not [k for k in service.system.registry.snapshot() if k[0] in ("trader", "trade_group")]
+    assert not [k for k in service.system.registry.running() if k[0] in ("trader", "trade_group")]
     config = (await http.get("/api/v1/risk-config", headers=session.bearer())).json()
     assert config["max_risk_amount"] is None and config["max_leverage"] == "5"

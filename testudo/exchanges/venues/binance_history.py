@@ -55,6 +55,9 @@ def request_of(market_id: str, cursor: Cursor, start_ms: int, end_ms: int) -> di
     if cursor.last_id is not None:
         return {"symbol": market_id, "fromId": cursor.last_id + 1, "limit": PAGE}
     window = cursor.window_start_ms if cursor.window_start_ms is not None else start_ms
+    # A run right after the last one (no time passed) resumes past its end: ask for the end
+    # instant alone (Binance refuses startTime > endTime with -1128).
+    window = min(window, end_ms)
     return {
         "symbol": market_id,
         "startTime": window,
