@@ -23,7 +23,6 @@ from actors.runtime.registry import Registry
 from actors.runtime.supervisor import ChildSpec, Supervisor
 from actors.system import System
 from actors.trading.service import TradesService
-from actors.trading.trader import Answer
 from testudo.auth.settings import AuthSettings
 from testudo.clock import Clock
 from testudo.config import Settings
@@ -32,7 +31,6 @@ from testudo.exchanges.agent_wallets import Network
 from testudo.exchanges.clients import ClientFactory
 from testudo.exchanges.health import HealthBoard
 from testudo.exchanges.vault import Vault
-from testudo.problems import Problem
 
 
 @attrs.define
@@ -78,7 +76,6 @@ class Parts:
     clock: Clock
     db: Database
     exchange_base: str | None  # where exchange requests go (None: the exchanges themselves)
-    answer_of: Callable[[Problem], Answer]  # a problem's HTTP answer (the edge's statuses)
 
 
 def build_system(parts: Parts, root: Supervisor, adoption: Adoption) -> System:
@@ -113,7 +110,6 @@ def build_system(parts: Parts, root: Supervisor, adoption: Adoption) -> System:
         children["trades"],
         accounts,
         clock,
-        parts.answer_of,
         settings.trade_poll_interval,
         settings.close_slippage,
     )

@@ -17,13 +17,13 @@ from typing import Any
 import attrs
 from quart import Response, json
 
-from actors.trading.trader import Answer
 from testudo.problems import Problem, problem
 
 __all__ = [
     "PROBLEM_JSON",
     "STATUS",
     "TYPE_BASE",
+    "Answer",
     "EdgeAnswer",
     "Problem",
     "answer_of",
@@ -123,6 +123,15 @@ def status_of(found: Problem) -> int:
 
 
 @attrs.frozen
+class Answer:
+    """An HTTP answer built before it is sent: status, body and extra headers."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = attrs.Factory(dict)
+
+
+@attrs.frozen
 class EdgeAnswer(Exception):
     """A problem answered with headers the edge adds (``WWW-Authenticate``, ``Connection``)."""
 
@@ -167,8 +176,9 @@ def problem_response(
 
 
 def answer_of(found: Problem) -> Answer:
-    """The answer a trade request gets for ``found`` (kept with its idempotency key, so a
-    duplicate replays it): no request id, ``Retry-After`` when the problem says when."""
+    """The answer a trade request gets for ``found`` (the same for a duplicate, which
+    replays the outcome kept with its idempotency key): no request id, ``Retry-After`` when
+    the problem says when."""
     status = status_of(found)
     headers = {} if found.retry_after is None else {"Retry-After": str(found.retry_after)}
     return Answer(status, problem_body(status, found.error, found.detail, **found.extra), headers)

@@ -30,7 +30,6 @@ from actors.system import System
 from api.app import create_app
 from api.boot import Listeners, Prepared, bind, bind_error, database
 from api.keepalive import KeepAliveGuard
-from api.problems import answer_of
 from api.ws.server import WsService
 from api.ws.transport import check_transport
 from testudo.auth.keys import SecretError, load_or_create_secret
@@ -129,7 +128,7 @@ async def run_service(
     async with contextlib.AsyncExitStack() as stack:
         if prepared is None:
             prepared = await stack.enter_async_context(database(settings))
-        parts = Parts(settings, auth, vault, clock or SystemClock(), prepared.db, None, answer_of)
+        parts = Parts(settings, auth, vault, clock or SystemClock(), prepared.db, None)
         await _serve(parts, prepared, listeners, hooks, task_status)
 
 

@@ -16,11 +16,12 @@ from testudo.numbers import NotPlainDecimal, parse_plain_decimal
 from testudo.sides import normalise_side
 from testudo.trading.model import break_even_level
 from testudo.trading.opening import TradeInput
+from testudo.trading.outcomes import AwaitingReconciliation, Created, TradeOutcome
 
 from .auth_guard import authenticated, principal
 from .context import system
 from .fields import Leverage, Percent, PositiveDecimal
-from .problems import Problem, problem
+from .problems import Answer, Problem, answer_of, problem
 
 trades_blueprint = Blueprint("trades", __name__, url_prefix="/api/v1/trades")
 TRADES = tag(["trades"])
@@ -136,6 +137,16 @@ def _trade_input(body: CreateTradeBody) -> TradeInput:
     )
 
 
+def answer_to(outcome: TradeOutcome) -> Answer:
+    """The HTTP answer of a trade's outcome: 201 with the group, 202 while it awaits
+    reconciliation, a problem's status and ``Retry-After`` from the one table."""
+    if isinstance(outcome, Created):
+        return Answer(201, outcome.group)
+    if isinstance(outcome, AwaitingReconciliation):
+        return Answer(202, outcome.body())
+    return answer_of(outcome)
+
+
 def _reply(result: Any) -> Any:
     if result is None:
         raise problem("not_found", "No such trade group.")
@@ -156,7 +167,8 @@ async def create_trade(data: CreateTradeBody) -> Response:
         raise problem("invalid_idempotency_key", "Idempotency-Key is at most 255 chars.")
     trade = _trade_input(data)
     raw = await request.get_json()
-    answer = await system().trades.create(principal().user_id, trade, key, fingerprint(raw))
+    outcome = await system().trades.create(principal().user_id, trade, key, fingerprint(raw))
+    answer = answer_to(outcome)
     response = jsonify(answer.body)
     response.status_code = answer.status
     response.headers.update(answer.headers)

@@ -35,7 +35,7 @@ from actors.trading.trade_group import (
     Start,
     TradeGroupActor,
 )
-from actors.trading.trader import Answer, CreateTrade, TraderActor
+from actors.trading.trader import CreateTrade, TraderActor
 from testudo.db import Database
 from testudo.exchanges.accounts import AccountView
 from testudo.exchanges.errors import ExchangeFailure
@@ -46,6 +46,7 @@ from testudo.trading import store
 from testudo.trading.idempotency import Claim, orphan_decision_tx
 from testudo.trading.model import TERMINAL, Group
 from testudo.trading.opening import TradeInput
+from testudo.trading.outcomes import Created, TradeOutcome
 from testudo.trading.views import decision_json, event_json, group_json
 
 log = logging.getLogger("testudo.trading")
@@ -61,11 +62,9 @@ class TradesService:
         supervisor: SupervisorRef,
         accounts: AccountsService,
         clock: Any,
-        answer_of: Callable[[Problem], Answer],
         poll_interval: float = 2.0,
         close_slippage: Decimal = DEFAULT_CLOSE_SLIPPAGE,
     ) -> None:
-        self.answer_of = answer_of  # the edge's statuses, for answers kept with their key
         self.db = db
         self.registry = registry
         self.supervisor = supervisor
@@ -112,8 +111,8 @@ class TradesService:
 
     async def create(
         self, user_id: str, trade: TradeInput, key: str | None, fingerprint: str
-    ) -> Answer:
-        answer: Answer = await self.registry.ask(
+    ) -> TradeOutcome:
+        outcome: TradeOutcome = await self.registry.ask(
             ("trader", user_id),
             await self.tenant(user_id),
             lambda: TraderActor(user_id, self),
@@ -121,7 +120,7 @@ class TradesService:
             timeout=180,
             idle_timeout=600,
         )
-        return answer
+        return outcome
 
     async def start_group(self, group: Group, account: AccountView) -> GroupReply:
         """Spawn the actor of a group just recorded (from ``group`` in memory, not the
@@ -150,9 +149,10 @@ class TradesService:
             timeout=180,
         )
 
-    async def recovered_answer(self, claim: Claim) -> Answer | None:
-        """The answer of a key whose request died after recording its decision: the group as
-        it is now (201, or 422 when its entry was refused), or the recorded rejection."""
+    async def recovered_outcome(self, claim: Claim) -> TradeOutcome | None:
+        """The outcome of a key whose request died after recording its decision: the group
+        as it is now (created, or ``entry_rejected`` when its entry was refused), or the
+        recorded rejection."""
         row = await self.db.run(functools.partial(orphan_decision_tx, claim=claim))
         if row is None:
             return None
@@ -167,14 +167,14 @@ class TradesService:
                 decision=body,
                 decision_id=row["decision_id"],
             )
-            return self.answer_of(rejected)
+            return rejected
         group = await self.get(claim.user_id, row["group_id"])
         if group is None:
             return None
         if group["status"] == "failed":
             detail = group.get("error") or "The exchange refused the entry."
-            return self.answer_of(problem("entry_rejected", detail, group=group))
-        return Answer(201, group)
+            return problem("entry_rejected", detail, group=group)
+        return Created(group)
 
     async def owned(self, user_id: str, group_id: str) -> bool:
         import uuid

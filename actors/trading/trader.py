@@ -4,8 +4,11 @@ Every ``POST /trades`` of a user passes through this actor one at a time, so two
 requests can never both see "4 open positions" and both open the fifth (20 concurrent trades
 against ``max_open_positions = 5`` yield exactly 5). It also owns the idempotency protocol
 (:mod:`testudo.trading.idempotency`): a key is claimed in the transaction that records the
-decision and the group, the final status and body are stored with it, and a duplicate (queued
-behind the first in this mailbox) gets the stored answer.
+decision and the group, the outcome is stored with it, and a duplicate (queued behind the first
+in this mailbox) gets the stored outcome.
+
+The trader answers in the domain's words (:mod:`testudo.trading.outcomes`: the group created,
+the group awaiting reconciliation, or a problem); only the API turns an outcome into HTTP.
 
 The path to an acknowledged entry is kept short: the user's active accounts are remembered
 (and re-checked inside the opening transaction), the account snapshot comes from the
@@ -41,6 +44,12 @@ from testudo.trading.idempotency import (
 )
 from testudo.trading.model import Group
 from testudo.trading.opening import AccountsChanged, Opened, Opening, TradeInput, open_tx
+from testudo.trading.outcomes import (
+    AwaitingReconciliation,
+    Created,
+    TradeOutcome,
+    outcome_json,
+)
 
 
 class TraderAccounts(Protocol):
@@ -66,23 +75,11 @@ class TraderPort(Protocol):
 
     async def start_group(self, group: Group, account: AccountView) -> GroupReply: ...
 
-    async def recovered_answer(self, claim: Claim) -> Answer | None: ...
-
-    def answer_of(self, found: Problem) -> Answer:
-        """The answer a problem gets (the edge's table of statuses, handed down)."""
+    async def recovered_outcome(self, claim: Claim) -> TradeOutcome | None: ...
 
 
 @attrs.frozen
-class Answer:
-    """The HTTP answer: status, body (a group, or a problem) and extra headers."""
-
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = attrs.Factory(dict)
-
-
-@attrs.frozen
-class CreateTrade(Ask[Answer]):
+class CreateTrade(Ask[TradeOutcome]):
     trade: TradeInput
     idempotency_key: str | None
     fingerprint: str
@@ -102,21 +99,21 @@ class TraderActor(Actor[CreateTrade]):
         self._accounts: list[AccountView] | None = None
         self._claimed = False  # the current request's key is claimed (by open_tx)
 
-    async def handle(self, message: CreateTrade) -> Answer:
+    async def handle(self, message: CreateTrade) -> TradeOutcome:
         return message.reply(await self._create(message))
 
-    async def _create(self, message: CreateTrade) -> Answer:
+    async def _create(self, message: CreateTrade) -> TradeOutcome:
         key = message.idempotency_key
         if key is None:
             return await self._decide_and_open(message.trade, None)
         claim = Claim(self.user_id, key, message.fingerprint)
         try:
-            answer = await self._decide_and_open(message.trade, claim)
+            outcome = await self._decide_and_open(message.trade, claim)
         except KeyTaken as taken:
             # This trader handles one request at a time: a key still running now was left by
             # a process that died after recording the trade. Answer from what it recorded.
             if taken.row["state"] == "running" and taken.row["fingerprint"] == claim.fingerprint:
-                recovered = await self.service.recovered_answer(claim)
+                recovered = await self.service.recovered_outcome(claim)
                 if recovered is not None:
                     await self._finish(claim, recovered)
                     return recovered
@@ -124,23 +121,22 @@ class TraderActor(Actor[CreateTrade]):
         # A failure after the opening transaction leaves the key running on purpose: its
         # retry is answered from the recorded decision and group, never a second group.
         if self._claimed:
-            await self._finish(claim, answer)
-            return answer
+            await self._finish(claim, outcome)
+            return outcome
         # Answered before the opening transaction (no account, exchange down, ...): a key
         # already used answers as it did then; otherwise nothing was claimed, a retry is new.
-        return await self._stored(claim) or answer
+        return await self._stored(claim) or outcome
 
-    async def _finish(self, claim: Claim, answer: Answer) -> None:
-        await self.service.db.execute(
-            FINISH_KEY, (answer.status, json.dumps(answer.body), claim.user_id, claim.key)
-        )
+    async def _finish(self, claim: Claim, outcome: TradeOutcome) -> None:
+        stored = json.dumps(outcome_json(outcome))
+        await self.service.db.execute(FINISH_KEY, (stored, claim.user_id, claim.key))
 
-    async def _stored(self, claim: Claim) -> Answer | None:
+    async def _stored(self, claim: Claim) -> TradeOutcome | None:
         now = self.service.clock.now()
         row = await self.service.db.run(lambda conn: stored_tx(conn, claim, now))
         return None if row is None else self._replayed(row, claim.fingerprint)
 
-    async def _decide_and_open(self, trade: TradeInput, claim: Claim | None) -> Answer:
+    async def _decide_and_open(self, trade: TradeInput, claim: Claim | None) -> TradeOutcome:
         """Choose the account, take its snapshot, decide and record (claiming the key), then
         open the group."""
         self._claimed = False
@@ -151,7 +147,7 @@ class TraderActor(Actor[CreateTrade]):
             if isinstance(chosen, Problem):
                 if remembered:
                     continue  # the remembered accounts may be out of date: read them again
-                return self.service.answer_of(chosen)
+                return chosen
             try:
                 snapshot = await self.service.accounts.snapshot(
                     chosen, trade.symbol, need_price=trade.entry_price is None
@@ -160,7 +156,7 @@ class TraderActor(Actor[CreateTrade]):
                 if failure.error == "account_gone" and remembered:
                     self._accounts = None  # deleted since it was remembered: choose again
                     continue
-                return self.service.answer_of(problem(failure.error, failure.detail))
+                return problem(failure.error, failure.detail)
             opening = Opening(
                 user_id=self.user_id,
                 account_id=chosen.id,
@@ -181,7 +177,7 @@ class TraderActor(Actor[CreateTrade]):
             self._claimed = claim is not None
             return await self._open(opened, chosen)
         changed = "Your exchange accounts changed during this request; retry."
-        return self.service.answer_of(problem("accounts_changed", changed))
+        return problem("accounts_changed", changed)
 
     async def _active_accounts(self, fresh: bool) -> list[AccountView]:
         """The user's active accounts, remembered between requests (re-checked by open_tx)."""
@@ -190,7 +186,7 @@ class TraderActor(Actor[CreateTrade]):
             self._accounts = [a for a in listed if a.status == "active"]
         return self._accounts
 
-    async def _open(self, opened: Opened, account: AccountView) -> Answer:
+    async def _open(self, opened: Opened, account: AccountView) -> TradeOutcome:
         """Answer a rejection, or start the group's actor and answer once its entry is acked."""
         decision_json = opened.to_json()
         group = opened.group
@@ -203,7 +199,7 @@ class TraderActor(Actor[CreateTrade]):
                 decision=decision_json,
                 decision_id=opened.decision_id,
             )
-            return self.service.answer_of(rejected)
+            return rejected
         extra = {
             "decision": decision_json,
             "decision_id": opened.decision_id,
@@ -214,25 +210,21 @@ class TraderActor(Actor[CreateTrade]):
         except ActorError:
             # The group is recorded and its actor is being restarted by its supervisor, which
             # reconciles it with the exchange: report it as accepted, never as a new attempt.
-            return Answer(
-                202,
-                {"id": group.id, "status": "awaiting_reconciliation", **extra},
-            )
+            return AwaitingReconciliation(group.id, extra)
         if isinstance(reply, Problem):
             members: dict[str, Any] = {**reply.extra, "group_id": group.id}
             if reply.retry_after is not None:
                 members["retry_after"] = reply.retry_after
-            return self.service.answer_of(attrs.evolve(reply, extra=members))
+            return attrs.evolve(reply, extra=members)
         body = {**reply, **extra}
         if reply.get("status") == "failed":
             detail = reply.get("error") or "The exchange refused the entry."
-            return self.service.answer_of(problem("entry_rejected", detail, group=body))
-        return Answer(201, body)
+            return problem("entry_rejected", detail, group=body)
+        return Created(body)
 
-    def _replayed(self, row: dict[str, Any], fingerprint: str) -> Answer:
+    def _replayed(self, row: dict[str, Any], fingerprint: str) -> TradeOutcome:
         """What a duplicate of a recorded request gets."""
-        found = replay(row, fingerprint)
-        return self.service.answer_of(found) if isinstance(found, Problem) else Answer(*found)
+        return replay(row, fingerprint)
 
 
 def _choose(accounts: list[AccountView], wanted: str | None) -> AccountView | Problem:

@@ -13,8 +13,7 @@ import trio.testing
 
 from actors import ActorRef, ChildSpec, Supervisor
 from actors.trading.trade_group import GroupReply
-from actors.trading.trader import Answer, CreateTrade, TraderAccounts, TraderActor
-from api.problems import answer_of
+from actors.trading.trader import CreateTrade, TraderAccounts, TraderActor
 from testudo.clock import Clock, ManualClock
 from testudo.db import Database
 from testudo.exchanges.accounts import AccountView
@@ -24,6 +23,7 @@ from testudo.problems import Problem
 from testudo.trading.idempotency import Claim
 from testudo.trading.model import Group
 from testudo.trading.opening import TradeInput
+from testudo.trading.outcomes import TradeOutcome
 
 USER = "00000000-0000-4000-8000-000000000001"
 UNREACHABLE = ExchangeFailure("exchange_unreachable", "binance: down", transient=True)
@@ -81,11 +81,8 @@ class Port:
     async def start_group(self, group: Group, account: AccountView) -> GroupReply:
         raise AssertionError("no trade reaches the opening transaction in these tests")
 
-    async def recovered_answer(self, claim: Claim) -> Answer | None:
+    async def recovered_outcome(self, claim: Claim) -> TradeOutcome | None:
         return None
-
-    def answer_of(self, found: Problem) -> Answer:
-        return answer_of(found)  # the edge's table, as the process hands it down
 
 
 async def start_trader(nursery: trio.Nursery, port: Port) -> ActorRef[CreateTrade]:
@@ -102,8 +99,8 @@ async def test_without_an_account_the_answer_says_so(
 ) -> None:
     port = Port(db, Accounts([]), clock)
     ref = await start_trader(nursery, port)
-    answer = await ref.ask(CreateTrade(trade(), None, "fp"))
-    assert answer.status == 422 and answer.body["error"] == "no_exchange_account"
+    outcome = await ref.ask(CreateTrade(trade(), None, "fp"))
+    assert isinstance(outcome, Problem) and outcome.error == "no_exchange_account"
 
 
 async def test_several_accounts_need_a_choice_and_a_wrong_one_is_not_found(
@@ -111,11 +108,11 @@ async def test_several_accounts_need_a_choice_and_a_wrong_one_is_not_found(
 ) -> None:
     port = Port(db, Accounts([account("a1"), account("a2")]), clock)
     ref = await start_trader(nursery, port)
-    answer = await ref.ask(CreateTrade(trade(), None, "fp"))
-    assert answer.status == 422 and answer.body["error"] == "exchange_account_required"
-    assert answer.body["errors"] == [{"field": "exchange_account_id", "message": "required"}]
+    outcome = await ref.ask(CreateTrade(trade(), None, "fp"))
+    assert isinstance(outcome, Problem) and outcome.error == "exchange_account_required"
+    assert outcome.extra["errors"] == [{"field": "exchange_account_id", "message": "required"}]
     missing = await ref.ask(CreateTrade(trade("a3"), None, "fp"))
-    assert missing.status == 404 and missing.body["error"] == "not_found"
+    assert isinstance(missing, Problem) and missing.error == "not_found"
     assert port.accounts.snapshots == 0
 
 
@@ -127,7 +124,7 @@ async def test_trades_of_one_user_are_decided_one_at_a_time(
 ) -> None:
     port = Port(db, Accounts([account("a1")]), clock)
     ref = await start_trader(nursery, port)
-    answers: list[Answer] = []
+    answers: list[TradeOutcome] = []
 
     async def create() -> None:
         answers.append(await ref.ask(CreateTrade(trade(), None, "fp"), timeout=60))
@@ -138,4 +135,6 @@ async def test_trades_of_one_user_are_decided_one_at_a_time(
             inner.start_soon(create)
     assert port.accounts.most_inside == 1  # never two decisions of one user at once
     assert trio.current_time() - began == 5  # five one-second snapshots, one after another
-    assert [(a.status, a.body["error"]) for a in answers] == [(502, "exchange_unreachable")] * 5
+    assert [(type(a), getattr(a, "error", None)) for a in answers] == [
+        (Problem, "exchange_unreachable")
+    ] * 5

@@ -2,14 +2,14 @@
 
 A key is claimed (``state = 'running'``) inside the transaction that records the decision and
 the group (:func:`testudo.trading.opening.open_tx`), so claiming costs no database hop of its
-own; the final status and body are stored when the answer is known. A duplicate gets the stored
-answer, 422 when its body differs. Keys live 24 hours.
+own; the outcome (:mod:`testudo.trading.outcomes`) is stored when it is known. A duplicate gets
+the stored outcome, ``idempotency_key_reused`` when its body differs. Keys live 24 hours.
 
 A key still ``running`` when a duplicate reaches the user's trader (which handles one request
 at a time) was orphaned: its process died between the exchange's acceptance and the answer.
 The key remembers the decision its request recorded (``decision_id``, same transaction), so the
 duplicate is answered from that decision and its group, as it is now, and the key is finished
-with that answer (:func:`recovered_tx`).
+with that outcome.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import attrs
 
 from testudo.db.database import Conn
 from testudo.problems import Problem
+from testudo.trading.outcomes import TradeOutcome, outcome_of
 
 IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 EXPIRE_KEY = "DELETE FROM idempotency_keys WHERE user_id = %s AND key = %s AND created_at < %s"
@@ -28,10 +29,10 @@ CLAIM_KEY = """
 INSERT INTO idempotency_keys (user_id, key, fingerprint, state, created_at)
 VALUES (%s, %s, %s, 'running', %s) ON CONFLICT DO NOTHING RETURNING key"""
 SELECT_KEY = """
-SELECT fingerprint, state, status, body, created_at FROM idempotency_keys
+SELECT fingerprint, state, outcome, created_at FROM idempotency_keys
 WHERE user_id = %s AND key = %s AND created_at >= %s"""
 FINISH_KEY = """
-UPDATE idempotency_keys SET state = 'done', status = %s, body = %s
+UPDATE idempotency_keys SET state = 'done', outcome = %s
 WHERE user_id = %s AND key = %s"""
 NOTE_DECISION = "UPDATE idempotency_keys SET decision_id = %s WHERE user_id = %s AND key = %s"
 KEY_DECISION = """
@@ -86,8 +87,8 @@ def orphan_decision_tx(conn: Conn, claim: Claim) -> dict[str, Any] | None:
     return row
 
 
-def replay(row: dict[str, Any], fingerprint: str) -> Problem | tuple[int, dict[str, Any]]:
-    """What a duplicate gets: the recorded status and body, or the problem with the key."""
+def replay(row: dict[str, Any], fingerprint: str) -> TradeOutcome:
+    """What a duplicate gets: the recorded outcome, or the problem with the key."""
     if row["fingerprint"] != fingerprint:
         return Problem(
             "idempotency_key_reused",
@@ -98,4 +99,4 @@ def replay(row: dict[str, Any], fingerprint: str) -> Problem | tuple[int, dict[s
             "idempotency_in_progress",
             "A request with this Idempotency-Key is still being processed.",
         )
-    return int(row["status"]), dict(row["body"])
+    return outcome_of(row["outcome"])
