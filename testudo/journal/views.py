@@ -46,7 +46,7 @@ TRADE_MONEY = (
 
 
 def trade_json(row: Mapping[str, Any], tags: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
-    """A journal trade (reference ``TradeApiResponse``, side always upper case)."""
+    """A journal trade as the API answers it (side always upper case)."""
     out: dict[str, Any] = {
         "id": str(row["id"]),
         "user_id": str(row["user_id"]),
