@@ -16,6 +16,8 @@ from tests.journal.test_fees import CENT, import_again, imports_done, journal, w
 from tests.sim.support import call
 from tests.trading.helpers import Trader, binance_trader
 from testudo.clock import ManualClock
+from testudo.journal.formulas import trade_figures
+from testudo.journal.funding import funding_within
 from testudo.sim.client import SimClient
 
 
@@ -115,3 +117,12 @@ async def test_an_imported_binance_trade_carries_its_funding(
     [trade] = await journal(trader)
     assert trade["trade_group_id"] is None and D(trade["funding"]) == D(payment["amount"]) > 0
     assert D(trade["net_pnl"]).quantize(CENT) == change.quantize(CENT), (trade, change)
+
+
+def test_a_trade_takes_the_payments_within_its_span_and_counts_them_in_net() -> None:
+    payments = [(1000, D("-0.1")), (2000, D("0.25")), (3000, D("-0.05"))]
+    assert funding_within(payments, 1000, 2000) == D("0.15")  # both ends included
+    assert funding_within(payments, 1001, 2999) == D("0.25")
+    assert funding_within(payments, 3001, 9000) == 0
+    figures = trade_figures("LONG", D("100"), D("110"), D("2"), D("1"), funding=D("-0.5"))
+    assert figures.net_pnl == D("18.5")  # 20 gross - 1 fees - 0.5 funding paid
