@@ -124,6 +124,15 @@ class GroupExchange:
         )
         return fees
 
+    async def funding(self, since_ms: int) -> Decimal:
+        """The funding the account's position in the group's symbol received (negative:
+        paid) since ``since_ms``, up to the exchange's present."""
+        symbol = self.group.symbol
+        payments: list[tuple[int, Decimal]] = await self.call(
+            lambda c: self.venue.funding_payments(c, symbol, since_ms), write=False
+        )
+        return sum((amount for _, amount in payments), Decimal(0))
+
     async def mark(self) -> Decimal:
         """The market's last price now (closes are priced from it, never from the entry)."""
         symbol = self.group.symbol

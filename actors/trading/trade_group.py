@@ -24,6 +24,7 @@ every moment whether its position is covered and why not.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -656,6 +657,7 @@ class TradeGroupActor(Actor[GroupMessage]):
         assert group is not None
         await self._read_fees()
         now = self.s.clock.now()
+        await self._read_funding(now)
         events = [*self._unsaved, *events]
         events += order_updates(group.orders, self._seen, frozenset(self._expired))
         await self.s.db.run(lambda c: store.save_group_tx(c, group, now, events))
@@ -695,6 +697,23 @@ class TradeGroupActor(Actor[GroupMessage]):
             if fee is not None:
                 order.fee = fee
                 self._fee_at[order.id] = order.filled
+
+    async def _read_funding(self, now: dt.datetime) -> None:
+        """A group closed flat reads the funding its position received or paid while open:
+        every payment of the symbol since its entry was placed, up to the exchange's present
+        (the position is flat now, so no later payment is its). A failure leaves it unread:
+        the next import of the account reads it."""
+        group = self.group
+        assert group is not None
+        flat = group.status in TERMINAL and group.entry_filled > 0 and group.position == 0
+        if not flat or group.funding is not None or group.waiting is not None:
+            return
+        entries = [o.created_at for o in group.orders_of("entry") if o.created_at is not None]
+        since = int(min(entries, default=now).timestamp() * 1000)
+        try:
+            group.funding = await self.x.funding(since)
+        except ExchangeFailure:
+            return
 
     # -- commands -------------------------------------------------------------------------
 

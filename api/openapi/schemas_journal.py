@@ -40,6 +40,7 @@ TRADE = obj(
         "realized_pnl": DECIMAL,
         "realized_pnl_pct": DECIMAL,
         "fees": DECIMAL,
+        "funding": OPT_DECIMAL,
         "net_pnl": DECIMAL,
         "stop_price": OPT_DECIMAL,
         "target_price": OPT_DECIMAL,

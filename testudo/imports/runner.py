@@ -3,8 +3,10 @@
 Every page is one transaction: its new raw fills, the advanced watermark, the job's progress
 and lease (a job whose lease was taken over rolls the page back and stops) and, at most once
 a second, a progress event on ``order.<user_id>``. After the last page one transaction
-rebuilds the round trips of every symbol that received fills, inserts the new trades, links
-them to trade groups, completes the job and publishes ``import_complete``. A crash anywhere
+rebuilds the round trips of every symbol that received fills, inserts the new trades and
+links them to trade groups; then the funding of every trade still lacking it is read
+(``imports.funding``), and a last transaction completes the job and publishes
+``import_complete``. A crash anywhere
 loses at most the page in flight: the next attempt resumes from the watermark, and the symbols
 still waiting for a rebuild are kept in the job's progress.
 """
@@ -31,6 +33,7 @@ from testudo.journal.linking import link_trades_to_groups
 from testudo.journal.roundtrips import reconstruct
 
 from . import queue, store
+from .funding import read_funding
 
 log = logging.getLogger("testudo.imports")
 T = TypeVar("T")
@@ -174,6 +177,9 @@ class ImportRunner:
             )
         await self._fetch(run, history, account.wallet_address, self.clock.now())
         await self._build(run, history.source)
+        venue = venue_for(account.exchange)
+        await read_funding(self.db, functools.partial(self._call, run), venue, job.account_id)
+        await self._complete(run)
 
     async def _call(self, run: JobRun, fn: Callable[[Any], T]) -> T:
         return await self.accounts.with_client(run.job.user_id, run.job.account_id, fn)
@@ -325,7 +331,21 @@ class ImportRunner:
                 progress["open_positions"] = len(result.open_positions)
                 progress["linked_to_groups"] = linked.linked
             progress["pending_symbols"] = []
-            progress["phase"] = "completed"
+            progress["phase"] = "funding"
+            if not queue.heartbeat(conn, job, run.worker, now, progress, counters):
+                raise LeaseLost(job.id)
+            return progress, counters
+
+        run.progress, run.counters = await self.db.run(work)
+
+    async def _complete(self, run: JobRun) -> None:
+        """Trades built and their funding read: the job is done."""
+        job = run.job
+        now = self.clock.now()
+        progress = {**run.progress, "phase": "completed"}
+        counters = run.counters
+
+        def work(conn: Conn) -> None:
             if not queue.complete(conn, job, run.worker, now, progress, counters):
                 raise LeaseLost(job.id)
             publish(
@@ -333,9 +353,9 @@ class ImportRunner:
                 job.user_id,
                 complete_event(run, now, "completed", progress=progress, counters=counters),
             )
-            return progress, counters
 
-        run.progress, run.counters = await self.db.run(work)
+        await self.db.run(work)
+        run.progress = progress
 
 
 def signed_positions(client: Any, venue: Venue) -> dict[str, Decimal]:

@@ -4,7 +4,7 @@
 realized_pnl     = (exit - entry) x qty  (LONG)   |  (entry - exit) x qty  (SHORT)
 margin           = entry x qty / leverage          (leverage <= 0 -> entry x qty)
 realized_pnl_pct = realized_pnl / margin x 100     (0 when margin <= 0)
-net_pnl          = realized_pnl - fees
+net_pnl          = realized_pnl - fees + funding   (funding: received > 0, paid < 0)
 effective_risk   = risk_amount if > 0, else |entry - stop| x qty if a stop is set, else none
 r_multiple       = net_pnl / effective_risk        (none without a risk)
 ```
@@ -73,6 +73,7 @@ def trade_figures(
     risk_amount: Decimal | None = None,
     realized_pnl: Decimal | None = None,
     entry_notional: Decimal | None = None,
+    funding: Decimal = ZERO,
 ) -> TradeFigures:
     """Every derived figure of one closed trade."""
     side = normalise_side(side)
@@ -82,7 +83,7 @@ def trade_figures(
     notional = entry_notional if entry_notional is not None else entry_price * quantity
     margin = notional / leverage if leverage > 0 else notional
     pct = round_ratio(realized_pnl / margin * 100) if margin > 0 else ZERO
-    net = realized_pnl - fees
+    net = realized_pnl - fees + funding
     risk = effective_risk(entry_price, quantity, stop_price, risk_amount)
     r_multiple = round_ratio(net / risk) if risk is not None else None
     return TradeFigures(realized_pnl, pct, fees, net, risk, r_multiple)

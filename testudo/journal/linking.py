@@ -31,6 +31,7 @@ import attrs
 from testudo.db.database import Conn
 
 from .formulas import effective_risk, normalise_side, trade_figures
+from .funding import set_funding
 from .money import round_ratio
 
 CANDIDATES = """
@@ -74,7 +75,8 @@ DELETE_DUPLICATE = """
 DELETE FROM journal_trades WHERE id = %s RETURNING source_fills_hash, exchange_fill_id, fees
 """
 RECORDED_OF_GROUP = """
-SELECT id::text AS id, entry_price, quantity, realized_pnl, fees, stop_price, risk_amount
+SELECT id::text AS id, entry_price, quantity, realized_pnl, fees,
+       coalesce(funding, 0) AS funding, stop_price, risk_amount
 FROM journal_trades WHERE trade_group_id = %s
 """
 TAKE_OVER_FEES = """
@@ -102,13 +104,13 @@ ORDER BY opened_at LIMIT 1
 """
 INSERT_RECORDED = """
 INSERT INTO journal_trades (user_id, exchange_account_id, exchange, symbol, side, entry_price,
-    exit_price, quantity, leverage, realized_pnl, realized_pnl_pct, fees, net_pnl, stop_price,
-    target_price, risk_amount, r_multiple, opened_at, closed_at, trade_group_id, order_ids,
-    client_order_ids, notes, source, setup_tag, close_reason)
+    exit_price, quantity, leverage, realized_pnl, realized_pnl_pct, fees, funding, net_pnl,
+    stop_price, target_price, risk_amount, r_multiple, opened_at, closed_at, trade_group_id,
+    order_ids, client_order_ids, notes, source, setup_tag, close_reason)
 VALUES (%(user)s, %(account)s, %(exchange)s, %(symbol)s, %(side)s, %(entry)s, %(exit)s, %(qty)s,
-    %(leverage)s, %(pnl)s, %(pct)s, %(fees)s, %(net)s, %(stop)s, %(target)s, %(risk)s, %(r)s,
-    %(opened)s, %(closed)s, %(group)s, %(orders)s, %(clients)s, %(notes)s, %(source)s,
-    %(setup)s, %(reason)s)
+    %(leverage)s, %(pnl)s, %(pct)s, %(fees)s, %(funding)s, %(net)s, %(stop)s, %(target)s,
+    %(risk)s, %(r)s, %(opened)s, %(closed)s, %(group)s, %(orders)s, %(clients)s, %(notes)s,
+    %(source)s, %(setup)s, %(reason)s)
 RETURNING id::text AS id
 """
 
@@ -177,7 +179,7 @@ def _take_over_fees(conn: Conn, group_id: str, fees: Decimal) -> None:
     row = conn.execute(RECORDED_OF_GROUP, (group_id,)).fetchone()
     if row is None or row["fees"] == fees:
         return
-    net = row["realized_pnl"] - fees
+    net = row["realized_pnl"] - fees + row["funding"]
     r = _r(net, row["entry_price"], row["quantity"], row["stop_price"], row["risk_amount"])
     conn.execute(TAKE_OVER_FEES, {"fees": fees, "net": net, "r": r, "id": row["id"]})
 
@@ -187,8 +189,10 @@ class GroupClose:
     """A trade group Testudo ran, closed back to flat (what :func:`record_closed_group` needs).
 
     ``side`` is the group's entry side (``buy``/``sell`` or ``LONG``/``SHORT``); prices are the
-    average entry and exit; ``fees`` everything paid; ``order_ids``/``client_order_ids`` the
-    group's orders, used to find an imported copy of the same round trip.
+    average entry and exit; ``fees`` everything paid; ``funding`` what the position received
+    (negative: paid) while open, None when it could not be read; ``order_ids`` and
+    ``client_order_ids`` the group's orders, used to find an imported copy of the same round
+    trip.
     """
 
     user_id: str
@@ -203,6 +207,7 @@ class GroupClose:
     fees: Decimal
     opened_at: dt.datetime
     closed_at: dt.datetime
+    funding: Decimal | None = None
     stop_price: Decimal | None = None
     risk_amount: Decimal | None = None
     target_price: Decimal | None = None
@@ -246,6 +251,8 @@ def record_closed_group(conn: Conn, close: GroupClose) -> RecordedTrade:
     """Record (once) the journal trade of a group Testudo closed; see the module docstring."""
     existing = conn.execute(BY_GROUP, (close.trade_group_id, close.user_id)).fetchone()
     if existing is not None:
+        if close.funding is not None:
+            set_funding(conn, existing["id"], close.funding)
         _enrich(conn, existing, close)
         return RecordedTrade(existing["id"], False)
     imported = conn.execute(
@@ -263,6 +270,10 @@ def record_closed_group(conn: Conn, close: GroupClose) -> RecordedTrade:
             "UPDATE journal_trades SET trade_group_id = %s WHERE id = %s",
             (close.trade_group_id, imported["id"]),
         )
+        if close.funding is not None:
+            set_funding(conn, imported["id"], close.funding)
+            imported = conn.execute(BY_GROUP, (close.trade_group_id, close.user_id)).fetchone()
+            assert imported is not None
         _enrich(conn, imported, close)
         return RecordedTrade(imported["id"], False)
     side = normalise_side(close.side)
@@ -275,6 +286,7 @@ def record_closed_group(conn: Conn, close: GroupClose) -> RecordedTrade:
         leverage=close.leverage,
         stop_price=close.stop_price,
         risk_amount=close.risk_amount,
+        funding=close.funding or Decimal(0),
     )
     row = conn.execute(
         INSERT_RECORDED,
@@ -291,6 +303,7 @@ def record_closed_group(conn: Conn, close: GroupClose) -> RecordedTrade:
             "pnl": figures.realized_pnl,
             "pct": figures.realized_pnl_pct,
             "fees": figures.fees,
+            "funding": close.funding,
             "net": figures.net_pnl,
             "stop": close.stop_price,
             "target": close.target_price,

@@ -33,7 +33,7 @@ MAX_LIMIT = 100
 TRADE_COLUMNS = sql.SQL(
     "t.id, t.user_id, t.exchange_account_id, t.exchange, t.symbol, t.side, t.entry_price,"
     " t.exit_price, t.quantity, t.leverage, t.realized_pnl, t.realized_pnl_pct, t.fees,"
-    " t.net_pnl, t.stop_price, t.target_price, t.risk_amount, t.r_multiple, t.opened_at,"
+    " t.funding, t.net_pnl, t.stop_price, t.target_price, t.risk_amount, t.r_multiple, t.opened_at,"
     " t.closed_at, t.duration_secs, t.trade_group_id, t.notes, t.source, t.exchange_fill_id,"
     " t.setup_tag, t.close_reason, t.fill_count, t.created_at, t.updated_at"
 )

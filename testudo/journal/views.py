@@ -37,6 +37,7 @@ TRADE_MONEY = (
     "realized_pnl",
     "realized_pnl_pct",
     "fees",
+    "funding",
     "net_pnl",
     "stop_price",
     "target_price",

@@ -96,6 +96,21 @@ class SimClient:
         result: dict[str, Any] = await self._call("GET", "/prices")
         return result
 
+    async def set_funding_rate(
+        self, exchange: str, symbol: str, rate: Decimal | str
+    ) -> dict[str, Any]:
+        """The funding rate of ``symbol`` (``BTC_USDT``) on ``exchange`` (``binanceusdm``,
+        ``hyperliquid``, ...) from the next funding time on."""
+        body = {"exchange": exchange, "symbol": symbol, "rate": str(rate)}
+        result: dict[str, Any] = await self._call("POST", "/funding", json=body)
+        return result
+
+    async def pay_funding(self, exchange: str) -> list[dict[str, Any]]:
+        """A funding time on ``exchange`` now; the payments it made."""
+        result = await self._call("POST", "/funding/pay", json={"exchange": exchange})
+        payments: list[dict[str, Any]] = result["payments"]
+        return payments
+
     async def step(self, steps: int = 1) -> dict[str, Any]:
         """Advance the random walk."""
         result: dict[str, Any] = await self._call("POST", "/walk", json={"steps": steps})

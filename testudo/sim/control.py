@@ -1,4 +1,5 @@
-"""The loopback-only control API (``/_sim/...``): accounts, prices, history, faults, state."""
+"""The loopback-only control API (``/_sim/...``): accounts, prices, history, faults, state,
+funding."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from urllib.parse import parse_qsl
 
 from testudo.sim.account_options import options_from_json
 from testudo.sim.accounts import Credentials
+from testudo.sim.control_funding import funding_routes
 from testudo.sim.control_observe import observe_routes
 from testudo.sim.dialects.bybit.ids import order_number
 from testudo.sim.dialects.wire import WireRequest, WireResponse, json_response
@@ -65,6 +67,7 @@ class ControlApi:
             ("GET", "/state"): self._state,
             ("POST", "/orders/fill"): self._fill_order,
             **observe_routes(sim),
+            **funding_routes(sim, VENUES),
         }
 
     def handle(self, request: WireRequest) -> WireResponse:

@@ -17,6 +17,7 @@ import attrs
 from testudo.sim import book
 from testudo.sim.clock import Clock
 from testudo.sim.fills import FillLog
+from testudo.sim.funding import HOUR_MS, Payment, Schedule, amount
 from testudo.sim.instruments import Instrument
 from testudo.sim.model import (
     CancelReason,
@@ -58,6 +59,7 @@ class Account:
     collateral: dict[str, Decimal] = attrs.Factory(dict)
     multi_assets: bool = False
     traded_notional: Decimal = ZERO
+    funding: list[Payment] = attrs.Factory(list)
 
     @property
     def margin_collateral(self) -> Decimal:
@@ -120,6 +122,8 @@ class EngineSettings:
     trade_id_start: int = 1_000_000_000
     history_id_start: int = 100_000_000
     seed: int = 0
+    funding_interval_ms: int = 8 * HOUR_MS
+    scheduled_funding: bool = True
 
 
 class Engine:
@@ -149,6 +153,12 @@ class Engine:
         self._next_history_id = self.settings.history_id_start
         self._next_public_id = 1
         self._rng = random.Random(f"{venue}:{self.settings.seed}")
+        self._next_funding_id = 1
+        self.funding = Schedule(
+            interval_ms=self.settings.funding_interval_ms,
+            last_ms=clock.now_ms(),
+            scheduled=self.settings.scheduled_funding,
+        )
         for symbol in self.instruments:
             self._last_mark[symbol] = self.mark(symbol)
 
@@ -259,6 +269,42 @@ class Engine:
         account = self.account(account_id)
         self.instrument(symbol)
         return account.positions.get(symbol) or Position()
+
+    # ------------------------------------------------------------------ funding
+
+    def settle_funding(self) -> list[Payment]:
+        """Pay every funding time that passed on the clock since the last one paid."""
+        now = self.clock.now_ms()
+        if not self.funding.scheduled:
+            self.funding.last_ms = max(self.funding.last_ms, now)
+            return []
+        payments: list[Payment] = []
+        while self.funding.next_ms() <= now:
+            payments.extend(self.pay_funding(self.funding.next_ms()))
+        return payments
+
+    def pay_funding(self, time_ms: int | None = None) -> list[Payment]:
+        """One funding time (now, unless ``time_ms``): each open position pays or receives
+        ``size * mark * rate``, which moves its account's wallet balance."""
+        at = self.clock.now_ms() if time_ms is None else time_ms
+        self.funding.last_ms = max(self.funding.last_ms, at)
+        payments: list[Payment] = []
+        for account in self.accounts.values():
+            for symbol, position in account.positions.items():
+                if position.size != 0:
+                    payments.append(self._pay(account, symbol, position.size, at))
+        return payments
+
+    def _pay(self, account: Account, symbol: str, size: Decimal, at: int) -> Payment:
+        mark = self.mark(symbol)
+        rate = self.funding.rate(symbol)
+        paid = amount(size, mark, rate, self.instruments[symbol].fee_quantum)
+        payment = Payment(self._next_funding_id, account.id, symbol, rate, size, mark, paid, at)
+        self._next_funding_id += 1
+        account.wallet_balance += paid
+        account.updated_ms = max(account.updated_ms, at)
+        account.funding.append(payment)
+        return payment
 
     # ------------------------------------------------------------------ orders
 

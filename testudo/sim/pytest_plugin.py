@@ -16,7 +16,9 @@ from testudo.sim.simulator import SimConfig
 @pytest.fixture
 def sim_config() -> SimConfig:
     """Configuration of the ``sim`` fixture (override to change seed, walk, prices)."""
-    return SimConfig(host="127.0.0.1", port=0, seed=0, walk_interval_s=None)
+    return SimConfig(
+        host="127.0.0.1", port=0, seed=0, walk_interval_s=None, scheduled_funding=False
+    )
 
 
 @pytest.fixture

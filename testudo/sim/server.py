@@ -106,6 +106,7 @@ def create_app(sim: Simulator) -> QuartTrio:
     async def dispatch(full: str) -> Response:
         prefix = full.partition("/")[0]
         wire = await read()
+        sim.settle_funding()  # funding times that passed on the clock are paid first
         if prefix == "_sim":
             if not is_loopback(request.remote_addr):
                 return _to_response(json_response({"error": "control API is loopback-only"}, 403))

@@ -12,6 +12,7 @@ from testudo.sim.accounts import Credentials, Registry
 from testudo.sim.clock import Clock, SystemClock
 from testudo.sim.engine import Engine, EngineSettings
 from testudo.sim.faults import Faults
+from testudo.sim.funding import HOUR_MS, Payment
 from testudo.sim.history import generate_fills
 from testudo.sim.instruments import (
     BINANCE,
@@ -56,6 +57,7 @@ class SimConfig:
     binance_weight_limit: int | None = BINANCE_WEIGHT_LIMIT
     hyperliquid_weight_limit: int | None = HYPERLIQUID_WEIGHT_LIMIT
     request_log_size: int = DEFAULT_CAPACITY
+    scheduled_funding: bool = True
 
 
 class Simulator:
@@ -81,6 +83,7 @@ class Simulator:
                     trade_id_start=5_000_000_000,
                     history_id_start=1_000_000_000,
                     seed=config.seed,
+                    scheduled_funding=config.scheduled_funding,
                 ),
             ),
             HYPERLIQUID: Engine(
@@ -94,6 +97,8 @@ class Simulator:
                     trade_id_start=900_000_000_000_000,
                     history_id_start=500_000_000_000_000,
                     seed=config.seed,
+                    funding_interval_ms=HOUR_MS,
+                    scheduled_funding=config.scheduled_funding,
                 ),
             ),
             OKX: Engine(
@@ -107,6 +112,7 @@ class Simulator:
                     trade_id_start=700_000_000_000_000_000,
                     history_id_start=600_000_000_000_000_000,
                     seed=config.seed,
+                    scheduled_funding=config.scheduled_funding,
                 ),
             ),
             WOO: Engine(
@@ -119,6 +125,7 @@ class Simulator:
                     trade_id_start=1_750_000_000,
                     history_id_start=1_500_000_000,
                     seed=config.seed,
+                    scheduled_funding=config.scheduled_funding,
                 ),
             ),
             BYBIT: Engine(
@@ -132,6 +139,7 @@ class Simulator:
                     trade_id_start=9_000_000_000,
                     history_id_start=3_000_000_000,
                     seed=config.seed,
+                    scheduled_funding=config.scheduled_funding,
                 ),
             ),
         }
@@ -201,6 +209,21 @@ class Simulator:
         for _ in range(steps):
             fills.extend(self._react(self.feed.step()))
         return fills
+
+    def settle_funding(self) -> list[Payment]:
+        """Pay the funding times that passed on the clock, on every venue."""
+        return [p for engine in self.engines.values() for p in engine.settle_funding()]
+
+    def set_funding_rate(self, venue: str, symbol: str, rate: Decimal) -> None:
+        """The funding rate ``symbol`` pays on ``venue`` from the next funding time on."""
+        engine = self.engines[venue]
+        engine.instrument(symbol)
+        engine.funding.rates[symbol] = rate
+
+    def pay_funding(self, venue: str) -> list[Payment]:
+        """A funding time on ``venue`` now, whatever the schedule."""
+        self.settle_funding()
+        return self.engines[venue].pay_funding()
 
     def generate_history(
         self, creds: Credentials, venue: str, *, fills: int, days: int, seed: int

@@ -136,6 +136,7 @@ class Group:
     setup_tag: str | None = None
     waiting: str | None = None  # why nothing can be sent now (credentials lost; not stored)
     external_exit: Decimal = Decimal(0)  # closed outside Testudo (seen on the exchange)
+    funding: Decimal | None = None  # received while open (read when closed flat; not stored)
 
     @property
     def exit_side(self) -> str:

@@ -248,6 +248,7 @@ def record_in_journal_tx(conn: Conn, group: Group, now: dt.datetime) -> None:
             fees=sum((o.fee or Decimal(0) for o in group.orders), Decimal(0)),
             opened_at=opened,
             closed_at=now,
+            funding=group.funding,
             stop_price=group.stop_loss_price,
             risk_amount=group.risk_amount,
             target_price=group.targets[0].price if group.targets else None,

@@ -161,6 +161,9 @@ class Venue:
     #: Weight charged to the venue's budget for any other read and write (orders, lookups).
     read_weight: ClassVar[int] = 1
     write_weight: ClassVar[int] = 1
+    #: Funding payments are read with ccxt's ``fetch_funding_history``, this many a page
+    #: (0: the venue reports none, its trades carry no funding).
+    funding_page: ClassVar[int] = 0
 
     def __init__(self, info: ExchangeInfo) -> None:
         self.info = info
@@ -330,6 +333,34 @@ class Venue:
         """What one ccxt trade cost in fees (positive = paid)."""
         fees = trade.get("fees") or ([trade["fee"]] if trade.get("fee") else [])
         return sum((to_decimal(f.get("cost")) or Decimal(0) for f in fees if f), Decimal(0))
+
+    def funding_payments(
+        self, client: Any, symbol: str, since_ms: int, until_ms: int | None = None
+    ) -> list[tuple[int, Decimal]]:
+        """The account's funding payments of ``symbol`` from ``since_ms`` to ``until_ms``
+        (both included; None: up to now), oldest first: (time, amount received; negative
+        when paid)."""
+        if self.funding_page == 0:
+            return []
+        market = self.ccxt_symbol(symbol)
+        last = until_ms if until_ms is not None else 2**62
+        params = {} if until_ms is None else {"until": until_ms}
+        out: dict[tuple[int, str], Decimal] = {}
+        start = since_ms
+        while start <= last:
+            rows = client.fetch_funding_history(market, start, self.funding_page, params)
+            for row in rows:
+                at = int(row["timestamp"])
+                if row.get("symbol") == market and since_ms <= at <= last:
+                    out[(at, str(row.get("id")))] = self.funding_amount(row)
+            if len(rows) < self.funding_page:
+                break
+            start = max(int(row["timestamp"]) for row in rows) + 1
+        return [(at, amount) for (at, _), amount in sorted(out.items())]
+
+    def funding_amount(self, row: Mapping[str, Any]) -> Decimal:
+        """What one ccxt funding-history row received (negative: paid)."""
+        return to_decimal(row.get("amount")) or Decimal(0)
 
     # -- account (worker thread) -------------------------------------------------------
 

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import attrs
@@ -78,6 +79,11 @@ class BinanceVenue(Venue):
     orders_weight: ClassVar[int] = 1
     read_weight: ClassVar[int] = 5  # account, positionRisk, userTrades: 5; an order: 1
     write_weight: ClassVar[int] = 1
+    funding_page: ClassVar[int] = 1000  # GET /fapi/v1/income: limit up to 1000
+
+    def funding_amount(self, row: Mapping[str, Any]) -> Decimal:
+        """``income`` as the venue wrote it (ccxt's ``amount`` is a float)."""
+        return to_decimal((row.get("info") or {}).get("income")) or Decimal(0)
 
     def classify(self, exc: BaseException) -> Classified:
         return by_code(exc, CODES, classify_ccxt(exc))

@@ -65,6 +65,12 @@ class HyperliquidVenue(Venue):
     read_weight: ClassVar[int] = 2  # orderStatus, allMids, clearinghouseState: 2
     write_weight: ClassVar[int] = 1  # an action of one order
     polls_all_symbols: ClassVar[bool] = True
+    funding_page: ClassVar[int] = 500  # userFunding answers at most 500 payments
+
+    def funding_amount(self, row: Mapping[str, Any]) -> Decimal:
+        """``delta.usdc`` as the venue wrote it."""
+        delta = (row.get("info") or {}).get("delta") or {}
+        return to_decimal(delta.get("usdc")) or Decimal(0)
 
     def client_order_id(
         self, group_id: str, role: str, seq: int, target_idx: int | None = None

@@ -13,7 +13,8 @@ WEEK_MS = 7 * DAY_MS
 
 
 class AccountApi(VenueContext):
-    """Signed account endpoints (``/fapi/v3/account``, ``/fapi/v1/userTrades``, ``/sapi``)."""
+    """Signed account endpoints (``/fapi/v3/account``, ``/fapi/v1/userTrades``,
+    ``/fapi/v1/income``, ``/sapi``)."""
 
     def routes(self) -> RouteTable:
         """Method and path of each endpoint."""
@@ -32,6 +33,7 @@ class AccountApi(VenueContext):
             ("GET", "/fapi/v1/commissionRate"): r(self._commission, signed=True),
             ("POST", "/fapi/v1/leverage"): r(self._leverage, signed=True, trading=True),
             ("GET", "/fapi/v1/userTrades"): r(self._user_trades, signed=True),
+            ("GET", "/fapi/v1/income"): r(self._income, signed=True),
         }
 
     def _coins(self, params: dict[str, str], creds: Credentials | None) -> object:
@@ -161,3 +163,29 @@ class AccountApi(VenueContext):
             stop = end if end is not None else self.now
             fills = account.fills.symbol_between(symbol, stop - WEEK_MS, stop, limit, newest=True)
         return [views.trade_view(instrument, f) for f in fills]
+
+    def _income(self, params: dict[str, str], creds: Credentials | None) -> object:
+        """``/fapi/v1/income``: the account's funding payments (``FUNDING_FEE``, the only
+        income type kept), oldest first; the last 7 days unless ``startTime``/``endTime``;
+        ``limit`` 1..1000 (default 100), ``page`` from 1."""
+        instrument = self._instrument(params, required=False)
+        kind = params.get("incomeType")
+        limit = self._int(params, "limit") or 100
+        page = self._int(params, "page") or 1
+        if not 1 <= limit <= 1000 or page < 1:
+            raise BinanceError(-1130, "Invalid data sent for a parameter.")
+        start = self._int(params, "startTime")
+        end = self._int(params, "endTime")
+        if start is None and end is None:
+            start = self.now - WEEK_MS
+        account = self.engine.account(self._account_id(creds))
+        rows = [
+            p
+            for p in account.funding
+            if kind in (None, "FUNDING_FEE")
+            and (instrument is None or p.symbol == instrument.symbol)
+            and (start is None or p.time_ms >= start)
+            and (end is None or p.time_ms <= end)
+        ]
+        chosen = rows[(page - 1) * limit : page * limit]
+        return [views.income_view(self.engine.instruments[p.symbol], p) for p in chosen]

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from testudo.sim.engine import Engine
+from testudo.sim.funding import Payment
 from testudo.sim.instruments import Instrument
 from testudo.sim.model import Fill, Order, OrderKind, OrderStatus, PublicTrade, TimeInForce
 from testudo.sim.money import ZERO, fixed, plain, quantize
@@ -247,6 +248,20 @@ def trade_view(instrument: Instrument, fill: Fill) -> dict[str, object]:
         "positionSide": "BOTH",
         "symbol": instrument.venue_symbol,
         "time": fill.time_ms,
+    }
+
+
+def income_view(instrument: Instrument, payment: Payment) -> dict[str, object]:
+    """A funding payment as ``/fapi/v1/income`` shows it (``income`` < 0: paid)."""
+    return {
+        "symbol": instrument.venue_symbol,
+        "incomeType": "FUNDING_FEE",
+        "income": money(payment.amount),
+        "asset": instrument.settle,
+        "info": "FUNDING_FEE",
+        "time": payment.time_ms,
+        "tranId": payment.id,
+        "tradeId": "",
     }
 
 

@@ -36,6 +36,7 @@ FIXED: Mapping[tuple[str, str], int] = {
     ("GET", "/fapi/v1/commissionRate"): 20,
     ("POST", "/fapi/v1/leverage"): 1,
     ("GET", "/fapi/v1/userTrades"): 5,
+    ("GET", "/fapi/v1/income"): 30,
     ("POST", "/fapi/v1/order"): 0,
     ("DELETE", "/fapi/v1/order"): 1,
     ("GET", "/fapi/v1/order"): 1,

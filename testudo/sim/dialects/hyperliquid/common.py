@@ -10,6 +10,7 @@ from testudo.sim.engine import Engine
 from testudo.sim.instruments import HYPERLIQUID, Instrument
 from testudo.sim.simulator import Simulator
 
+FUNDING_PAGE = 500  # userFunding answers at most 500 payments
 PAGE = 2000  # userFills / userFillsByTime answer at most 2000 fills
 FILL_HISTORY_CAP = 10_000  # "only the 10000 most recent fills are available"
 DAY_MS = 86_400_000

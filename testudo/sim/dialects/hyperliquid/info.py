@@ -8,6 +8,7 @@ from testudo.sim.dialects.hyperliquid import views
 from testudo.sim.dialects.hyperliquid.common import (
     CLOID,
     FILL_HISTORY_CAP,
+    FUNDING_PAGE,
     PAGE,
     VenueContext,
     WireError,
@@ -37,6 +38,7 @@ class InfoApi(VenueContext):
             "orderStatus": self._order_status,
             "userFills": self._user_fills,
             "userFillsByTime": self._user_fills_by_time,
+            "userFunding": self._user_funding,
             "extraAgents": self._extra_agents,
             "userAbstraction": lambda b: "default",
             "maxBuilderFee": self._max_builder_fee,
@@ -152,6 +154,26 @@ class InfoApi(VenueContext):
             start, end, PAGE, within_latest=FILL_HISTORY_CAP
         )
         return [views.fill_view(self.engine.instruments[f.symbol], f) for f in fills]
+
+    def _user_funding(self, body: Mapping[str, object]) -> object:
+        """The user's funding payments from ``startTime`` (to ``endTime``), oldest first, at
+        most 500."""
+        creds = self.user(body)
+        start = body.get("startTime")
+        end = body.get("endTime")
+        if not isinstance(start, int) or (end is not None and not isinstance(end, int)):
+            raise WireError("startTime (and endTime) must be integers")
+        if creds is None:
+            return []
+        payments = [
+            p
+            for p in self.engine.account(creds.account_id).funding
+            if p.time_ms >= start and (end is None or p.time_ms <= end)
+        ]
+        return [
+            views.funding_view(self.engine.instruments[p.symbol], p)
+            for p in payments[:FUNDING_PAGE]
+        ]
 
     def _extra_agents(self, body: Mapping[str, object]) -> object:
         creds = self.user(body)

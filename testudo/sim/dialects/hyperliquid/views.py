@@ -7,6 +7,7 @@ from decimal import Decimal
 from eth_utils.crypto import keccak
 
 from testudo.sim.engine import Engine
+from testudo.sim.funding import Payment
 from testudo.sim.instruments import Instrument
 from testudo.sim.model import (
     CancelReason,
@@ -256,3 +257,19 @@ def fill_view(instrument: Instrument, fill: Fill) -> dict[str, object]:
     if fill.extra_fee:
         row["builderFee"] = num(fill.extra_fee)
     return row
+
+
+def funding_view(instrument: Instrument, payment: Payment) -> dict[str, object]:
+    """``userFunding`` entry (``usdc`` < 0: paid; funding has no transaction hash)."""
+    return {
+        "delta": {
+            "type": "funding",
+            "coin": instrument.venue_symbol,
+            "usdc": num(payment.amount),
+            "szi": num(payment.size),
+            "fundingRate": num(payment.rate),
+            "nSamples": None,
+        },
+        "hash": "0x" + "0" * 64,
+        "time": payment.time_ms,
+    }
