@@ -10,6 +10,7 @@ exchange, or it is flat, and the group says which.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Awaitable, Callable
 from decimal import Decimal as D
 from typing import Any, Protocol
@@ -62,58 +63,25 @@ class VenueCase:
         return float(D(quantity) / self.contract_size)
 
 
-async def link_binance(http: httpx.AsyncClient, sim: SimClient, clock: Now) -> Trader:
+async def link_api_key(
+    exchange: str, http: httpx.AsyncClient, sim: SimClient, clock: Now
+) -> Trader:
+    """A fresh user with a fresh simulator account linked by API key (and the key's
+    passphrase where the exchange has one)."""
     session = await sign_in(http, Wallet(), clock.now())
     account = await sim.create_account("10000")
-    response = await http.post(
-        "/api/v1/exchanges/accounts",
-        headers=session.bearer(),
-        json={"exchange_name": "binance", "api_key": account.api_key, "secret": account.secret},
-    )
+    body = {"exchange_name": exchange, "api_key": account.api_key, "secret": account.secret}
+    if exchange == "okx":
+        body["passphrase"] = account.passphrase
+    response = await http.post("/api/v1/exchanges/accounts", headers=session.bearer(), json=body)
     assert response.status_code == 201, response.text
     return Trader(http, session, account, response.json()["id"])
 
 
-async def link_bybit(http: httpx.AsyncClient, sim: SimClient, clock: Now) -> Trader:
-    session = await sign_in(http, Wallet(), clock.now())
-    account = await sim.create_account("10000")
-    response = await http.post(
-        "/api/v1/exchanges/accounts",
-        headers=session.bearer(),
-        json={"exchange_name": "bybit", "api_key": account.api_key, "secret": account.secret},
-    )
-    assert response.status_code == 201, response.text
-    return Trader(http, session, account, response.json()["id"])
-
-
-async def link_okx(http: httpx.AsyncClient, sim: SimClient, clock: Now) -> Trader:
-    """An OKX account: key, secret and the key's passphrase."""
-    session = await sign_in(http, Wallet(), clock.now())
-    account = await sim.create_account("10000")
-    response = await http.post(
-        "/api/v1/exchanges/accounts",
-        headers=session.bearer(),
-        json={
-            "exchange_name": "okx",
-            "api_key": account.api_key,
-            "secret": account.secret,
-            "passphrase": account.passphrase,
-        },
-    )
-    assert response.status_code == 201, response.text
-    return Trader(http, session, account, response.json()["id"])
-
-
-async def link_woo(http: httpx.AsyncClient, sim: SimClient, clock: Now) -> Trader:
-    session = await sign_in(http, Wallet(), clock.now())
-    account = await sim.create_account("10000")
-    response = await http.post(
-        "/api/v1/exchanges/accounts",
-        headers=session.bearer(),
-        json={"exchange_name": "woo", "api_key": account.api_key, "secret": account.secret},
-    )
-    assert response.status_code == 201, response.text
-    return Trader(http, session, account, response.json()["id"])
+link_binance = functools.partial(link_api_key, "binance")
+link_bybit = functools.partial(link_api_key, "bybit")
+link_okx = functools.partial(link_api_key, "okx")
+link_woo = functools.partial(link_api_key, "woo")
 
 
 async def link_hyperliquid(http: httpx.AsyncClient, sim: SimClient, clock: Now) -> Trader:
