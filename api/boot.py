@@ -36,6 +36,18 @@ def bind_http(settings: Settings) -> socket.socket:
     return sock
 
 
+def bind_peer(settings: Settings) -> socket.socket:
+    """Bind the peer listener: other nodes forward the requests of this node's users here."""
+    host, port = settings.cluster.peer_host, settings.cluster.peer_port
+    try:
+        sock = socket.create_server((host, port), reuse_port=False)
+    except OSError as exc:
+        raise ConfigError(bind_error("peer", host, port, exc)) from None
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setblocking(False)
+    return sock
+
+
 async def bind_ws(settings: Settings) -> list[trio.SocketListener]:
     try:
         return await trio.open_tcp_listeners(settings.ws_port, host=settings.ws_host)
@@ -58,6 +70,14 @@ class Listeners:
 
     http: socket.socket
     ws: list[trio.SocketListener]
+    peer: socket.socket
+
+    def peer_url(self, settings: Settings) -> str:
+        """Where the other nodes reach this node's peer listener."""
+        if settings.cluster.peer_url:
+            return settings.cluster.peer_url
+        port = self.peer.getsockname()[1]
+        return f"http://{display_host(settings.cluster.peer_host)}:{port}"
 
     def urls(self, settings: Settings) -> tuple[str, str]:
         http_port = self.http.getsockname()[1]
@@ -70,7 +90,8 @@ class Listeners:
 
 async def bind(settings: Settings) -> Listeners:
     """Bind the HTTP and WebSocket ports now (a port in use fails before anything starts)."""
-    return Listeners(bind_http(settings), await bind_ws(settings))
+    http = bind_http(settings)
+    return Listeners(http, await bind_ws(settings), bind_peer(settings))
 
 
 async def start_database(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:

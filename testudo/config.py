@@ -21,6 +21,8 @@ import attrs
 import platformdirs
 
 from testudo import option_parsers as p
+from testudo.cluster import settings as cluster_settings
+from testudo.cluster.settings import ClusterSettings
 from testudo.net import Network
 from testudo.options import ConfigError, Option, add_arguments, in_section, markdown_table, resolve
 from testudo.realtime import settings as realtime_settings
@@ -75,6 +77,7 @@ class Settings:
     signin_per_client_per_minute: int = 10
     signin_per_second: int = 20
     realtime: RealtimeSettings = attrs.Factory(RealtimeSettings)
+    cluster: ClusterSettings = attrs.Factory(ClusterSettings)
 
     @property
     def resolved_siwe_domain(self) -> str:
@@ -392,6 +395,7 @@ TABLE: tuple[Option, ...] = (
     *EXCHANGE_OPTIONS,
     *TRADING_OPTIONS,
     *in_section("realtime", realtime_settings.OPTIONS),
+    *in_section("cluster", cluster_settings.OPTIONS),
 )
 
 
@@ -413,7 +417,8 @@ def from_args(args: argparse.Namespace, environ: Mapping[str, str] | None = None
     """
     values = resolve(TABLE, args, os.environ if environ is None else environ)
     realtime = RealtimeSettings(**values.get("realtime", {}))
-    return attrs.evolve(Settings(realtime=realtime), **values.get("", {}))
+    cluster = ClusterSettings(**values.get("cluster", {}))
+    return attrs.evolve(Settings(realtime=realtime, cluster=cluster), **values.get("", {}))
 
 
 def ensure_data_dir(path: Path) -> Path:
