@@ -9,8 +9,7 @@ import uuid
 import psycopg
 import pytest
 import trio
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from testudo.cluster.leases import (
     LOCK_CLASS,
@@ -126,6 +125,8 @@ async def test_a_node_whose_process_died_is_dead_at_once(db: Database, db_url: s
     sent=st.floats(min_value=0, max_value=1e6),
     ttl=st.floats(min_value=0.5, max_value=60),
 )
-def test_a_node_trusts_its_leases_for_less_than_the_database_grants(sent: float, ttl: float) -> None:
+def test_a_node_trusts_its_leases_for_less_than_the_database_grants(
+    sent: float, ttl: float
+) -> None:
     term = Term(ttl=ttl, margin=ttl / 6)
     assert sent < term.valid_until(sent) < sent + ttl
