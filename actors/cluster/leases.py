@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import attrs
 import trio
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Info
 
 from actors.runtime import supervision_log
 from testudo.cluster.leases import (
@@ -42,6 +42,7 @@ LEASES_HELD = Gauge("testudo_cluster_leases_held", "User leases this node holds.
 TAKEOVERS = Counter(
     "testudo_cluster_takeovers_total", "Users this node took over from a dead node."
 )
+NODE = Info("testudo_cluster_node", "This node: its name, incarnation id and peer URL.")
 LEASES_LOST = Counter(
     "testudo_cluster_leases_lost_total", "User leases this node lost (its own row expired)."
 )
@@ -153,6 +154,7 @@ class ClusterLeases:
     def rejoined(self, node: NodeIdentity) -> None:
         """A new incarnation (after the node lost its row): new id, no leases."""
         self.node = node
+        NODE.info({"name": node.name, "id": node.id, "url": node.url, "pid": str(node.pid)})
 
     async def lose_all(self, reason: str) -> list[str]:
         """Forget every lease at once (no write may rely on them any more), then stop the

@@ -49,6 +49,10 @@ async def test_a_users_actors_live_once_and_other_nodes_forward_to_them(
         ready = [(await n.http.get("/api/v1/health/ready")).json() for n in nodes]
         assert [r["node"]["leases"] for r in ready] == [1, 0]
         assert all(r["cluster"] for r in ready)
+        assert ready[0]["node"]["id"] != ready[1]["node"]["id"]
+        metrics = (await owner.http.get("/metrics")).text
+        assert "testudo_cluster_leases_held" in metrics
+        assert "testudo_cluster_node_info{" in metrics
 
 
 async def test_twenty_concurrent_trades_over_two_nodes_open_exactly_five(
