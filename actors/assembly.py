@@ -157,6 +157,12 @@ async def start_children(root: Supervisor, system: System) -> None:
     listener, auth = system.listener, system.auth
     await root.start_child(ChildSpec("revocation-router", lambda: RevocationRouter(listener, auth)))
     system.realtime = await start_realtime(root, system)
+    leases = system.leases
     system.journal = await start_journal(
-        root, system.db, system.accounts, system.clock, system.settings.data_dir
+        root,
+        system.db,
+        system.accounts,
+        system.clock,
+        system.settings.data_dir,
+        node=lambda: leases.node.id,
     )

@@ -8,6 +8,7 @@ runner, and :meth:`Journal.wake_workers` after queueing a job.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
@@ -47,6 +48,7 @@ async def start_journal(
     clock: Clock,
     data_dir: Path,
     workers: int = IMPORT_WORKERS,
+    node: Callable[[], str] = lambda: "",
 ) -> Journal:
     """Start the import workers and the upload sweeper under ``root``; return the journal."""
     images = ImageService(db, LocalImageStore(data_dir / "uploads"))
@@ -55,7 +57,7 @@ async def start_journal(
 
     def worker(index: int) -> ChildSpec:
         name = f"worker-{index}"
-        return ChildSpec(name, lambda: ImportWorker(name, runner, db, clock))
+        return ChildSpec(name, lambda: ImportWorker(name, runner, db, clock, node=node))
 
     journal.imports = await root.start_child(
         ChildSpec(

@@ -11,6 +11,8 @@ import pytest
 import trio
 from hypothesis import given, strategies as st
 
+from tests.journal.support import insert_account, insert_user
+from testudo.clock import ManualClock
 from testudo.cluster.leases import (
     LOCK_CLASS,
     LOCK_NODE,
@@ -27,6 +29,8 @@ from testudo.cluster.leases import (
     renew_tx,
 )
 from testudo.db import Database
+from testudo.db.database import Conn
+from testudo.imports import queue
 
 
 def node(name: str) -> NodeIdentity:
@@ -130,3 +134,23 @@ def test_a_node_trusts_its_leases_for_less_than_the_database_grants(
 ) -> None:
     term = Term(ttl=ttl, margin=ttl / 6)
     assert sent < term.valid_until(sent) < sent + ttl
+
+
+async def test_import_jobs_run_on_the_node_that_owns_their_user(
+    db: Database, clock: ManualClock
+) -> None:
+    a, b = node("a"), node("b")
+    await join(db, a)
+    await join(db, b)
+
+    def setup(conn: Conn) -> tuple[str, str]:
+        user = insert_user(conn)
+        return user, insert_account(conn, user)
+
+    user, account = await db.run(setup)
+    now = clock.now()
+    await db.run(lambda c: queue.enqueue(c, user, account, "manual", now))
+    assert isinstance(await acquire(db, user, a), Acquired)
+    assert await db.run(lambda c: queue.claim(c, "b-worker", now, b.id)) is None
+    job = await db.run(lambda c: queue.claim(c, "a-worker", now, a.id))
+    assert job is not None and job.user_id == user
