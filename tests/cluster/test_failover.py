@@ -42,16 +42,24 @@ LEASE_TTL = "3"
 PROTECTED_WITHIN = 15.0
 
 
+#: Quick settings for the tests (the benchmark runs the production defaults).
+QUICK = {
+    "TESTUDO_LEASE_TTL": LEASE_TTL,
+    "TESTUDO_TRADE_POLL_INTERVAL": "0.25",
+    "TESTUDO_EXCHANGE_RATE_LIMIT": "false",
+}
+
+
 @contextmanager
-def node_process(db_url: str, data_dir: Path, sim_url: str, log: Path) -> Iterator[Any]:
+def node_process(
+    db_url: str, data_dir: Path, sim_url: str, log: Path, tuning: dict[str, str] = QUICK
+) -> Iterator[Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TESTUDO_")}
     env.update(
         TESTUDO_DATABASE_URL=db_url,
         TESTUDO_JWT_SECRET=JWT_SECRET,
         TESTUDO_MASTER_KEY=MASTER_KEY,
-        TESTUDO_LEASE_TTL=LEASE_TTL,
-        TESTUDO_TRADE_POLL_INTERVAL="0.25",
-        TESTUDO_EXCHANGE_RATE_LIMIT="false",
+        **tuning,
     )
     with log.open("w") as sink:
         proc = subprocess.Popen(
@@ -85,18 +93,26 @@ class NodeProcess:
     log: Path
 
 
+async def start_node(
+    stack: ExitStack,
+    db_url: str,
+    where: Path,
+    sim_url: str,
+    tuning: dict[str, str] = QUICK,
+) -> NodeProcess:
+    log = where.with_suffix(".log")
+    proc = stack.enter_context(node_process(db_url, where, sim_url, log, tuning))
+    url = await trio.to_thread.run_sync(listening_url, proc, log)
+    return NodeProcess(proc, url, log)
+
+
 async def two_nodes(
-    stack: ExitStack, db_url: str, tmp_path: Path, sim_url: str
+    stack: ExitStack, db_url: str, tmp_path: Path, sim_url: str, tuning: dict[str, str] = QUICK
 ) -> list[NodeProcess]:
     """Nodes a and b (a first: the users a serves first are a's)."""
-    nodes = []
-    for name in ("a", "b"):
-        log = tmp_path / f"{name}.log"
-        proc = stack.enter_context(node_process(db_url, tmp_path / name, sim_url, log))
-        nodes.append(
-            NodeProcess(proc, await trio.to_thread.run_sync(listening_url, proc, log), log)
-        )
-    return nodes
+    return [
+        await start_node(stack, db_url, tmp_path / name, sim_url, tuning) for name in ("a", "b")
+    ]
 
 
 async def wait_for(predicate: Any, timeout: float) -> float:
@@ -130,27 +146,34 @@ def stop_resting(http: httpx.AsyncClient, trader: Trader, group_id: str) -> Any:
     return check
 
 
+@pytest.mark.parametrize("survivors", [1, 2], ids=["two-nodes", "three-nodes"])
 async def test_a_killed_owners_filled_entry_is_protected_by_another_node(
-    db_url: str, tmp_path: Path, sim: SimClient
+    db_url: str, tmp_path: Path, sim: SimClient, survivors: int
 ) -> None:
     await sim.set_price("BTC_USDT", "50000", freeze=True)
     with ExitStack() as stack:
-        a, b = await two_nodes(stack, db_url, tmp_path, sim.base_url)
+        a = await start_node(stack, db_url, tmp_path / "a", sim.base_url)
+        others = [
+            await start_node(stack, db_url, tmp_path / f"s{i}", sim.base_url)
+            for i in range(survivors)
+        ]
         trader, group_id = await open_pending_on(a, sim)
         a.proc.kill()  # SIGKILL: no goodbye, no release
         await fill_entry(sim)  # the entry fills while its owner is dead
 
-        async def stop_on_the_exchange() -> bool:  # nobody asks b: its own scan must act
+        async def stop_on_the_exchange() -> bool:  # nobody asks the others: their scans act
             orders = await venue_orders(sim, trader, BINANCE)
             return any(o["reduce_only"] and o["trigger_kind"] == "sl" for o in orders)
 
         took = await wait_for(stop_on_the_exchange, timeout=60)
-        async with httpx.AsyncClient(base_url=b.url, timeout=30) as http:
+        print(f"\nkill -9 to the stop resting on the exchange: {took:.2f} s")
+        assert took < PROTECTED_WITHIN
+        async with httpx.AsyncClient(base_url=others[-1].url, timeout=30) as http:
             trader.http = http
-            print(f"\nkill -9 to the stop resting on the exchange: {took:.2f} s")
-            assert took < PROTECTED_WITHIN
             await assert_protected_or_flat(sim, trader, BINANCE, group_id)
-        assert [g["reason"] for g in log_events(b.log, "lease_gained")] == ["takeover"]
+        gained = [log_events(node.log, "lease_gained") for node in others]
+        assert sorted(len(g) for g in gained) == [0] * (survivors - 1) + [1]  # one new owner
+        assert [g["reason"] for each in gained for g in each] == ["takeover"]
 
 
 async def test_a_paused_owner_that_resumes_places_nothing_for_what_it_lost(
