@@ -33,7 +33,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -43,7 +43,7 @@ import ccxt
 from testudo.exchanges.failures import Classified
 from testudo.money import to_decimal
 
-from . import bybit_codes
+from . import bybit_codes, bybit_funding
 from .base import (
     ROLE_CODES,
     TESTUDO_PREFIX,
@@ -78,6 +78,16 @@ class BybitVenue(Venue):
     orders_weight: ClassVar[int] = 1  # one realtime request (two per poll: both kinds)
     read_weight: ClassVar[int] = 1
     write_weight: ClassVar[int] = 1
+    funding_page: ClassVar[int] = bybit_funding.PAGE  # funding: see :mod:`.bybit_funding`
+
+    def funding_rows(
+        self, client: Any, market: str, since_ms: int, until_ms: int | None
+    ) -> Iterator[Mapping[str, Any]]:
+        return bybit_funding.funding_rows(client, market, since_ms, until_ms)
+
+    def funding_amount(self, row: Mapping[str, Any]) -> Decimal:
+        return bybit_funding.funding_amount(row)
+
     polls_all_symbols: ClassVar[bool] = True  # settleCoin=USDT lists every market
 
     def client_order_id(

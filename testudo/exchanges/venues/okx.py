@@ -33,7 +33,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -43,7 +43,7 @@ import ccxt
 from testudo.exchanges.failures import Classified
 from testudo.money import to_decimal
 
-from . import okx_codes, okx_ids
+from . import okx_codes, okx_funding, okx_ids
 from .base import Equity, OrderRequest, OrderSpec, OrderState, Venue, contract_size
 from .history import HistorySource
 from .okx_history import OkxHistory
@@ -66,6 +66,16 @@ class OkxVenue(Venue):
     orders_weight: ClassVar[int] = 1  # one orders-pending and one orders-algo-pending a poll
     read_weight: ClassVar[int] = 1
     write_weight: ClassVar[int] = 1
+    funding_page: ClassVar[int] = okx_funding.PAGE  # funding: see :mod:`.okx_funding`
+
+    def funding_rows(
+        self, client: Any, market: str, since_ms: int, until_ms: int | None
+    ) -> Iterator[Mapping[str, Any]]:
+        return okx_funding.funding_rows(client, market, since_ms, until_ms)
+
+    def funding_amount(self, row: Mapping[str, Any]) -> Decimal:
+        return okx_funding.funding_amount(row)
+
     polls_all_symbols: ClassVar[bool] = True  # the pending lists answer every swap at once
 
     def client_order_id(

@@ -28,7 +28,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -37,7 +37,7 @@ import ccxt
 
 from testudo.exchanges.failures import Classified
 
-from . import woo_codes, woo_ids
+from . import woo_codes, woo_funding, woo_ids
 from .base import Equity, OrderRequest, OrderSpec, OrderState, Position, Venue, contract_size
 from .bybit_orders import fill_average
 from .history import HistorySource
@@ -56,6 +56,16 @@ class WooVenue(Venue):
     orders_weight: ClassVar[int] = 1  # one list request (two per poll: both kinds)
     read_weight: ClassVar[int] = 1
     write_weight: ClassVar[int] = 1
+    funding_page: ClassVar[int] = woo_funding.PAGE  # funding: see :mod:`.woo_funding`
+
+    def funding_rows(
+        self, client: Any, market: str, since_ms: int, until_ms: int | None
+    ) -> Iterator[Mapping[str, Any]]:
+        return woo_funding.funding_rows(client, market, since_ms, until_ms)
+
+    def funding_amount(self, row: Mapping[str, Any]) -> Decimal:
+        return woo_funding.funding_amount(row)
+
     polls_all_symbols: ClassVar[bool] = True  # the lists answer every symbol at once
 
     def client_order_id(
