@@ -22,6 +22,7 @@
 * **Position mode**: hedge mode shows as ``positionIdx`` 1 / 2 (ccxt ``hedged``) in the
   position list of a symbol, flat positions included.
 * **Errors** (:mod:`.bybit_codes`): the ``retCode`` table, with ``10001`` refined by message.
+* **Funding** (:mod:`.bybit_funding`): the ``Funding`` executions, ``execFee`` negated.
 * **Request budget**: 600 requests per 5 seconds per IP (7200 a minute), every request
   counting 1 (https://bybit-exchange.github.io/docs/v5/rate-limit). The per-UID limits (10 a
   second for order create/cancel and the lists) are per account and far above what one
@@ -78,6 +79,7 @@ class BybitVenue(Venue):
     orders_weight: ClassVar[int] = 1  # one realtime request (two per poll: both kinds)
     read_weight: ClassVar[int] = 1
     write_weight: ClassVar[int] = 1
+    polls_all_symbols: ClassVar[bool] = True  # settleCoin=USDT lists every market
     funding_page: ClassVar[int] = bybit_funding.PAGE  # funding: see :mod:`.bybit_funding`
 
     def funding_rows(
@@ -87,8 +89,6 @@ class BybitVenue(Venue):
 
     def funding_amount(self, row: Mapping[str, Any]) -> Decimal:
         return bybit_funding.funding_amount(row)
-
-    polls_all_symbols: ClassVar[bool] = True  # settleCoin=USDT lists every market
 
     def client_order_id(
         self, group_id: str, role: str, seq: int, target_idx: int | None = None

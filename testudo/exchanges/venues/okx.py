@@ -22,6 +22,7 @@
   (``net_mode`` or ``long_short_mode``), ``perm`` (``read_only``, ``trade``, ``withdraw``)
   and ``ip``.
 * **Errors** (:mod:`.okx_codes`): the order's ``sCode`` before the envelope's ``code``.
+* **Funding** (:mod:`.okx_funding`): the account bills of type 8, ``balChg`` as written.
 * **Request budget**: OKX limits private endpoints per user ID and endpoint (positions 10
   requests per 2 s, open orders 60, open algo orders 20), not per IP. Testudo's governor keeps
   one window per *venue*, shared by every account of the process, so a per-account figure
@@ -66,6 +67,7 @@ class OkxVenue(Venue):
     orders_weight: ClassVar[int] = 1  # one orders-pending and one orders-algo-pending a poll
     read_weight: ClassVar[int] = 1
     write_weight: ClassVar[int] = 1
+    polls_all_symbols: ClassVar[bool] = True  # the pending lists answer every swap at once
     funding_page: ClassVar[int] = okx_funding.PAGE  # funding: see :mod:`.okx_funding`
 
     def funding_rows(
@@ -75,8 +77,6 @@ class OkxVenue(Venue):
 
     def funding_amount(self, row: Mapping[str, Any]) -> Decimal:
         return okx_funding.funding_amount(row)
-
-    polls_all_symbols: ClassVar[bool] = True  # the pending lists answer every swap at once
 
     def client_order_id(
         self, group_id: str, role: str, seq: int, target_idx: int | None = None

@@ -19,6 +19,7 @@
 * **Position mode**: ``positionMode`` of ``/v3/account/info`` (``HEDGE_MODE`` is refused like
   Binance's dual-side mode), or any position on a ``LONG`` / ``SHORT`` side.
 * **Errors** (:mod:`.woo_codes`): WOO's code table over ccxt's classes.
+* **Funding** (:mod:`.woo_funding`): ``fundingFee/history``, signed by ``paymentType``.
 * **Request budget**: WOO limits requests per account and endpoint (most private endpoints 10
   a second; ccxt spaces one client's requests 100 ms apart), not per IP. One account's poller
   (three requests an interval) stays far below that, so the process-wide window (6000 a
@@ -56,6 +57,7 @@ class WooVenue(Venue):
     orders_weight: ClassVar[int] = 1  # one list request (two per poll: both kinds)
     read_weight: ClassVar[int] = 1
     write_weight: ClassVar[int] = 1
+    polls_all_symbols: ClassVar[bool] = True  # the lists answer every symbol at once
     funding_page: ClassVar[int] = woo_funding.PAGE  # funding: see :mod:`.woo_funding`
 
     def funding_rows(
@@ -65,8 +67,6 @@ class WooVenue(Venue):
 
     def funding_amount(self, row: Mapping[str, Any]) -> Decimal:
         return woo_funding.funding_amount(row)
-
-    polls_all_symbols: ClassVar[bool] = True  # the lists answer every symbol at once
 
     def client_order_id(
         self, group_id: str, role: str, seq: int, target_idx: int | None = None
