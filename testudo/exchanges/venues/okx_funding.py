@@ -27,13 +27,15 @@ def funding_rows(
 ) -> Iterator[Mapping[str, Any]]:
     """The funding bills of ``market`` (a ccxt symbol) from ``since_ms`` (to ``until_ms``),
     newest first, page after page."""
+    # ``begin`` / ``end`` widened by a millisecond: a bill at either end is in the answer
+    # whether OKX counts its bounds in or not (the span itself is kept by the caller).
     params: dict[str, Any] = {
         "instType": "SWAP",
         "instId": client.load_markets()[market]["id"],
-        "begin": str(since_ms),
+        "begin": str(max(since_ms - 1, 0)),
     }
     if until_ms is not None:
-        params["end"] = str(until_ms)
+        params["end"] = str(until_ms + 1)
     while True:
         rows = client.fetch_funding_history(None, None, PAGE, params)
         yield from rows
