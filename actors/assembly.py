@@ -163,6 +163,6 @@ async def start_children(root: Supervisor, system: System) -> None:
         system.db,
         system.accounts,
         system.clock,
-        system.settings.data_dir,
+        system.settings.resolved_uploads_dir,
         node=lambda: leases.node.id,
     )

@@ -47,6 +47,7 @@ class Settings:
     ws_host: str = "127.0.0.1"
     ws_port: int = 4000
     data_dir: Path = attrs.field(factory=default_data_dir)
+    uploads_dir: Path | None = None  # journal images; default <data dir>/uploads
     database_url: str | None = None
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
@@ -86,6 +87,10 @@ class Settings:
     @property
     def resolved_siwe_uri(self) -> str:
         return self.siwe_uri or f"http://{self.resolved_siwe_domain}"
+
+    @property
+    def resolved_uploads_dir(self) -> Path:
+        return self.uploads_dir or self.data_dir / "uploads"
 
     @property
     def embedded_database(self) -> bool:
@@ -186,6 +191,15 @@ SERVER_OPTIONS = (
         p.seconds,
         "10",
         "seconds in-flight requests get on SIGINT/SIGTERM",
+    ),
+    Option(
+        "uploads_dir",
+        "--uploads-dir",
+        "UPLOADS_DIR",
+        p.path,
+        "",
+        "journal images; nodes on several machines share one (a network filesystem)",
+        default_doc="`<data dir>/uploads`",
     ),
 )
 

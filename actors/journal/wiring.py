@@ -46,12 +46,12 @@ async def start_journal(
     db: Database,
     accounts: AccountsPort,
     clock: Clock,
-    data_dir: Path,
+    uploads_dir: Path,
     workers: int = IMPORT_WORKERS,
     node: Callable[[], str] = lambda: "",
 ) -> Journal:
     """Start the import workers and the upload sweeper under ``root``; return the journal."""
-    images = ImageService(db, LocalImageStore(data_dir / "uploads"))
+    images = ImageService(db, LocalImageStore(uploads_dir))
     runner = ImportRunner(db, accounts, clock)
     journal = Journal(images, runner)
 

@@ -24,7 +24,9 @@ JWT_SECRET = secrets.token_hex(32)
 MASTER_KEY = secrets.token_hex(32)
 
 
-def node_settings(db_url: str, data_dir: Path, sim: SimClient, **cluster: float) -> Settings:
+def node_settings(
+    db_url: str, data_dir: Path, sim: SimClient, cluster: ClusterSettings | None = None
+) -> Settings:
     from api.testing.settings import on_simulator
 
     settings = on_simulator(make_settings(db_url, data_dir), sim.base_url)
@@ -32,7 +34,7 @@ def node_settings(db_url: str, data_dir: Path, sim: SimClient, **cluster: float)
         settings,
         jwt_secret=JWT_SECRET,
         master_key=MASTER_KEY,
-        cluster=ClusterSettings(**cluster),
+        cluster=cluster or ClusterSettings(),
     )
 
 

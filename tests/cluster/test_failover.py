@@ -24,14 +24,13 @@ import trio
 
 from tests.protection.support import (
     BINANCE,
-    Trader,
     assert_protected_or_flat,
     fill_entry,
     pending_long,
     venue_orders,
 )
 from tests.protection.test_kill9 import Clock, listening_url, serve_args
-from tests.trading.helpers import live_orders
+from tests.trading.helpers import Trader, live_orders
 from testudo.sim.client import SimClient
 
 from .support import JWT_SECRET, MASTER_KEY

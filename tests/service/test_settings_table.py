@@ -12,9 +12,9 @@ import attrs
 import pytest
 
 from testudo.cli import build_parser
+from testudo.cluster.settings import ClusterSettings
 from testudo.config import TABLE, ConfigError, Settings, from_args, update_docs
 from testudo.options import Option
-from testudo.cluster.settings import ClusterSettings
 from testudo.realtime.settings import RealtimeSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,6 +70,7 @@ SAMPLES: dict[str, tuple[str, object]] = {
     "send_queue": ("64", 64),
     "replay_buffer": ("100", 100),
     "close_timeout": ("60", 60.0),
+    "uploads_dir": ("/srv/shared/uploads", Path("/srv/shared/uploads")),
     "lease_ttl": ("3", 3.0),
     "scan_interval": ("0.5", 0.5),
     "peer_host": ("10.0.0.5", "10.0.0.5"),
