@@ -99,6 +99,7 @@ async def start_node(
     sim_url: str,
     tuning: dict[str, str] = QUICK,
 ) -> NodeProcess:
+    where.parent.mkdir(parents=True, exist_ok=True)
     log = where.with_suffix(".log")
     proc = stack.enter_context(node_process(db_url, where, sim_url, log, tuning))
     url = await trio.to_thread.run_sync(listening_url, proc, log)
