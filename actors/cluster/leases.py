@@ -166,10 +166,17 @@ class ClusterLeases:
         for user_id in lost:
             _lease_event(supervision_log.Event.LEASE_LOST, user_id, self.node, reason)
         for hook in self._on_lost:
-            await hook(lost)
+            try:
+                await hook(lost)
+            except Exception:  # the others still run; the fence holds whatever keeps running
+                log.exception(
+                    "a lease-loss hook failed", extra={"json_fields": {"event": "lease_hook"}}
+                )
         return lost
 
     async def _gained(self, user_id: str, acquired: Acquired) -> None:
+        if self._held.get(user_id) == acquired.token:
+            return  # a concurrent request of the same user took it a moment ago
         self._held[user_id] = acquired.token
         LEASES_HELD.set(len(self._held))
         reason = "takeover" if acquired.previous else "acquired"

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import psycopg
 import trio
 
 from actors import Ask, Registry, SupervisorRef
@@ -306,10 +307,19 @@ class AccountsService:
             raise ExchangeFailure("account_gone", "The exchange account was removed.") from None
 
     async def release(self, user_ids: builtins.list[str]) -> None:
-        """The lease keeper's hook: this node lost these users; stop their accounts' actors."""
-        rows = await self.db.fetch_all(USER_ACCOUNT_IDS, (user_ids,))
-        for row in rows:
-            await self.stop_actor(row["id"])
+        """The lease keeper's hook: this node lost these users; stop their accounts' actors
+        (every running account actor when the database cannot say which are theirs)."""
+        try:
+            rows = await self.db.fetch_all(USER_ACCOUNT_IDS, (user_ids,))
+            account_ids = [row["id"] for row in rows]
+        except psycopg.Error:
+            account_ids = [
+                str(k[1])
+                for k in self.registry.running()
+                if isinstance(k, tuple) and len(k) == 2 and k[0] == "exchange_account"
+            ]
+        for account_id in account_ids:
+            await self.stop_actor(account_id)
 
     def refresh_soon(self, account_id: str) -> None:
         """Have the account's actor refresh its funds, if it runs (sent, never waited for)."""

@@ -101,3 +101,28 @@ async def test_a_hundred_duplicates_over_two_nodes_open_one_group_and_one_order(
         assert len(groups) == 1
         entries = [o for o in await exchange_orders(sim, trader) if o["type"] == "limit"]
         assert len(entries) == 1
+
+
+async def test_a_node_that_loses_its_leases_stops_the_users_actors_and_can_take_them_again(
+    nursery: trio.Nursery, db_url: str, tmp_path: Path, sim: SimClient, clock: ManualClock
+) -> None:
+    await sim.set_price("BTC_USDT", "50000", freeze=True)
+    async with cluster(nursery, db_url, tmp_path, sim, clock, size=1) as nodes:
+        (node,) = nodes
+        trader = await binance_trader(node.http, sim, clock)
+        created = await trader.post(pending_body())
+        assert created.status_code == 201, created.text
+        group_id = created.json()["id"]
+        users_actors = {
+            ("trader", trader.session.user_id),
+            ("trade_group", group_id),
+            ("exchange_account", trader.account_id),
+        }
+        assert users_actors <= actor_keys(node)
+        await node.running.system.leases.lose_all("lease expired")  # what a pause leads to
+        assert not users_actors & actor_keys(node)
+        with trio.fail_after(10):  # the next renewal confirms the node; a request takes the
+            while not node.running.system.leases.alive():  # user again, groups and all
+                await trio.sleep(0.05)
+        assert (await trader.group(group_id))["status"] == "pending"
+        assert ("trade_group", group_id) in actor_keys(node)
