@@ -132,7 +132,10 @@ async def open_pending_on(node: NodeProcess, sim: SimClient) -> tuple[Trader, st
         trader = await BINANCE.link(http, sim, Clock())
         created = await trader.post(pending_long(exchange_account_id=trader.account_id))
         assert created.status_code == 201, created.text
-    assert [g["reason"] for g in log_events(node.log, "lease_gained")] == ["acquired"]
+    mine = [
+        g for g in log_events(node.log, "lease_gained") if g["user_id"] == trader.session.user_id
+    ]
+    assert [g["reason"] for g in mine] == ["acquired"]
     return trader, created.json()["id"]
 
 
