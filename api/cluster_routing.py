@@ -25,6 +25,7 @@ from testudo.problems import Problem
 
 from .auth_guard import current_principal
 from .context import system
+from .middleware import current_request_id
 from .problems import EdgeAnswer
 
 FORWARDED_BY = "X-Testudo-Forwarded-By"
@@ -78,8 +79,9 @@ async def route_to_owner() -> Response | None:
 async def forward(owner: Elsewhere, node_id: str) -> Response:
     """Send the request to ``owner``'s peer listener; its answer, as it is."""
     body = await request.get_data()
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
-    headers.append((FORWARDED_BY, node_id))
+    skipped = HOP_BY_HOP | {"x-request-id"}
+    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in skipped]
+    headers += [(FORWARDED_BY, node_id), ("X-Request-Id", current_request_id())]
     target = owner.url.rstrip("/") + request.full_path.rstrip("?")
     try:
         answer = await peer_client().request(
