@@ -126,6 +126,7 @@ def _rotate_key(args: argparse.Namespace) -> int:
             report = await trio.to_thread.run_sync(
                 lambda: rotate(settings.data_dir, url, after_batch=_progress)
             )
+            await trio.to_thread.run_sync(record_rotation, url, report.active_key)
         finally:
             if embedded is not None:
                 await embedded.stop()
@@ -138,6 +139,18 @@ def _rotate_key(args: argparse.Namespace) -> int:
 
     trio.run(_unwrap_config_errors, run)
     return 0
+
+
+def record_rotation(database_url: str, active_key_id: str) -> None:
+    """The cluster's recorded active key is now the rotated one (nodes with the new ring
+    start; nodes still on the old key are refused with one line)."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from testudo.cluster import identity
+
+    with psycopg.connect(database_url, row_factory=dict_row) as conn:
+        identity.record_rotation(conn, active_key_id)
 
 
 def _progress(rows: int) -> None:
