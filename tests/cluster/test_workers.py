@@ -208,7 +208,8 @@ async def test_a_killed_worker_comes_back_and_sigterm_stops_everything(cluster: 
     answers = [await health(cluster.http_url) for _ in range(10)]  # the port keeps answering
     assert {a["pid"] for a in answers} == {survivor}
     restart = await wait_until("a restart line", lambda: cluster.events("restart"))
-    assert restart[0]["actor"] == "workers/w1" and restart[0]["delay_s"] == 0.5
+    slot = next(s["actor"] for s in cluster.events("start") if s.get("pid") == victim)
+    assert restart[0]["actor"] == slot and restart[0]["delay_s"] == 0.5
     exits = [e for e in cluster.events("exit") if e["pid"] == victim]
     assert exits and exits[0]["exit_code"] == -signal.SIGKILL
     reborn = await wait_until(
@@ -247,3 +248,24 @@ def test_worker_command_and_environment() -> None:
     assert environment["TESTUDO_DATABASE_URL"] == "postgresql://db/x"
     assert environment["TESTUDO_WORKER_OF"] == "42" and environment["TESTUDO_JWT_SECRET"] == JWT
     assert [backoff(n) for n in (1, 2, 3, 6, 9)] == [0.5, 1.0, 2.0, 10.0, 10.0]
+
+
+def test_a_mismatched_cluster_is_refused_by_the_parent(db_url: str, tmp_path: Path) -> None:
+    from tests.cluster.test_identity import MASTER, record
+    from tests.service.test_cli import one_error_line
+
+    record(db_url, JWT, MASTER)
+    result = subprocess.run(
+        [sys.executable, "-m", "testudo.cli", "serve", "--workers", "2", "--http-port", "0"],
+        env=env(
+            TESTUDO_DATABASE_URL=db_url,
+            TESTUDO_DATA_DIR=str(tmp_path),
+            TESTUDO_WS_PORT="0",
+            TESTUDO_MASTER_KEY=MASTER,
+        ),  # no TESTUDO_JWT_SECRET: the data dir's generated one
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    line = one_error_line(result)  # from the parent, before any worker starts
+    assert line.startswith("testudo: error: this node's JWT secret differs from the cluster's")
