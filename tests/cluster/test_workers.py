@@ -3,6 +3,7 @@ temporary data dir, two workers sharing the ports (``SO_REUSEPORT``)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -116,6 +117,15 @@ async def cluster(tmp_path: Path, sim: SimClient) -> AsyncIterator[Cluster]:
             for leftover in [psutil.Process(proc.pid), *family] if proc.poll() is None else family:
                 if leftover.is_running():
                     leftover.kill()
+            stop_orphaned_database(data_dir)
+
+
+def stop_orphaned_database(data_dir: Path) -> None:
+    """The embedded PostgreSQL a killed parent could not stop: a fast shutdown by its pid."""
+    pid_file = data_dir / "pgdata" / "postmaster.pid"
+    if pid_file.exists():
+        with contextlib.suppress(ValueError, ProcessLookupError, IndexError):
+            os.kill(int(pid_file.read_text().splitlines()[0]), signal.SIGINT)
 
 
 async def health(url: str) -> dict[str, Any]:
@@ -269,3 +279,12 @@ def test_a_mismatched_cluster_is_refused_by_the_parent(db_url: str, tmp_path: Pa
     )
     line = one_error_line(result)  # from the parent, before any worker starts
     assert line.startswith("testudo: error: this node's JWT secret differs from the cluster's")
+
+
+async def test_workers_of_a_killed_parent_shut_down(cluster: Cluster) -> None:
+    workers = cluster.workers()
+    os.kill(cluster.proc.pid, signal.SIGKILL)
+    await trio.to_thread.run_sync(lambda: cluster.proc.wait(30))
+    _, alive = await trio.to_thread.run_sync(lambda: psutil.wait_procs(workers, timeout=30))
+    assert alive == []
+    assert len(cluster.events("orphaned")) == 2 and len(cluster.events("stopped")) == 2
