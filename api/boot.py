@@ -25,10 +25,11 @@ from testudo.db.migrations import MigrationError, apply_migrations
 log = logging.getLogger("api.process")
 
 
-def bind_http(settings: Settings) -> socket.socket:
-    """Bind the HTTP socket now, so a port in use is a clear error before anything starts."""
+def bind_http(settings: Settings, reuse_port: bool = False) -> socket.socket:
+    """Bind the HTTP socket now, so a port in use is a clear error before anything starts
+    (``reuse_port``: a worker of ``--workers``, sharing the port with its siblings)."""
     try:
-        sock = socket.create_server((settings.http_host, settings.http_port), reuse_port=False)
+        sock = socket.create_server((settings.http_host, settings.http_port), reuse_port=reuse_port)
     except OSError as exc:
         raise ConfigError(bind_error("HTTP", settings.http_host, settings.http_port, exc)) from None
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -48,13 +49,22 @@ def bind_peer(settings: Settings) -> socket.socket:
     return sock
 
 
-async def bind_ws(settings: Settings) -> list[trio.SocketListener]:
+async def bind_ws(settings: Settings, reuse_port: bool = False) -> list[trio.SocketListener]:
     try:
+        if reuse_port:
+            return [shared_listener(settings.ws_host, settings.ws_port)]
         return await trio.open_tcp_listeners(settings.ws_port, host=settings.ws_host)
     except OSError as exc:
         raise ConfigError(
             bind_error("WebSocket", settings.ws_host, settings.ws_port, exc)
         ) from None
+
+
+def shared_listener(host: str, port: int) -> trio.SocketListener:
+    """A listener on ``host:port`` that sibling workers share (``SO_REUSEPORT``)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.create_server((host, port), family=family, reuse_port=True, backlog=1024)
+    return trio.SocketListener(trio.socket.from_stdlib_socket(sock))
 
 
 def bind_error(what: str, host: str, port: int, exc: OSError) -> str:
@@ -88,10 +98,12 @@ class Listeners:
         )
 
 
-async def bind(settings: Settings) -> Listeners:
-    """Bind the HTTP and WebSocket ports now (a port in use fails before anything starts)."""
-    http = bind_http(settings)
-    return Listeners(http, await bind_ws(settings), bind_peer(settings))
+async def bind(settings: Settings, reuse_port: bool = False) -> Listeners:
+    """Bind the HTTP and WebSocket ports now (a port in use fails before anything starts);
+    ``reuse_port`` for the workers of ``--workers``, which share them. The peer listener is
+    each node's own (a worker's too): forwarded requests must reach that node."""
+    http = bind_http(settings, reuse_port)
+    return Listeners(http, await bind_ws(settings, reuse_port), bind_peer(settings))
 
 
 async def start_database(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from quart import Blueprint
@@ -13,8 +14,9 @@ health_blueprint = Blueprint("health", __name__, url_prefix="/api/v1/health")
 
 @health_blueprint.get("")
 async def liveness() -> dict[str, Any]:
-    """Always 200 while the process serves requests."""
-    return {"status": "ok"}
+    """Always 200 while the process serves requests; names the node (and process) answering,
+    which tells the workers of ``--workers`` and the nodes behind a load balancer apart."""
+    return {"status": "ok", "node": system().settings.node_name, "pid": os.getpid()}
 
 
 @health_blueprint.get("/ready")

@@ -38,9 +38,10 @@ from testudo.auth.keys import SecretError, load_or_create_secret
 from testudo.auth.settings import AuthSettings
 from testudo.auth.siwe_check import preload as preload_siwe
 from testudo.clock import Clock, SystemClock
+from testudo.cluster.identity import IdentityMismatch, enforce as enforce_identity
 from testudo.cluster.leases import NodeIdentity, Term
 from testudo.config import ConfigError, Settings, ensure_data_dir
-from testudo.exchanges.vault import VaultError, load_vault
+from testudo.exchanges.vault import Vault, VaultError, load_vault
 from testudo.logs import quiet_libraries
 
 log = logging.getLogger("api.process")
@@ -131,8 +132,22 @@ async def run_service(
     async with contextlib.AsyncExitStack() as stack:
         if prepared is None:
             prepared = await stack.enter_async_context(database(settings))
+        await _check_identity(prepared, auth, vault)
         parts = Parts(settings, auth, vault, clock or SystemClock(), prepared.db, None)
         await _serve(parts, prepared, listeners, hooks, task_status)
+
+
+async def _check_identity(prepared: Prepared, auth: AuthSettings, vault: Vault) -> None:
+    """Before anything serves or starts: this node's secrets must be the cluster's."""
+    try:
+        decision = await enforce_identity(prepared.db, auth.jwt_secret, vault)
+    except IdentityMismatch as exc:
+        raise ConfigError(str(exc)) from None
+    if decision.action in ("record", "advance"):
+        log.info(
+            "cluster identity " + ("recorded" if decision.action == "record" else "advanced"),
+            extra={"json_fields": {"event": f"cluster_identity_{decision.action}"}},
+        )
 
 
 async def _serve(
@@ -209,7 +224,7 @@ async def _serve_ws(
 def cluster_leases(settings: Settings, prepared: Prepared, peer_url: str) -> ClusterLeases:
     """This node's leases (its row is written when the lease keeper starts)."""
     cluster = settings.cluster
-    name = f"{socket.gethostname()}-{os.getpid()}"
+    name = settings.node_name
     node = NodeIdentity(id="", name=name, url=peer_url, pid=os.getpid(), lock_key=0)
     term = Term(ttl=cluster.lease_ttl, margin=cluster.margin)
     return ClusterLeases(prepared.db, prepared.url, node, term)

@@ -7,8 +7,10 @@ Expected failures (port in use, unreachable database, unwritable data dir) print
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import trio
 
@@ -40,10 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(raw)
     try:
         if args.command == "serve":
-            return _serve(args)
+            return _serve(args, raw)
         if args.command == "migrate":
             return _migrate(args)
         if args.command == "rotate-key":
@@ -59,33 +62,54 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _serve(args: argparse.Namespace, raw: list[str]) -> int:
     """Check the data dir, bind the ports and open the database first (light imports only:
     a port in use or an unreachable database is one line at once), then import and run the
-    service."""
+    service. ``--workers`` above 1: this process supervises that many (api/workers.py)."""
     from api.boot import bind, database
+    from api.workers import parent_of_this_worker, supervise
     from testudo.config import ensure_data_dir
 
     settings = from_args(args)
     logs.configure(settings.log_level)
+    parent = parent_of_this_worker()
+    if settings.workers > 1 and parent is None:
+        code: int = trio.run(_unwrap_config_errors, supervise, settings, raw)
+        return code
 
     async def run() -> None:
         ensure_data_dir(settings.data_dir)
-        listeners = await bind(settings)
+        listeners = await bind(settings, reuse_port=parent is not None)
         async with database(settings) as prepared:
             from api.process import run_service
             from testudo.sim.embedded import start_in_process
 
-            await run_service(
+            service = functools.partial(
+                run_service,
                 settings,
                 on_ready=freeze_heap,
                 start_simulator=start_in_process,
                 listeners=listeners,
                 prepared=prepared,
             )
+            await (service() if parent is None else _as_worker(service, parent))
 
     trio.run(_unwrap_config_errors, run)
     return 0
+
+
+async def _as_worker(service: Callable[..., Awaitable[None]], parent: int) -> None:
+    """Run the service as a worker of ``--workers``: it also stops when its parent is gone."""
+    from api.workers import watch_parent
+
+    async with trio.open_nursery() as nursery:
+
+        async def serve(task_status: trio.TaskStatus[Any]) -> None:
+            await service(task_status=task_status)
+            nursery.cancel_scope.cancel()
+
+        running = await nursery.start(serve)
+        nursery.start_soon(watch_parent, parent, running.shutdown)
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -126,6 +150,7 @@ def _rotate_key(args: argparse.Namespace) -> int:
             report = await trio.to_thread.run_sync(
                 lambda: rotate(settings.data_dir, url, after_batch=_progress)
             )
+            await trio.to_thread.run_sync(record_rotation, url, report.active_key)
         finally:
             if embedded is not None:
                 await embedded.stop()
@@ -140,14 +165,26 @@ def _rotate_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def record_rotation(database_url: str, active_key_id: str) -> None:
+    """The cluster's recorded active key is now the rotated one (nodes with the new ring
+    start; nodes still on the old key are refused with one line)."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from testudo.cluster import identity
+
+    with psycopg.connect(database_url, row_factory=dict_row) as conn:
+        identity.record_rotation(conn, active_key_id)
+
+
 def _progress(rows: int) -> None:
     print(f"testudo: {rows} account(s) re-encrypted so far", file=sys.stderr)
 
 
-async def _unwrap_config_errors(fn: object, *args: object) -> None:
+async def _unwrap_config_errors(fn: object, *args: object) -> Any:
     """Run ``fn``; re-raise a ConfigError hidden in an exception group as itself."""
     try:
-        await fn(*args)  # type: ignore[operator]
+        return await fn(*args)  # type: ignore[operator]
     except BaseExceptionGroup as group:
         matched, _ = group.split(ConfigError)
         if matched is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from collections.abc import Mapping
 from decimal import Decimal
@@ -38,6 +39,11 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("testudo"))
 
 
+def default_node_name() -> str:
+    """This node's name in the cluster when none is configured: ``<hostname>-<pid>``."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
 @attrs.frozen
 class Settings:
     """Everything ``testudo serve`` needs to know, resolved and validated."""
@@ -53,6 +59,8 @@ class Settings:
     log_level: str = "INFO"
     max_body_bytes: int = 1024 * 1024
     shutdown_grace: float = 10.0
+    workers: int = 1
+    node_name: str = attrs.field(factory=default_node_name)
     db_pool_size: int = 8
     siwe_domain: str | None = None
     siwe_uri: str | None = None
@@ -200,6 +208,24 @@ SERVER_OPTIONS = (
         "",
         "journal images; nodes on several machines share one (a network filesystem)",
         default_doc="`<data dir>/uploads`",
+    ),
+    Option(
+        "workers",
+        "--workers",
+        "WORKERS",
+        p.count,
+        "1",
+        "processes serving the same ports (`SO_REUSEPORT`) under one supervising parent "
+        '(see "Running several nodes")',
+    ),
+    Option(
+        "node_name",
+        "--node-name",
+        "NODE_NAME",
+        p.text,
+        "",
+        "this node's name in the cluster (unique per node; workers get `<name>-w<i>`)",
+        default_doc="`<hostname>-<pid>`",
     ),
 )
 

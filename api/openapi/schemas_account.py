@@ -19,7 +19,7 @@ from .schemas_base import (
     ref,
 )
 
-LIVENESS = obj({"status": {"const": "ok"}})
+LIVENESS = obj({"status": {"const": "ok"}, "node": STR, "pid": INT})
 READINESS = obj(
     {
         "status": {"enum": ["ready", "not_ready"]},

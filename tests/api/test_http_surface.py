@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import httpx
 
 from api.process import Running
@@ -9,10 +11,14 @@ from api.process import Running
 PROBLEM = "application/problem+json"
 
 
-async def test_liveness(http: httpx.AsyncClient) -> None:
+async def test_liveness(http: httpx.AsyncClient, service: Running) -> None:
     response = await http.get("/api/v1/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "node": service.system.settings.node_name,
+        "pid": os.getpid(),
+    }
 
 
 async def test_readiness_names_every_part(http: httpx.AsyncClient, service: Running) -> None:

@@ -63,9 +63,14 @@ def server(
 
 
 def load(
-    url: str, connections: int = 32, duration: float = 5.0, headers: tuple[str, ...] = ()
+    url: str,
+    connections: int = 32,
+    duration: float = 5.0,
+    headers: tuple[str, ...] = (),
+    cpu: int | None = 1,
 ) -> dict[str, Any]:
-    """Run the load generator in its own process (pinned to CPU 1); return its JSON result."""
+    """Run the load generator in its own process (pinned to ``cpu``, None: not pinned);
+    return its JSON result."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -80,7 +85,8 @@ def load(
         stdout=subprocess.PIPE,
         text=True,
     )
-    pin(proc.pid, 1)
+    if cpu is not None:
+        pin(proc.pid, cpu)
     out, _ = proc.communicate(timeout=duration + 60)
     return json.loads(out)  # type: ignore[no-any-return]
 

@@ -1,0 +1,1 @@
+"""Several nodes of one service on one PostgreSQL: what they share and how they agree."""
