@@ -10,17 +10,26 @@ cannot reach 2x there; on a machine with more cores than workers plus load it ca
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import trio
 
+from tests.auth.helpers import Wallet, sign_in
+from tests.support import SIWE_DOMAIN, SIWE_URI
+from testudo.sim.client import SimClient
+
+from .bench_trades import simulator
 from .harness import free_port, load, report
 
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
@@ -81,9 +90,86 @@ def test_health_throughput_with_workers(db_url: str, tmp_path: Path) -> None:
     report("workers", rows, ["server", "rps", "p50_ms", "p99_ms", "requests", "ratio"])
 
 
+TRADE_USERS = int(os.environ.get("BENCH_TRADE_USERS", "8"))
+TRADE_CLIENTS = int(os.environ.get("BENCH_TRADE_CLIENTS", "16"))
+
+
+async def trading_user(base: str, sim: SimClient) -> dict[str, str]:
+    """A signed-in user with a simulator account and room for many open groups."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        session = await sign_in(http, Wallet(), dt.datetime.now(dt.UTC))
+        account = await sim.create_account("10000000")
+        body = {"exchange_name": "binance", "api_key": account.api_key, "secret": account.secret}
+        added = await http.post("/api/v1/exchanges/accounts", headers=session.bearer(), json=body)
+        assert added.status_code == 201, added.text
+        limits = {"max_open_positions": 1000, "min_risk_reward_ratio": "0"}
+        put = await http.put("/api/v1/risk-config", headers=session.bearer(), json=limits)
+        assert put.status_code == 200, put.text
+    return session.bearer()
+
+
+async def trade_load(base: str, users: list[dict[str, str]], seconds: float) -> dict[str, Any]:
+    """``TRADE_CLIENTS`` connections, each for one user, posting resting limit entries (with
+    stop and target) back to back for ``seconds``; created per second and latencies."""
+    latencies: list[float] = []
+    failures: list[int] = []
+    trade: dict[str, Any] = {"symbol": "BTC_USDT", "side": "buy", "entry_price": "40000"}
+    trade["quantity"] = "0.005"  # 200 USDT: above the 100 minimum notional
+    trade |= {"stop_loss_price": "39000", "take_profit": [{"price": "42000"}], "leverage": 2}
+    stop_at = time.monotonic() + seconds
+
+    async def client(index: int) -> None:
+        headers = users[index % len(users)]
+        async with httpx.AsyncClient(base_url=base, timeout=60, headers=headers) as http:
+            while time.monotonic() < stop_at:
+                began = time.perf_counter()
+                answer = await http.post("/api/v1/trades", json=trade)
+                if answer.status_code == 201:
+                    latencies.append(time.perf_counter() - began)
+                else:
+                    failures.append(answer.status_code)
+                    if len(failures) == 1:
+                        print("first failure:", answer.status_code, answer.text[:600])
+
+    async with trio.open_nursery() as nursery:
+        for index in range(TRADE_CLIENTS):
+            nursery.start_soon(client, index)
+    ordered = sorted(latencies)
+    return {
+        "created": len(ordered),
+        "errors": len(failures),
+        "per_s": round(len(ordered) / seconds, 1),
+        "p50_ms": round(statistics.median(ordered) * 1000, 1) if ordered else None,
+        "p99_ms": round(ordered[int(len(ordered) * 0.99)] * 1000, 1) if ordered else None,
+    }
+
+
 @pytest.mark.bench
-def test_trades_throughput_with_workers() -> None:
-    """``POST /api/v1/trades`` with ``--workers 1`` and ``2`` against one process: needs the
-    cluster's leases (each trade group and each user's trader owned by exactly one worker)
-    before two workers may take trades for one user; to be written on top of them."""
-    pytest.skip("POST /trades with --workers needs the cluster's actor leases")
+async def test_trades_throughput_with_workers(db_url: str, tmp_path: Path) -> None:
+    """``POST /api/v1/trades`` (decision, group, entry acknowledged by the simulator) from
+    ``TRADE_CLIENTS`` connections over ``TRADE_USERS`` users: one plain process, ``--workers
+    1`` and ``--workers 2``, in the same run. With two workers each user's actors live on the
+    worker that took the user's lease; the other forwards that user's requests to it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TESTUDO_")}
+    env |= {"TESTUDO_LOG_LEVEL": "WARNING", "TESTUDO_SIWE_DOMAIN": SIWE_DOMAIN}
+    env |= {"TESTUDO_SIWE_URI": SIWE_URI, "TESTUDO_EXCHANGE_RATE_LIMIT": "false"}
+    configs = {"one process": (None, 1), "--workers 1": (1, 1), "--workers 2": (2, 2)}
+    rows = []
+    async with simulator() as sim:
+        await sim.set_price("BTC_USDT", "50000", freeze=True)
+        await sim.set_weight_limit("binance", None)  # one IP stands for many accounts here
+        env["TESTUDO_EXCHANGE_BASE_URL"] = sim.base_url
+        for name, (workers, processes) in configs.items():
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            command = serve_command(db_url, tmp_path, port, workers)  # one cluster: one secret
+            with serving(command, f"{base}/api/v1/health", processes, env):
+                users = [await trading_user(base, sim) for _ in range(TRADE_USERS)]
+                await trade_load(base, users, 1.0)  # warm-up
+                result = await trade_load(base, users, DURATION)
+            assert result["errors"] == 0 and result["created"] > 0
+            rows.append({"server": name, **result})
+    baseline = rows[0]["per_s"]
+    for row in rows:
+        row["ratio"] = round(row["per_s"] / baseline, 2)
+    report("workers_trades", rows, ["server", "per_s", "p50_ms", "p99_ms", "created", "ratio"])
