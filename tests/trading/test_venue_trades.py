@@ -61,6 +61,14 @@ def trades_of(venue: VenueCase) -> TradeCase:
     return venue.trades
 
 
+async def linked(
+    http: httpx.AsyncClient, sim: SimClient, clock: ManualClock, venue: VenueCase
+) -> Trader:
+    """BTC at 50000 (frozen), and a fresh user with a fresh account linked on the venue."""
+    await sim.set_price("BTC_USDT", "50000", freeze=True)
+    return await venue.link(http, sim, clock)
+
+
 async def protections_measured(http: httpx.AsyncClient, venue: VenueCase) -> float:
     """``testudo_time_to_protection_seconds_count{venue=...}`` (0 before any)."""
     text = (await http.get("/metrics")).text
@@ -154,8 +162,7 @@ async def test_a_ladder_to_the_cent(
     """Entry, stop, two targets; the first target fills, the stop moves to break-even for
     the rest, then the stop fills: the wallet moved by the group's realised P&L less the
     fees the venue charged, to the cent."""
-    await sim.set_price("BTC_USDT", "50000", freeze=True)
-    trader = await venue.link(xhttp, sim, clock)
+    trader = await linked(xhttp, sim, clock, venue)
     client = venue.client(sim, trader.account)
     before = await trades_of(venue).wallet(client)
     body = await open_ladder(trader, venue, ladder)
@@ -203,8 +210,7 @@ async def test_an_exposure_is_measured_until_the_stop_rests(
 ) -> None:
     """The venue rate-limits the first stop (its own code): the group stays unprotected,
     retries, and the exposure lands in ``testudo_time_to_protection_seconds{venue=...}``."""
-    await sim.set_price("BTC_USDT", "50000", freeze=True)
-    trader = await venue.link(xhttp, sim, clock)
+    trader = await linked(xhttp, sim, clock, venue)
     measured = await protections_measured(xhttp, venue)
     # where the entry goes to the stop's endpoint, the fault lets it through
     skip = int(trades_of(venue).entry_endpoint == venue.stop_endpoint)
@@ -221,8 +227,7 @@ async def test_an_exposure_is_measured_until_the_stop_rests(
 async def test_stop_and_targets_are_updated_then_the_group_is_closed(
     xhttp: httpx.AsyncClient, sim: SimClient, clock: ManualClock, venue: VenueCase
 ) -> None:
-    await sim.set_price("BTC_USDT", "50000", freeze=True)
-    trader = await venue.link(xhttp, sim, clock)
+    trader = await linked(xhttp, sim, clock, venue)
     body = await open_ladder(trader, venue, LONG)
     group_id, headers = body["id"], trader.session.bearer()
     moved = await xhttp.put(
@@ -287,8 +292,7 @@ async def test_a_pending_group_is_cancelled_and_ghosts_cleaned_up(
 ) -> None:
     """Testudo's ids left by a group no one owns are cancelled, a stop included; the
     trader's own ids and the live group's entry are left alone."""
-    await sim.set_price("BTC_USDT", "50000", freeze=True)
-    trader = await venue.link(xhttp, sim, clock)
+    trader = await linked(xhttp, sim, clock, venue)
     kept = await trader.post(PENDING)
     cancelled = await trader.post({**PENDING, "entry_price": "44900", "stop_loss_price": "43900"})
     assert kept.status_code == cancelled.status_code == 201
@@ -313,8 +317,7 @@ async def test_a_pending_group_is_cancelled_and_ghosts_cleaned_up(
 async def test_a_timed_out_entry_is_found_by_its_client_id_not_sent_twice(
     xhttp: httpx.AsyncClient, sim: SimClient, clock: ManualClock, venue: VenueCase
 ) -> None:
-    await sim.set_price("BTC_USDT", "50000", freeze=True)
-    trader = await venue.link(xhttp, sim, clock)
+    trader = await linked(xhttp, sim, clock, venue)
     await sim.set_fault(
         venue.prefix,
         "timeout",
