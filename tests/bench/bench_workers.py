@@ -153,6 +153,7 @@ async def test_trades_throughput_with_workers(db_url: str, tmp_path: Path) -> No
     env = {k: v for k, v in os.environ.items() if not k.startswith("TESTUDO_")}
     env |= {"TESTUDO_LOG_LEVEL": "WARNING", "TESTUDO_SIWE_DOMAIN": SIWE_DOMAIN}
     env |= {"TESTUDO_SIWE_URI": SIWE_URI, "TESTUDO_EXCHANGE_RATE_LIMIT": "false"}
+    env |= {"TESTUDO_SIGNIN_PER_CLIENT_PER_MINUTE": "100000"}  # every user signs in from here
     configs = {"one process": (None, 1), "--workers 1": (1, 1), "--workers 2": (2, 2)}
     rows = []
     async with simulator() as sim:
