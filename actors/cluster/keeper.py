@@ -192,7 +192,8 @@ class LeaseKeeper(Actor[KeeperMessage]):
         if not self.leases.alive():
             return 0
         node_id = self.leases.node.id
-        dead = await self.leases.db.run(lambda conn: dead_nodes_tx(conn, node_id))
+        silent_after = 2 * self.renew_every
+        dead = await self.leases.db.run(lambda conn: dead_nodes_tx(conn, node_id, silent_after))
         for dead_id, name in dead:
             log.warning(
                 "node declared dead",

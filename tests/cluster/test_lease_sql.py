@@ -111,8 +111,11 @@ async def test_a_live_owner_keeps_its_users_however_many_ask(db: Database) -> No
     assert all(isinstance(a, Acquired | Elsewhere) for a in answers)
 
 
-async def test_a_node_whose_process_died_is_dead_at_once(db: Database, db_url: str) -> None:
-    """Its session lock goes with its connection: no waiting for the row to expire."""
+async def test_a_node_whose_process_died_is_dead_once_it_missed_two_renewals(
+    db: Database, db_url: str
+) -> None:
+    """Its session lock goes with its connection: no waiting for the row to expire, only for
+    the renewal it would have made (a live node that lost its connection fences itself then)."""
     a, b = node("a"), node("b")
     conn = await trio.to_thread.run_sync(
         functools.partial(psycopg.connect, db_url, autocommit=True)
@@ -120,9 +123,31 @@ async def test_a_node_whose_process_died_is_dead_at_once(db: Database, db_url: s
     await trio.to_thread.run_sync(conn.execute, LOCK_NODE, (LOCK_CLASS, a.lock_key))
     await join(db, a, ttl=600)
     await join(db, b)
-    assert await db.run(lambda c: dead_nodes_tx(c, b.id)) == []  # a's lock is held
+    silent = 0.3
+    assert await db.run(lambda c: dead_nodes_tx(c, b.id, silent)) == []  # a's lock is held
     await trio.to_thread.run_sync(conn.close)  # what kill -9 does to its connections
-    assert await db.run(lambda c: dead_nodes_tx(c, b.id)) == [(a.id, "a")]
+    assert await db.run(lambda c: dead_nodes_tx(c, b.id, silent)) == []  # renewed just now
+    await trio.sleep(silent + 0.1)
+    assert await db.run(lambda c: dead_nodes_tx(c, b.id, silent)) == [(a.id, "a")]
+
+
+async def test_a_silent_node_holding_its_lock_lives_until_its_row_expires(
+    db: Database, db_url: str
+) -> None:
+    """Paused, or cut off without the database noticing: its lock is held, so only the
+    expiry (which the node's own term never outlasts) frees its users."""
+    a, b = node("a"), node("b")
+    conn = await trio.to_thread.run_sync(
+        functools.partial(psycopg.connect, db_url, autocommit=True)
+    )
+    await trio.to_thread.run_sync(conn.execute, LOCK_NODE, (LOCK_CLASS, a.lock_key))
+    await join(db, a, ttl=0.6)
+    await join(db, b)
+    await trio.sleep(0.3)
+    assert await db.run(lambda c: dead_nodes_tx(c, b.id, 0.1)) == []  # silent, but locked
+    await trio.sleep(0.4)
+    assert await db.run(lambda c: dead_nodes_tx(c, b.id, 0.1)) == [(a.id, "a")]  # expired
+    await trio.to_thread.run_sync(conn.close)
 
 
 @given(

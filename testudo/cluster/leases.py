@@ -27,7 +27,7 @@ REGISTER_NODE = """
 INSERT INTO cluster_nodes (id, name, url, pid, lock_key, expires_at)
 VALUES (%s, %s, %s, %s, %s, now() + make_interval(secs => %s))"""
 RENEW_NODE = """
-UPDATE cluster_nodes SET expires_at = now() + make_interval(secs => %s)
+UPDATE cluster_nodes SET expires_at = now() + make_interval(secs => %s), renewed_at = now()
 WHERE id = %s AND expires_at > now() RETURNING id"""
 LOCK_NODE = "SELECT pg_try_advisory_lock(%s, %s) AS locked"
 ACQUIRE_USER = """
@@ -46,7 +46,8 @@ SELECT l.node_id::text AS node_id, n.name, n.url FROM user_leases l
 JOIN cluster_nodes n ON n.id = l.node_id AND n.expires_at > now()
 WHERE l.user_id = %s"""
 OTHER_NODES = """
-SELECT id::text AS id, name, lock_key, expires_at <= now() AS expired
+SELECT id::text AS id, name, lock_key, expires_at <= now() AS expired,
+       renewed_at < now() - make_interval(secs => %s) AS silent
 FROM cluster_nodes WHERE id <> %s"""
 PROBE_LOCK = "SELECT pg_try_advisory_xact_lock(%s, %s) AS free"
 REMOVE_NODE = "DELETE FROM cluster_nodes WHERE id = %s"
@@ -143,12 +144,14 @@ def acquire_tx(conn: Conn, user_id: str, node_id: str) -> Ownership:
     return Elsewhere(owner["node_id"], owner["name"], owner["url"])
 
 
-def dead_nodes_tx(conn: Conn, node_id: str) -> list[tuple[str, str]]:
-    """Remove the other nodes that are dead (expired, or their advisory lock is free: their
-    process is gone); their ids and names. Removing a node frees every lease it held."""
+def dead_nodes_tx(conn: Conn, node_id: str, silent_after: float) -> list[tuple[str, str]]:
+    """Remove the other nodes that are dead; their ids and names. Removing a node frees every
+    lease it held. Dead: expired, or silent for ``silent_after`` seconds (two renewals missed)
+    with its advisory lock free (its process, or at least its connection, is gone; a node that
+    lost its connection found out at the renewal it missed and fenced itself then)."""
     dead = []
-    for row in conn.execute(OTHER_NODES, (node_id,)).fetchall():
-        if row["expired"] or _lock_free(conn, row["lock_key"]):
+    for row in conn.execute(OTHER_NODES, (silent_after, node_id)).fetchall():
+        if row["expired"] or (row["silent"] and _lock_free(conn, row["lock_key"])):
             conn.execute(REMOVE_NODE, (row["id"],))
             dead.append((row["id"], row["name"]))
     return dead

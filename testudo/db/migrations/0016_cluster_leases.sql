@@ -11,6 +11,7 @@ CREATE TABLE cluster_nodes (
     pid         integer NOT NULL,
     lock_key    bigint NOT NULL UNIQUE, -- the session advisory lock the node holds while alive
     started_at  timestamptz NOT NULL DEFAULT now(),
+    renewed_at  timestamptz NOT NULL DEFAULT now(),
     expires_at  timestamptz NOT NULL
 );
 
