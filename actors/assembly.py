@@ -14,6 +14,8 @@ import attrs
 
 from actors.auth.revocation_router import RevocationRouter
 from actors.auth.service import AuthService
+from actors.cluster.keeper import LeaseKeeper
+from actors.cluster.leases import ClusterLeases
 from actors.exchanges.agent_wallets import AgentWallets
 from actors.exchanges.service import AccountsService
 from actors.journal.wiring import start_journal
@@ -25,6 +27,7 @@ from actors.system import System
 from actors.trading.service import TradesService
 from testudo.auth.settings import AuthSettings
 from testudo.clock import Clock
+from testudo.cluster.settings import ClusterSettings
 from testudo.config import Settings
 from testudo.db import Database
 from testudo.exchanges.agent_wallets import Network
@@ -45,13 +48,21 @@ class Adoption:
             await self.target(supervisor)
 
 
-def build_root(database_url: str, adopt_trades: Adoption | None = None) -> Supervisor:
+def build_root(
+    database_url: str, adopt_trades: Adoption, leases: ClusterLeases, cluster: ClusterSettings
+) -> Supervisor:
     """The root supervisor (the top: it parks a failing child, never gives up) and its static
     children. Per-user actors are isolated children of ``exchanges``, ``sessions`` and
-    ``trades`` (each user's subtree), so none of these ever escalates because of one user."""
+    ``trades`` (each user's subtree), so none of these ever escalates because of one user.
+    The lease keeper starts first and stops last: users' actors save under their leases."""
     return Supervisor(
         "root",
         children=(
+            ChildSpec(
+                "cluster",
+                lambda: LeaseKeeper(leases, cluster.renew_interval, cluster.scan_interval),
+                grace=30.0,
+            ),
             ChildSpec("pg-listener", lambda: PgListener(database_url)),
             ChildSpec("exchanges", lambda: Supervisor("exchanges", intensity=20, period=60)),
             ChildSpec("sessions", lambda: Supervisor("sessions", intensity=20, period=60)),
@@ -78,7 +89,9 @@ class Parts:
     exchange_base: str | None  # where exchange requests go (None: the exchanges themselves)
 
 
-def build_system(parts: Parts, root: Supervisor, adoption: Adoption) -> System:
+def build_system(
+    parts: Parts, root: Supervisor, adoption: Adoption, leases: ClusterLeases
+) -> System:
     """The services over the root's supervisors, as one :class:`System`."""
     settings, db, clock = parts.settings, parts.db, parts.clock
     children: dict[str, Any] = root.children
@@ -103,6 +116,7 @@ def build_system(parts: Parts, root: Supervisor, adoption: Adoption) -> System:
         price_max_age=settings.price_max_age,
         order_recheck=settings.order_recheck_interval,
         poll_budget_share=settings.poll_budget_share,
+        leases=leases,
     )
     trades = TradesService(
         db,
@@ -112,8 +126,12 @@ def build_system(parts: Parts, root: Supervisor, adoption: Adoption) -> System:
         clock,
         settings.trade_poll_interval,
         settings.close_slippage,
+        leases,
     )
     adoption.target = trades.adopt
+    leases.on_gained(trades.rehydrate_user)
+    leases.on_lost(trades.release)
+    leases.on_lost(accounts.release)
     return System(
         settings=settings,
         db=db,
@@ -129,6 +147,8 @@ def build_system(parts: Parts, root: Supervisor, adoption: Adoption) -> System:
         trades=trades,
         clients=clients,
         health=health,
+        leases=leases,
+        cluster=children["cluster"],
     )
 
 
@@ -137,6 +157,12 @@ async def start_children(root: Supervisor, system: System) -> None:
     listener, auth = system.listener, system.auth
     await root.start_child(ChildSpec("revocation-router", lambda: RevocationRouter(listener, auth)))
     system.realtime = await start_realtime(root, system)
+    leases = system.leases
     system.journal = await start_journal(
-        root, system.db, system.accounts, system.clock, system.settings.data_dir
+        root,
+        system.db,
+        system.accounts,
+        system.clock,
+        system.settings.resolved_uploads_dir,
+        node=lambda: leases.node.id,
     )

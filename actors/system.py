@@ -13,6 +13,8 @@ import attrs
 
 from actors import ActorRef, Registry, Supervisor, SupervisorRef
 from actors.auth.service import AuthService
+from actors.cluster.keeper import KeeperMessage
+from actors.cluster.leases import ClusterLeases
 from actors.exchanges.agent_wallets import AgentWallets
 from actors.exchanges.service import AccountsService
 from actors.realtime.pg_listener import ListenerMessage, ListenerStatus, Status
@@ -44,6 +46,8 @@ class System:
     trades: TradesService
     clients: ClientFactory
     health: HealthBoard
+    leases: ClusterLeases
+    cluster: ActorRef[KeeperMessage]
     realtime: Realtime | None = None  # set by actors.realtime.wiring.start_realtime
     journal: Journal | None = None  # set by actors.journal.wiring.start_journal
 

@@ -20,7 +20,7 @@ from werkzeug.exceptions import BadRequest
 from actors.system import System
 from testudo import __version__
 
-from . import body_limits, errors, input_guard, json_input, middleware
+from . import body_limits, cluster_routing, errors, input_guard, json_input, middleware
 from .auth import auth_blueprint
 from .exchanges import exchanges_blueprint
 from .health import health_blueprint
@@ -99,6 +99,7 @@ def create_app(system: System, extra_blueprints: Iterable[Blueprint] = ()) -> Qu
     middleware.install(app, system.settings.cors_origins)
     input_guard.install(app)
     errors.install(app)
+    cluster_routing.install(app)
     app.register_blueprint(docs_blueprint)
     app.register_blueprint(health_blueprint)
     app.register_blueprint(metrics_blueprint)

@@ -80,7 +80,10 @@ def check_cross_site() -> None:
 
 
 async def current_principal() -> Principal:
-    """Authenticate the current request or raise the problem to answer with."""
+    """Authenticate the current request (once) or raise the problem to answer with."""
+    known = g.get("principal")
+    if isinstance(known, Principal):
+        return known
     token = bearer_token()
     from_cookie = False
     if token is None:

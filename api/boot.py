@@ -37,6 +37,18 @@ def bind_http(settings: Settings, reuse_port: bool = False) -> socket.socket:
     return sock
 
 
+def bind_peer(settings: Settings) -> socket.socket:
+    """Bind the peer listener: other nodes forward the requests of this node's users here."""
+    host, port = settings.cluster.peer_host, settings.cluster.peer_port
+    try:
+        sock = socket.create_server((host, port), reuse_port=False)
+    except OSError as exc:
+        raise ConfigError(bind_error("peer", host, port, exc)) from None
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setblocking(False)
+    return sock
+
+
 async def bind_ws(settings: Settings, reuse_port: bool = False) -> list[trio.SocketListener]:
     try:
         if reuse_port:
@@ -68,6 +80,14 @@ class Listeners:
 
     http: socket.socket
     ws: list[trio.SocketListener]
+    peer: socket.socket
+
+    def peer_url(self, settings: Settings) -> str:
+        """Where the other nodes reach this node's peer listener."""
+        if settings.cluster.peer_url:
+            return settings.cluster.peer_url
+        port = self.peer.getsockname()[1]
+        return f"http://{display_host(settings.cluster.peer_host)}:{port}"
 
     def urls(self, settings: Settings) -> tuple[str, str]:
         http_port = self.http.getsockname()[1]
@@ -80,8 +100,10 @@ class Listeners:
 
 async def bind(settings: Settings, reuse_port: bool = False) -> Listeners:
     """Bind the HTTP and WebSocket ports now (a port in use fails before anything starts);
-    ``reuse_port`` for the workers of ``--workers``, which share them."""
-    return Listeners(bind_http(settings, reuse_port), await bind_ws(settings, reuse_port))
+    ``reuse_port`` for the workers of ``--workers``, which share them. The peer listener is
+    each node's own (a worker's too): forwarded requests must reach that node."""
+    http = bind_http(settings, reuse_port)
+    return Listeners(http, await bind_ws(settings, reuse_port), bind_peer(settings))
 
 
 async def start_database(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:

@@ -31,9 +31,22 @@ async def readiness() -> tuple[dict[str, Any], int]:
     gateway_ok = sys.gateway_running()
     listener = await sys.listener_status()
     listener_ok = listener is not None and listener.connected
-    parts = {"db": db_ok, "sidecar": gateway_ok, "listener": listener_ok}
+    leases = sys.leases
+    parts = {
+        "db": db_ok,
+        "sidecar": gateway_ok,
+        "listener": listener_ok,
+        "cluster": leases.alive(),
+    }
     failed = [name for name, ok in parts.items() if not ok]
     body: dict[str, Any] = {"status": "ready" if not failed else "not_ready", **parts}
+    body["node"] = {
+        "name": leases.node.name,
+        "id": leases.node.id,
+        "pid": leases.node.pid,
+        "leases": len(leases.held()),
+        "takeovers": leases.takeovers,
+    }
     if failed:
         body["failed"] = failed
         return body, 503

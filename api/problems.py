@@ -112,6 +112,10 @@ STATUS: Mapping[str, int] = {
     "account_unavailable": 503,
     "temporarily_unavailable": 503,
     "unavailable": 503,
+    "not_owner": 503,
+    "node_unavailable": 503,
+    "owner_unreachable": 503,
+    "lease_lost": 503,
 }
 
 

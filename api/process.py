@@ -26,6 +26,8 @@ from trio_websocket import WebSocketServer
 
 from actors import Supervisor
 from actors.assembly import Adoption, Parts, build_root, build_system, start_children
+from actors.cluster.keeper import ScanNow
+from actors.cluster.leases import ClusterLeases
 from actors.system import System
 from api.app import create_app
 from api.boot import Listeners, Prepared, bind, bind_error, database
@@ -37,6 +39,7 @@ from testudo.auth.settings import AuthSettings
 from testudo.auth.siwe_check import preload as preload_siwe
 from testudo.clock import Clock, SystemClock
 from testudo.cluster.identity import IdentityMismatch, enforce as enforce_identity
+from testudo.cluster.leases import NodeIdentity, Term
 from testudo.config import ConfigError, Settings, ensure_data_dir
 from testudo.exchanges.vault import Vault, VaultError, load_vault
 from testudo.logs import quiet_libraries
@@ -55,11 +58,11 @@ class Running:
     shutdown: Callable[[], None]
 
 
-def hypercorn_config(settings: Settings, sock: socket.socket) -> HypercornConfig:
-    """Hypercorn's configuration, serving the socket bound at start-up (``fd://``: hypercorn's
-    public way to take a pre-bound socket; it gets a duplicate of ours)."""
+def hypercorn_config(settings: Settings, *socks: socket.socket) -> HypercornConfig:
+    """Hypercorn's configuration, serving the sockets bound at start-up (``fd://``: hypercorn's
+    public way to take a pre-bound socket; it gets duplicates of ours)."""
     config = HypercornConfig()
-    config.bind = [f"fd://{os.dup(sock.fileno())}"]
+    config.bind = [f"fd://{os.dup(sock.fileno())}" for sock in socks]
     config.backlog = 1024
     config.graceful_timeout = settings.shutdown_grace
     config.accesslog = None
@@ -157,16 +160,16 @@ async def _serve(
     """The actors, then HTTP and WebSocket; after the shutdown signal, the same backwards."""
     settings, shutdown = parts.settings, trio.Event()
     adoption = Adoption()
-    root = build_root(prepared.url, adoption)
+    leases = cluster_leases(settings, prepared, listeners.peer_url(settings))
+    root = build_root(prepared.url, adoption, leases, settings.cluster)
     async with trio.open_nursery() as nursery:
         base = await _exchange_base_url(settings, nursery, hooks.start_simulator)
         await nursery.start(root.run)
-        system = build_system(attrs.evolve(parts, exchange_base=base), root, adoption)
+        system = build_system(attrs.evolve(parts, exchange_base=base), root, adoption, leases)
         await start_children(root, system)
         http_done = trio.Event()
-        await nursery.start(
-            _serve_http, create_app(system), settings, listeners.http, shutdown, http_done
-        )
+        socks = (listeners.http, listeners.peer)
+        await nursery.start(_serve_http, create_app(system), settings, socks, shutdown, http_done)
         ws_scope = trio.CancelScope()
         await nursery.start(_serve_ws, WsService(system), listeners.ws, ws_scope)
         if hooks.handle_signals:
@@ -185,23 +188,25 @@ async def _serve(
 async def _serve_http(
     app: Any,
     settings: Settings,
-    sock: socket.socket,
+    socks: tuple[socket.socket, ...],
     shutdown: trio.Event,
     done: trio.Event,
     *,
     task_status: trio.TaskStatus[list[str]],
 ) -> None:
-    """Hypercorn (its trio worker, public ``serve``) on the bound socket until shutdown."""
+    """Hypercorn (its trio worker, public ``serve``) on the bound sockets (the public port and
+    the peer listener) until shutdown."""
     try:
         await serve(
             KeepAliveGuard(app),
-            hypercorn_config(settings, sock),
+            hypercorn_config(settings, *socks),
             shutdown_trigger=shutdown.wait,
             task_status=task_status,
             mode="asgi",
         )
     finally:
-        sock.close()  # hypercorn served (and closed) a duplicate
+        for sock in socks:
+            sock.close()  # hypercorn served (and closed) duplicates
         done.set()
 
 
@@ -216,8 +221,18 @@ async def _serve_ws(
         await service.serve(listeners, task_status=task_status)
 
 
+def cluster_leases(settings: Settings, prepared: Prepared, peer_url: str) -> ClusterLeases:
+    """This node's leases (its row is written when the lease keeper starts)."""
+    cluster = settings.cluster
+    name = settings.node_name
+    node = NodeIdentity(id="", name=name, url=peer_url, pid=os.getpid(), lock_key=0)
+    term = Term(ttl=cluster.lease_ttl, margin=cluster.margin)
+    return ClusterLeases(prepared.db, prepared.url, node, term)
+
+
 async def _announce(system: System, http_url: str, ws_url: str, applied: int) -> None:
-    """Log where the service listens, then rehydrate every live trade group."""
+    """Log where the service listens, then take (and rehydrate) the live trade groups no live
+    node owns; from then on the lease keeper scans for dead nodes."""
     log.info(
         "listening",
         extra={
@@ -230,7 +245,8 @@ async def _announce(system: System, http_url: str, ws_url: str, applied: int) ->
             }
         },
     )
-    rehydrated = await system.trades.rehydrate()
+    rehydrated = await system.cluster.ask(ScanNow())
+    system.leases.serving.set()
     if rehydrated:
         log.info(
             "trade groups rehydrated",

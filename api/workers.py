@@ -58,8 +58,11 @@ def worker_name(node_name: str, index: int) -> str:
 
 def worker_argv(args: Sequence[str], name: str, http_port: int, ws_port: int) -> list[str]:
     """A worker's command line: the parent's own arguments, then (the last of a repeated flag
-    wins) one worker, the reserved ports and the worker's name. No secret is on it."""
+    wins) one worker, the reserved ports, its own peer listener on a free port (advertised
+    from ``--peer-host``: every worker is a node the others forward to) and the worker's name.
+    No secret is on it."""
     overrides = ["--workers", "1", "--http-port", str(http_port), "--ws-port", str(ws_port)]
+    overrides += ["--peer-port", "0", "--peer-url", ""]
     return [sys.executable, "-m", "testudo.cli", *args, *overrides, "--node-name", name]
 
 

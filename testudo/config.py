@@ -22,6 +22,8 @@ import attrs
 import platformdirs
 
 from testudo import option_parsers as p
+from testudo.cluster import settings as cluster_settings
+from testudo.cluster.settings import ClusterSettings
 from testudo.net import Network
 from testudo.options import ConfigError, Option, add_arguments, in_section, markdown_table, resolve
 from testudo.realtime import settings as realtime_settings
@@ -51,6 +53,7 @@ class Settings:
     ws_host: str = "127.0.0.1"
     ws_port: int = 4000
     data_dir: Path = attrs.field(factory=default_data_dir)
+    uploads_dir: Path | None = None  # journal images; default <data dir>/uploads
     database_url: str | None = None
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
@@ -83,6 +86,7 @@ class Settings:
     signin_per_client_per_minute: int = 10
     signin_per_second: int = 20
     realtime: RealtimeSettings = attrs.Factory(RealtimeSettings)
+    cluster: ClusterSettings = attrs.Factory(ClusterSettings)
 
     @property
     def resolved_siwe_domain(self) -> str:
@@ -91,6 +95,10 @@ class Settings:
     @property
     def resolved_siwe_uri(self) -> str:
         return self.siwe_uri or f"http://{self.resolved_siwe_domain}"
+
+    @property
+    def resolved_uploads_dir(self) -> Path:
+        return self.uploads_dir or self.data_dir / "uploads"
 
     @property
     def embedded_database(self) -> bool:
@@ -191,6 +199,15 @@ SERVER_OPTIONS = (
         p.seconds,
         "10",
         "seconds in-flight requests get on SIGINT/SIGTERM",
+    ),
+    Option(
+        "uploads_dir",
+        "--uploads-dir",
+        "UPLOADS_DIR",
+        p.path,
+        "",
+        "journal images; nodes on several machines share one (a network filesystem)",
+        default_doc="`<data dir>/uploads`",
     ),
     Option(
         "workers",
@@ -418,6 +435,7 @@ TABLE: tuple[Option, ...] = (
     *EXCHANGE_OPTIONS,
     *TRADING_OPTIONS,
     *in_section("realtime", realtime_settings.OPTIONS),
+    *in_section("cluster", cluster_settings.OPTIONS),
 )
 
 
@@ -439,7 +457,8 @@ def from_args(args: argparse.Namespace, environ: Mapping[str, str] | None = None
     """
     values = resolve(TABLE, args, os.environ if environ is None else environ)
     realtime = RealtimeSettings(**values.get("realtime", {}))
-    return attrs.evolve(Settings(realtime=realtime), **values.get("", {}))
+    cluster = ClusterSettings(**values.get("cluster", {}))
+    return attrs.evolve(Settings(realtime=realtime, cluster=cluster), **values.get("", {}))
 
 
 def ensure_data_dir(path: Path) -> Path:

@@ -17,9 +17,11 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import psycopg
 import trio
 
 from actors import Ask, Registry, SupervisorRef
+from actors.cluster.leases import ClusterLeases
 from actors.exchanges.exchange_account import (
     AccountIdentity,
     Call,
@@ -56,6 +58,7 @@ from testudo.exchanges.accounts import (
 from testudo.exchanges.catalog import ExchangeInfo
 from testudo.exchanges.clients import ClientFactory, Credentials
 from testudo.exchanges.errors import ExchangeFailure, failure_from, retry_after_of
+from testudo.exchanges.failures import FailureKind
 from testudo.exchanges.governor import Governor
 from testudo.exchanges.health import HealthBoard
 from testudo.exchanges.models import Balance
@@ -65,6 +68,7 @@ from testudo.exchanges.venues import AccountSnapshot, venue_for
 
 T = TypeVar("T")
 R = TypeVar("R")
+USER_ACCOUNT_IDS = "SELECT id::text AS id FROM exchange_accounts WHERE user_id = ANY(%s::uuid[])"
 
 
 class AccountsService:
@@ -85,8 +89,10 @@ class AccountsService:
         price_max_age: float = 2.0,
         order_recheck: float = 10.0,
         poll_budget_share: float = 0.5,
+        leases: ClusterLeases | None = None,
     ) -> None:
         self.db = db
+        self.leases = leases
         self.registry = registry
         self.supervisor = supervisor
         self.vault = vault
@@ -281,7 +287,11 @@ class AccountsService:
         return AccountIdentity(row["id"], row["user_id"], info, credentials)
 
     async def ask(self, account: AccountView, message: Ask[R], timeout: float = 60.0) -> R:
+        """Ask the account's actor, started on demand on the node holding the user's lease
+        (elsewhere: the ``not_owner`` problem)."""
         key = ("exchange_account", account.id)
+        if self.leases is not None:
+            await self.leases.require(account.user_id)
         try:
             return await self.registry.ask(
                 key,
@@ -295,6 +305,21 @@ class AccountsService:
             raise failure_of(error, write=_is_write(message)) from None
         except AccountNotFound:  # deleted since the caller looked it up
             raise ExchangeFailure("account_gone", "The exchange account was removed.") from None
+
+    async def release(self, user_ids: builtins.list[str]) -> None:
+        """The lease keeper's hook: this node lost these users; stop their accounts' actors
+        (every running account actor when the database cannot say which are theirs)."""
+        try:
+            rows = await self.db.fetch_all(USER_ACCOUNT_IDS, (user_ids,))
+            account_ids = [row["id"] for row in rows]
+        except psycopg.Error:
+            account_ids = [
+                str(k[1])
+                for k in self.registry.running()
+                if isinstance(k, tuple) and len(k) == 2 and k[0] == "exchange_account"
+            ]
+        for account_id in account_ids:
+            await self.stop_actor(account_id)
 
     def refresh_soon(self, account_id: str) -> None:
         """Have the account's actor refresh its funds, if it runs (sent, never waited for)."""
@@ -324,9 +349,16 @@ class AccountsService:
         read_only: bool = True,
         timeout: float = 120.0,
     ) -> T:
-        """:meth:`with_client` for an account the caller has already looked up."""
+        """:meth:`with_client` for an account the caller has already looked up. A write is
+        fenced: checked against the user's lease in the worker thread, just before it is sent
+        (a node that lost the lease sends nothing; the caller hears a transient failure)."""
+        leases = None if read_only else self.leases
+        if leases is not None:
+            fn = _fenced(fn, leases, account.user_id)
         result = await self.ask(account, Call(fn, read_only), timeout=timeout)
         if isinstance(result, ExchangeFailure):
+            if leases is not None and not leases.holds(account.user_id):
+                raise LEASE_LOST
             raise result
         value: T = result.value
         return value
@@ -385,6 +417,23 @@ class AccountsService:
         rows = await self.db.fetch_all(ACCOUNT_ORDER_OWNERS, (account.id,))
         owners = {r["client_order_id"]: Owner(r["group_id"], r["role"], r["symbol"]) for r in rows}
         return positions_json(book, owners)
+
+
+LEASE_LOST = ExchangeFailure(
+    "lease_lost",
+    "This node no longer owns the account's user; nothing was sent.",
+    transient=True,
+    kind=FailureKind.TRANSIENT,
+    reason="lease_lost",
+)
+
+
+def _fenced(fn: Callable[[Any], T], leases: ClusterLeases, user_id: str) -> Callable[[Any], T]:
+    def fenced(client: Any) -> T:
+        leases.check_write(user_id)  # raises Fenced: the order is not sent
+        return fn(client)
+
+    return fenced
 
 
 def _is_write(message: Any) -> bool:

@@ -11,9 +11,11 @@ API) or until the poll interval passes (jobs queued by other code). A crash rest
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
+from collections.abc import Callable
 
 import attrs
 import psycopg
@@ -66,8 +68,10 @@ class ImportWorker(Actor[ImportWorkerMessage]):
         *,
         poll_interval: float = 1.0,
         heartbeat_interval: float = 10.0,
+        node: Callable[[], str] = lambda: "",
     ) -> None:
         self.worker = worker_id(name)
+        self._node = node  # this node's id in the cluster: the jobs of its users
         self._runner = runner
         self._db = db
         self._clock = clock
@@ -92,7 +96,10 @@ class ImportWorker(Actor[ImportWorkerMessage]):
 
     async def _loop(self) -> None:
         while True:
-            job = await self._db.run(lambda conn: queue.claim(conn, self.worker, self._clock.now()))
+            claim = functools.partial(
+                queue.claim, worker=self.worker, now=self._clock.now(), node=self._node()
+            )
+            job = await self._db.run(claim)
             if job is None:
                 with trio.move_on_after(self._poll):
                     await self._wake.wait()

@@ -8,6 +8,7 @@ runner, and :meth:`Journal.wake_workers` after queueing a job.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
@@ -45,17 +46,18 @@ async def start_journal(
     db: Database,
     accounts: AccountsPort,
     clock: Clock,
-    data_dir: Path,
+    uploads_dir: Path,
     workers: int = IMPORT_WORKERS,
+    node: Callable[[], str] = lambda: "",
 ) -> Journal:
     """Start the import workers and the upload sweeper under ``root``; return the journal."""
-    images = ImageService(db, LocalImageStore(data_dir / "uploads"))
+    images = ImageService(db, LocalImageStore(uploads_dir))
     runner = ImportRunner(db, accounts, clock)
     journal = Journal(images, runner)
 
     def worker(index: int) -> ChildSpec:
         name = f"worker-{index}"
-        return ChildSpec(name, lambda: ImportWorker(name, runner, db, clock))
+        return ChildSpec(name, lambda: ImportWorker(name, runner, db, clock, node=node))
 
     journal.imports = await root.start_child(
         ChildSpec(

@@ -35,6 +35,8 @@ class Event(enum.StrEnum):
     PASSIVATE = "passivate"
     ESCALATE = "escalate"
     KILL = "kill"
+    LEASE_GAINED = "lease_gained"
+    LEASE_LOST = "lease_lost"
 
 
 def emit(

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import trio
 
 from actors import Ask, Registry, Supervisor, SupervisorRef
+from actors.cluster.leases import ClusterLeases
 from actors.exchanges.service import AccountsService
 from actors.runtime.errors import ActorError, ActorStopped
 from actors.trading.trade_group import (
@@ -64,18 +65,25 @@ class TradesService:
         clock: Any,
         poll_interval: float = 2.0,
         close_slippage: Decimal = DEFAULT_CLOSE_SLIPPAGE,
+        leases: ClusterLeases | None = None,
     ) -> None:
         self.db = db
         self.registry = registry
         self.supervisor = supervisor
         self.accounts = accounts
         self.clock = clock
-        self.group_services = GroupServices(db, accounts, clock, poll_interval, close_slippage)
+        self.leases = leases
+        self.group_services = GroupServices(
+            db, accounts, clock, poll_interval, close_slippage, fence=leases
+        )
 
     # -- the user's subtree --------------------------------------------------------------
 
     async def tenant(self, user_id: str) -> SupervisorRef:
-        """The user's subtree ``root/trades/user-<id>``, started on first use."""
+        """The user's subtree ``root/trades/user-<id>``, started on first use, on the node
+        that holds the user's lease (elsewhere: the ``not_owner`` problem)."""
+        if self.leases is not None:
+            await self.leases.require(user_id)
         return await self.registry.ensure_supervisor(
             ("tenant", user_id),
             self.supervisor,
@@ -409,13 +417,29 @@ class TradesService:
                 cancelled.append(done)
         return cancelled
 
+    async def rehydrate_user(self, user_id: str) -> None:
+        """The lease keeper's hook: this node now owns ``user_id``; start its live groups."""
+        await self.rehydrate(user_id)
+
+    async def release(self, user_ids: list[str]) -> None:
+        """The lease keeper's hook: this node lost these users; stop their subtrees (their
+        groups go on at the node that took them over)."""
+        current = self.supervisor.current
+        for user_id in user_ids:
+            if current is not None and self.registry.lookup(("tenant", user_id)) is not None:
+                await current.stop_child(f"user-{user_id}", reason="lease lost")
+
     async def rehydrate(self, user_id: str | None = None) -> int:
         """Start (and reconcile) the actor of every group that is not finished (of one user's
-        groups when ``user_id`` is given), each in its user's subtree."""
+        groups when ``user_id`` is given), each in its user's subtree; only the users this
+        node holds the lease of."""
         if user_id is None:
             rows = await self.db.fetch_all(store.LIVE_GROUP_IDS)
         else:
             rows = await self.db.fetch_all(store.USER_LIVE_GROUPS, (user_id,))
+        if self.leases is not None:
+            held = set(self.leases.held())
+            rows = [r for r in rows if (user_id or r["user_id"]) in held]
         for row in rows:
             owner = user_id or row["user_id"]
             ref = await self.registry.ensure(

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import attrs
 import trio
@@ -35,6 +36,7 @@ from actors.exchanges.exchange_account import WatchReport
 from actors.runtime.actor import Actor, ActorContext, Ask
 from actors.trading.group_exchange import GroupAccounts, GroupExchange, sleep_then
 from actors.trading.protection_board import BOARD
+from testudo.db.database import Conn
 from testudo.exchanges.errors import ExchangeFailure
 from testudo.exchanges.failures import FailureKind
 from testudo.exchanges.symbols import base_of
@@ -57,6 +59,8 @@ from testudo.trading.model import (
 from testudo.trading.order_events import Seen, order_updates, seen_of
 from testudo.trading.protection import Response, backoff, protection_of, response_to
 from testudo.trading.views import group_json
+
+T = TypeVar("T")
 
 LOOKUPS_BEFORE_NOT_FOUND = 3
 MAX_PLAN_ROUNDS = 6
@@ -121,6 +125,22 @@ class GroupServices:
     clock: Any
     poll_interval: float = 2.0
     close_slippage: Decimal = DEFAULT_CLOSE_SLIPPAGE
+    #: The cluster's fence: a group's orders are recorded and saved only under its user's
+    #: lease (None: a lone actor, as in the actor tests, writes without one).
+    fence: OrderFence | None = None
+
+    async def write(self, user_id: str, work: Callable[[Conn], T]) -> T:
+        """One transaction of the group's writes, fenced by the user's lease."""
+        if self.fence is None:
+            result: T = await self.db.run(work)
+            return result
+        return await self.fence.fenced_run(user_id, work)
+
+
+class OrderFence(Protocol):
+    """What a group needs of the cluster: its writes made only while its node owns it."""
+
+    async def fenced_run(self, user_id: str, work: Callable[[Conn], T]) -> T: ...
 
 
 @attrs.frozen
@@ -196,7 +216,9 @@ class TradeGroupActor(Actor[GroupMessage]):
             events = list(self._unsaved)
             group, now = self.group, self.s.clock.now()
             with contextlib.suppress(Exception):  # the restarted actor reconciles anyway
-                await self.s.db.run(lambda c: store.save_group_tx(c, group, now, events))
+                await self.s.write(
+                    group.user_id, lambda c: store.save_group_tx(c, group, now, events)
+                )
         if self._x is not None:
             await self._x.unwatch()
 
@@ -356,7 +378,9 @@ class TradeGroupActor(Actor[GroupMessage]):
         assert group is not None
         now = self.s.clock.now()
         order = pending_order(new, now)
-        order.id = await self.s.db.run(lambda c: store.record_intent_tx(c, group.id, order, now))
+        order.id = await self.s.write(
+            group.user_id, lambda c: store.record_intent_tx(c, group.id, order, now)
+        )
         group.orders.append(order)
         return await self._submit(order)
 
@@ -660,7 +684,7 @@ class TradeGroupActor(Actor[GroupMessage]):
         await self._read_funding(now)
         events = [*self._unsaved, *events]
         events += order_updates(group.orders, self._seen, frozenset(self._expired))
-        await self.s.db.run(lambda c: store.save_group_tx(c, group, now, events))
+        await self.s.write(group.user_id, lambda c: store.save_group_tx(c, group, now, events))
         self._unsaved.clear()
         BOARD.report(group.id, group.exchange, protection_of(group).state)
         if group.status not in TERMINAL and self._wants_haste() != self._urgent:
@@ -781,7 +805,9 @@ class TradeGroupActor(Actor[GroupMessage]):
             )
         start = max((t.idx for t in group.targets), default=-1) + 1
         group.targets = [Target(start + i, p, q, kind) for i, (p, q, kind) in enumerate(targets)]
-        await self.s.db.run(lambda c: store.replace_targets_tx(c, group.id, group.targets))
+        await self.s.write(
+            group.user_id, lambda c: store.replace_targets_tx(c, group.id, group.targets)
+        )
         amended = [{"price": str(p), "quantity": str(q)} for p, q, _ in targets]
         await self._advance([("take_profit_amended", {"targets": amended})])
         return self.describe()

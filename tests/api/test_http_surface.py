@@ -21,10 +21,35 @@ async def test_liveness(http: httpx.AsyncClient, service: Running) -> None:
     }
 
 
-async def test_readiness_names_every_part(http: httpx.AsyncClient) -> None:
+async def test_readiness_names_every_part(http: httpx.AsyncClient, service: Running) -> None:
     response = await http.get("/api/v1/health/ready")
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": "ready", "db": True, "sidecar": True, "listener": True}
+    body = response.json()
+    node = body.pop("node")
+    assert body == {
+        "status": "ready",
+        "db": True,
+        "sidecar": True,
+        "listener": True,
+        "cluster": True,
+    }
+    leases = service.system.leases
+    assert node == {
+        "name": leases.node.name,
+        "id": leases.node.id,
+        "pid": leases.node.pid,
+        "leases": 0,
+        "takeovers": 0,
+    }
+
+
+async def test_readiness_is_503_when_the_nodes_leases_are_not_confirmed(
+    http: httpx.AsyncClient, service: Running
+) -> None:
+    service.system.leases.confirmed(0.0)  # as after a pause: no renewal heard within the term
+    response = await http.get("/api/v1/health/ready")
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["cluster"]
 
 
 async def test_readiness_is_503_naming_the_failed_part(

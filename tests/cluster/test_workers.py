@@ -210,6 +210,32 @@ async def test_two_workers_share_the_ports_the_identity_and_every_event(
         await http.aclose()
 
 
+async def test_a_users_trades_through_either_worker_run_on_one(
+    cluster: Cluster, sim: SimClient
+) -> None:
+    """Workers are nodes: the user's actors live on the worker that took the user's lease; a
+    request the kernel hands to the other worker is forwarded there."""
+    one, other = sorted(cluster.worker_pids())
+    on_one = await signed_in_on(await pinned(cluster, one))
+    on_other = Desk(await pinned(cluster, other), on_one.session, on_one.wallet)
+    on_other.http.headers.update(on_one.session.bearer())
+    await sim.set_price("BTC_USDT", "50000", freeze=True)
+    trader = await open_trader(on_one, sim, venue_named("binance"))  # one takes the lease
+    via_other = attrs.evolve(trader, desk=on_other)
+    body = {"symbol": "BTC_USDT", "side": "buy", "entry_price": "40000", "quantity": "0.01"}
+    body |= {"stop_loss_price": "39000", "take_profit": [{"price": "42000"}], "leverage": 2}
+    trades = [await via_other.open_trade(**body) for _ in range(3)]
+    trades.append(await trader.open_trade(**body))
+    assert len({t["id"] for t in trades}) == 4
+    ready = {
+        desk.http: (await desk.get("/api/v1/health/ready"))["node"] for desk in (on_one, on_other)
+    }
+    assert ready[on_one.http]["pid"] == one and ready[on_one.http]["leases"] == 1
+    assert ready[on_other.http]["pid"] == other and ready[on_other.http]["leases"] == 0
+    for http in (on_one.http, on_other.http):
+        await http.aclose()
+
+
 async def test_a_killed_worker_comes_back_and_sigterm_stops_everything(cluster: Cluster) -> None:
     victim, survivor = sorted(cluster.worker_pids())
     family = psutil.Process(cluster.proc.pid).children(recursive=True)
@@ -244,13 +270,17 @@ async def test_a_killed_worker_comes_back_and_sigterm_stops_everything(cluster: 
 
 def test_worker_command_and_environment() -> None:
     argv = worker_argv(["serve", "--workers", "4", "--http-port", "0"], "eu-w2", 8080, 4000)
-    assert argv[-8:] == [
+    assert argv[-12:] == [
         "--workers",
         "1",
         "--http-port",
         "8080",
         "--ws-port",
         "4000",
+        "--peer-port",
+        "0",
+        "--peer-url",
+        "",
         "--node-name",
         "eu-w2",
     ]

@@ -143,9 +143,10 @@ async def test_only_the_symbols_the_account_traded_are_read(
     run = await run_job(db, runner, user, account_id)
     assert run.counters["imported"] == 1 and run.progress["fills_new"] == 2
     # 90 days are 13 windows: read account-wide once, then BTC's own (reading every market's
-    # would be 3 x 13 here, and hundreds of markets on Bybit itself)
+    # would be 3 x 13 here, and hundreds of markets on Bybit itself); then the trade's funding
+    # (its span is within one window: one request)
     logged = await sim.requests("bybit", key="/v5/execution/list")
-    assert len(logged) == 13 + 13
+    assert len(logged) == 13 + 13 + 1
     (trade,) = await journal(db, user)
     assert trade[:3] == ("BTC_USDT", "LONG", D("0.01"))
 

@@ -8,13 +8,13 @@ from decimal import Decimal as D
 from typing import Any
 
 import httpx
+import pytest
 
 from api.process import Running
-from tests.auth.helpers import Wallet, sign_in
-from tests.exchanges.test_agent_wallet import approved_account
 from tests.journal.test_fees import CENT, import_again, imports_done, journal, wallet
+from tests.protection.support import BINANCE, BYBIT, HYPERLIQUID, OKX, WOO, VenueCase
 from tests.sim.support import call
-from tests.trading.helpers import Trader, binance_trader
+from tests.trading.helpers import Trader
 from testudo.clock import ManualClock
 from testudo.journal.formulas import trade_figures
 from testudo.journal.funding import funding_within
@@ -60,13 +60,30 @@ async def held_across_funding(
     return trade, funding
 
 
-async def test_binance_trade_carries_its_funding_and_an_import_fills_it_in(
-    xhttp: httpx.AsyncClient, sim: SimClient, clock: ManualClock, exchange_service: Running
+# Each venue with the side held across the funding time (a long pays a positive rate, a
+# short receives it): both signs are seen, and every venue reports its funding its own way.
+HELD = [(BINANCE, "buy"), (HYPERLIQUID, "sell"), (OKX, "buy"), (BYBIT, "sell"), (WOO, "buy")]
+
+
+@pytest.mark.parametrize(("case", "side"), HELD, ids=[c.id for c, _ in HELD])
+async def test_a_trade_carries_its_funding_and_an_import_fills_it_in(
+    xhttp: httpx.AsyncClient,
+    sim: SimClient,
+    clock: ManualClock,
+    exchange_service: Running,
+    case: VenueCase,
+    side: str,
 ) -> None:
     await sim.set_price("BTC_USDT", "50000", freeze=True)
-    trader = await binance_trader(xhttp, sim, clock)
-    trade, funding = await held_across_funding(sim, trader, "buy", "binance", "binanceusdm")
-    assert funding < 0  # a long pays a positive rate
+    trader = await case.link(xhttp, sim, clock)
+    trade, funding = await held_across_funding(sim, trader, side, case.engine, case.prefix)
+    assert (funding < 0) == (side == "buy")  # a long pays a positive rate, a short receives
+
+    # The import recognises the fills (still one trade) and leaves the money as it is.
+    await import_again(trader, clock, 2)
+    [after] = await journal(trader)
+    money = ("id", "fees", "funding", "net_pnl", "realized_pnl", "r_multiple")
+    assert [after[k] for k in money] == [trade[k] for k in money]
 
     # A trade whose funding was not read (the exchange failed at close): the next import
     # reads it; importing again changes nothing.
@@ -75,44 +92,36 @@ async def test_binance_trade_carries_its_funding_and_an_import_fills_it_in(
         (trade["id"],),
     )
     assert (await journal(trader))[0]["funding"] is None
-    await import_again(trader, clock, 2)
-    [after] = await journal(trader)
-    money = ("id", "fees", "funding", "net_pnl", "r_multiple")
-    assert [after[k] for k in money] == [trade[k] for k in money]
     await import_again(trader, clock, 3)
-    assert await journal(trader) == [after]
+    [again] = await journal(trader)
+    assert [again[k] for k in money] == [trade[k] for k in money]
+    await import_again(trader, clock, 4)
+    assert await journal(trader) == [again]
 
 
-async def test_hyperliquid_trade_carries_its_funding(
-    xhttp: httpx.AsyncClient, sim: SimClient, clock: ManualClock, exchange_service: Running
-) -> None:
-    await sim.set_price("BTC_USDT", "50000", freeze=True)
-    session = await sign_in(xhttp, Wallet(), clock.now())
-    owner = await sim.create_account("10000")
-    account_id = await approved_account(xhttp, session, owner)
-    trader = Trader(xhttp, session, owner, account_id)
-    trade, funding = await held_across_funding(sim, trader, "sell", "hyperliquid", "hyperliquid")
-    assert funding > 0  # a short receives a positive rate
-    await import_again(trader, clock, 2)
-    [after] = await journal(trader)  # the import recognised the fills: still one trade
-    money = ("id", "fees", "funding", "net_pnl", "realized_pnl", "r_multiple")
-    assert [after[k] for k in money] == [trade[k] for k in money]
+IMPORTED = [BINANCE, OKX, BYBIT, WOO]
 
 
-async def test_an_imported_binance_trade_carries_its_funding(
-    xhttp: httpx.AsyncClient, sim: SimClient, clock: ManualClock, exchange_service: Running
+@pytest.mark.parametrize("case", IMPORTED, ids=[c.id for c in IMPORTED])
+async def test_an_imported_trade_carries_its_funding(
+    xhttp: httpx.AsyncClient,
+    sim: SimClient,
+    clock: ManualClock,
+    exchange_service: Running,
+    case: VenueCase,
 ) -> None:
     """A round trip made outside Testudo: the import reads its funding."""
     await sim.set_price("BTC_USDT", "50000", freeze=True)
-    trader = await binance_trader(xhttp, sim, clock)
+    trader = await case.link(xhttp, sim, clock)
     await imports_done(trader, 1)
-    before = await wallet(sim, trader, "binance")
-    binance = sim.binance(trader.account)
-    await call(binance.create_order, "BTC/USDT:USDT", "market", "sell", 0.02)
-    [payment] = await sim.pay_funding("binanceusdm")
+    before = await wallet(sim, trader, case.engine)
+    client = case.client(sim, trader.account)
+    await call(client.create_order, case.symbol, "market", "sell", case.amount("0.02"))
+    [payment] = await sim.pay_funding(case.prefix)
     await sim.set_price("BTC_USDT", "49500", freeze=True)
-    await call(binance.create_order, "BTC/USDT:USDT", "market", "buy", 0.02)
-    change = await wallet(sim, trader, "binance") - before
+    close = {"reduceOnly": True}
+    await call(client.create_order, case.symbol, "market", "buy", case.amount("0.02"), None, close)
+    change = await wallet(sim, trader, case.engine) - before
     await import_again(trader, clock, 2)
     [trade] = await journal(trader)
     assert trade["trade_group_id"] is None and D(trade["funding"]) == D(payment["amount"]) > 0

@@ -12,6 +12,7 @@ import attrs
 import pytest
 
 from testudo.cli import build_parser
+from testudo.cluster.settings import ClusterSettings
 from testudo.config import TABLE, ConfigError, Settings, from_args, update_docs
 from testudo.options import Option
 from testudo.realtime.settings import RealtimeSettings
@@ -71,6 +72,12 @@ SAMPLES: dict[str, tuple[str, object]] = {
     "send_queue": ("64", 64),
     "replay_buffer": ("100", 100),
     "close_timeout": ("60", 60.0),
+    "uploads_dir": ("/srv/shared/uploads", Path("/srv/shared/uploads")),
+    "lease_ttl": ("3", 3.0),
+    "scan_interval": ("0.5", 0.5),
+    "peer_host": ("10.0.0.5", "10.0.0.5"),
+    "peer_port": ("8081", 8081),
+    "peer_url": ("http://node-a.internal:8081", "http://node-a.internal:8081"),
 }
 
 #: A refused value for every row whose parser checks something beyond "any text".
@@ -111,11 +118,14 @@ BAD: dict[str, str] = {
     "send_queue": "0",
     "replay_buffer": "none",
     "close_timeout": "nan",
+    "lease_ttl": "forever",
+    "scan_interval": "-1",
+    "peer_port": "65536",
 }
 
 
 def value_of(settings: Settings, option: Option) -> object:
-    holder = settings.realtime if option.section == "realtime" else settings
+    holder = getattr(settings, option.section) if option.section else settings
     return getattr(holder, option.field)
 
 
@@ -128,13 +138,15 @@ def from_environment(**env: str) -> Settings:
 
 
 def test_every_field_has_exactly_one_row() -> None:
-    fields = {f.name for f in attrs.fields(Settings)} - {"realtime"}
+    fields = {f.name for f in attrs.fields(Settings)} - {"realtime", "cluster"}
     realtime = {f.name for f in attrs.fields(RealtimeSettings)}
+    cluster = {f.name for f in attrs.fields(ClusterSettings)}
     rows = [(o.section, o.field) for o in TABLE]
     assert len(rows) == len(set(rows))
     assert {f for s, f in rows if s == ""} == fields
     assert {f for s, f in rows if s == "realtime"} == realtime
-    assert set(SAMPLES) == fields | realtime
+    assert {f for s, f in rows if s == "cluster"} == cluster
+    assert set(SAMPLES) == fields | realtime | cluster
 
 
 def test_every_row_has_a_flag_and_a_variable_or_says_why() -> None:

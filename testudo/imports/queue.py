@@ -49,8 +49,12 @@ SET state = 'running', locked_by = %(worker)s, heartbeat_at = %(now)s,
     attempts = j.attempts + 1, started_at = coalesce(j.started_at, %(now)s), updated_at = %(now)s
 WHERE j.id = (
     SELECT id FROM import_jobs
-    WHERE (state = 'queued' AND run_after <= greatest(%(now)s, now()))
-       OR (state = 'running' AND (heartbeat_at < %(stale)s OR locked_by = %(worker)s))
+    WHERE ((state = 'queued' AND run_after <= greatest(%(now)s, now()))
+       OR (state = 'running' AND (heartbeat_at < %(stale)s OR locked_by = %(worker)s)))
+      AND NOT EXISTS (  -- the user's actors live on another live node: its workers run it
+          SELECT 1 FROM user_leases l
+          JOIN cluster_nodes n ON n.id = l.node_id AND n.expires_at > now()
+          WHERE l.user_id = import_jobs.user_id AND l.node_id::text <> %(node)s)
     ORDER BY run_after, created_at
     FOR UPDATE SKIP LOCKED
     LIMIT 1
@@ -128,9 +132,11 @@ def enqueue(
     return existing, False
 
 
-def claim(conn: Conn, worker: str, now: dt.datetime) -> Job | None:
-    """Take the next due job (or a running one whose worker stopped heartbeating)."""
-    row = conn.execute(CLAIM, {"worker": worker, "now": now, "stale": now - STALE_AFTER}).fetchone()
+def claim(conn: Conn, worker: str, now: dt.datetime, node: str = "") -> Job | None:
+    """Take the next due job (or a running one whose worker stopped heartbeating) of a user
+    no other live node of the cluster owns (``node``: this node's id)."""
+    params = {"worker": worker, "now": now, "stale": now - STALE_AFTER, "node": node}
+    row = conn.execute(CLAIM, params).fetchone()
     return Job.from_row(row) if row else None
 
 

@@ -299,9 +299,19 @@ class Engine:
         mark = self.mark(symbol)
         rate = self.funding.rate(symbol)
         paid = amount(size, mark, rate, self.instruments[symbol].fee_quantum)
-        payment = Payment(self._next_funding_id, account.id, symbol, rate, size, mark, paid, at)
-        self._next_funding_id += 1
         account.wallet_balance += paid
+        payment = Payment(
+            self._next_funding_id,
+            account.id,
+            symbol,
+            rate,
+            size,
+            mark,
+            paid,
+            at,
+            balance=account.wallet_balance,
+        )
+        self._next_funding_id += 1
         account.updated_ms = max(account.updated_ms, at)
         account.funding.append(payment)
         return payment

@@ -31,6 +31,7 @@ class Payment:
     mark: Decimal
     amount: Decimal
     time_ms: int
+    balance: Decimal | None = None  # the wallet balance right after it (OKX bills show it)
 
 
 def amount(size: Decimal, mark: Decimal, rate: Decimal, quantum: Decimal) -> Decimal:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -344,19 +344,28 @@ class Venue:
             return []
         market = self.ccxt_symbol(symbol)
         last = until_ms if until_ms is not None else 2**62
-        params = {} if until_ms is None else {"until": until_ms}
         out: dict[tuple[int, str], Decimal] = {}
+        for row in self.funding_rows(client, market, since_ms, until_ms):
+            at = int(row["timestamp"])
+            if row.get("symbol") == market and since_ms <= at <= last:
+                out[(at, str(row.get("id")))] = self.funding_amount(row)
+        return [(at, amount) for (at, _), amount in sorted(out.items())]
+
+    def funding_rows(
+        self, client: Any, market: str, since_ms: int, until_ms: int | None
+    ) -> Iterator[Mapping[str, Any]]:
+        """ccxt funding-history rows of ``market`` covering ``since_ms`` .. ``until_ms`` (more
+        may come; :meth:`funding_payments` keeps the span's). By default the venue answers
+        oldest first from ``since``: the next page starts after the last row's time."""
+        last = until_ms if until_ms is not None else 2**62
+        params = {} if until_ms is None else {"until": until_ms}
         start = since_ms
         while start <= last:
             rows = client.fetch_funding_history(market, start, self.funding_page, params)
-            for row in rows:
-                at = int(row["timestamp"])
-                if row.get("symbol") == market and since_ms <= at <= last:
-                    out[(at, str(row.get("id")))] = self.funding_amount(row)
+            yield from rows
             if len(rows) < self.funding_page:
                 break
             start = max(int(row["timestamp"]) for row in rows) + 1
-        return [(at, amount) for (at, _), amount in sorted(out.items())]
 
     def funding_amount(self, row: Mapping[str, Any]) -> Decimal:
         """What one ccxt funding-history row received (negative: paid)."""

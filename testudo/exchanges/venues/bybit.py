@@ -22,6 +22,7 @@
 * **Position mode**: hedge mode shows as ``positionIdx`` 1 / 2 (ccxt ``hedged``) in the
   position list of a symbol, flat positions included.
 * **Errors** (:mod:`.bybit_codes`): the ``retCode`` table, with ``10001`` refined by message.
+* **Funding** (:mod:`.bybit_funding`): the ``Funding`` executions, ``execFee`` negated.
 * **Request budget**: 600 requests per 5 seconds per IP (7200 a minute), every request
   counting 1 (https://bybit-exchange.github.io/docs/v5/rate-limit). The per-UID limits (10 a
   second for order create/cancel and the lists) are per account and far above what one
@@ -33,7 +34,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -43,7 +44,7 @@ import ccxt
 from testudo.exchanges.failures import Classified
 from testudo.money import to_decimal
 
-from . import bybit_codes
+from . import bybit_codes, bybit_funding
 from .base import (
     ROLE_CODES,
     TESTUDO_PREFIX,
@@ -79,6 +80,15 @@ class BybitVenue(Venue):
     read_weight: ClassVar[int] = 1
     write_weight: ClassVar[int] = 1
     polls_all_symbols: ClassVar[bool] = True  # settleCoin=USDT lists every market
+    funding_page: ClassVar[int] = bybit_funding.PAGE  # funding: see :mod:`.bybit_funding`
+
+    def funding_rows(
+        self, client: Any, market: str, since_ms: int, until_ms: int | None
+    ) -> Iterator[Mapping[str, Any]]:
+        return bybit_funding.funding_rows(client, market, since_ms, until_ms)
+
+    def funding_amount(self, row: Mapping[str, Any]) -> Decimal:
+        return bybit_funding.funding_amount(row)
 
     def client_order_id(
         self, group_id: str, role: str, seq: int, target_idx: int | None = None

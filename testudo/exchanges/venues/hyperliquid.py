@@ -21,7 +21,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -66,6 +66,16 @@ class HyperliquidVenue(Venue):
     write_weight: ClassVar[int] = 1  # an action of one order
     polls_all_symbols: ClassVar[bool] = True
     funding_page: ClassVar[int] = 500  # userFunding answers at most 500 payments
+
+    def funding_rows(
+        self, client: Any, market: str, since_ms: int, until_ms: int | None
+    ) -> Iterator[Mapping[str, Any]]:
+        """userFunding answers every coin's payments, and ccxt labels a row whose coin it
+        cannot resolve with the market it was asked for: keep the rows of the market's coin."""
+        coin = client.load_markets()[market].get("baseName") or market.split("/")[0]
+        for row in super().funding_rows(client, market, since_ms, until_ms):
+            if ((row.get("info") or {}).get("delta") or {}).get("coin") == coin:
+                yield row
 
     def funding_amount(self, row: Mapping[str, Any]) -> Decimal:
         """``delta.usdc`` as the venue wrote it."""

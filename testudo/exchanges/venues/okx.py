@@ -22,6 +22,7 @@
   (``net_mode`` or ``long_short_mode``), ``perm`` (``read_only``, ``trade``, ``withdraw``)
   and ``ip``.
 * **Errors** (:mod:`.okx_codes`): the order's ``sCode`` before the envelope's ``code``.
+* **Funding** (:mod:`.okx_funding`): the account bills of type 8, ``balChg`` as written.
 * **Request budget**: OKX limits private endpoints per user ID and endpoint (positions 10
   requests per 2 s, open orders 60, open algo orders 20), not per IP. Testudo's governor keeps
   one window per *venue*, shared by every account of the process, so a per-account figure
@@ -33,7 +34,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -43,7 +44,7 @@ import ccxt
 from testudo.exchanges.failures import Classified
 from testudo.money import to_decimal
 
-from . import okx_codes, okx_ids
+from . import okx_codes, okx_funding, okx_ids
 from .base import Equity, OrderRequest, OrderSpec, OrderState, Venue, contract_size
 from .history import HistorySource
 from .okx_history import OkxHistory
@@ -67,6 +68,15 @@ class OkxVenue(Venue):
     read_weight: ClassVar[int] = 1
     write_weight: ClassVar[int] = 1
     polls_all_symbols: ClassVar[bool] = True  # the pending lists answer every swap at once
+    funding_page: ClassVar[int] = okx_funding.PAGE  # funding: see :mod:`.okx_funding`
+
+    def funding_rows(
+        self, client: Any, market: str, since_ms: int, until_ms: int | None
+    ) -> Iterator[Mapping[str, Any]]:
+        return okx_funding.funding_rows(client, market, since_ms, until_ms)
+
+    def funding_amount(self, row: Mapping[str, Any]) -> Decimal:
+        return okx_funding.funding_amount(row)
 
     def client_order_id(
         self, group_id: str, role: str, seq: int, target_idx: int | None = None

@@ -19,6 +19,7 @@
 * **Position mode**: ``positionMode`` of ``/v3/account/info`` (``HEDGE_MODE`` is refused like
   Binance's dual-side mode), or any position on a ``LONG`` / ``SHORT`` side.
 * **Errors** (:mod:`.woo_codes`): WOO's code table over ccxt's classes.
+* **Funding** (:mod:`.woo_funding`): ``fundingFee/history``, signed by ``paymentType``.
 * **Request budget**: WOO limits requests per account and endpoint (most private endpoints 10
   a second; ccxt spaces one client's requests 100 ms apart), not per IP. One account's poller
   (three requests an interval) stays far below that, so the process-wide window (6000 a
@@ -28,7 +29,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -37,7 +38,7 @@ import ccxt
 
 from testudo.exchanges.failures import Classified
 
-from . import woo_codes, woo_ids
+from . import woo_codes, woo_funding, woo_ids
 from .base import Equity, OrderRequest, OrderSpec, OrderState, Position, Venue, contract_size
 from .bybit_orders import fill_average
 from .history import HistorySource
@@ -57,6 +58,15 @@ class WooVenue(Venue):
     read_weight: ClassVar[int] = 1
     write_weight: ClassVar[int] = 1
     polls_all_symbols: ClassVar[bool] = True  # the lists answer every symbol at once
+    funding_page: ClassVar[int] = woo_funding.PAGE  # funding: see :mod:`.woo_funding`
+
+    def funding_rows(
+        self, client: Any, market: str, since_ms: int, until_ms: int | None
+    ) -> Iterator[Mapping[str, Any]]:
+        return woo_funding.funding_rows(client, market, since_ms, until_ms)
+
+    def funding_amount(self, row: Mapping[str, Any]) -> Decimal:
+        return woo_funding.funding_amount(row)
 
     def client_order_id(
         self, group_id: str, role: str, seq: int, target_idx: int | None = None

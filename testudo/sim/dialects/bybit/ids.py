@@ -51,6 +51,7 @@ class _UuidCodec:
 
 ORDER_IDS = _UuidCodec(b"testudo-bybit-order", 0x2C5E_91D4_07AB_3F61, 4)
 EXEC_IDS = _UuidCodec(b"testudo-bybit-exec", 0x1F0A_6B37_C2E9_5D48, 5)
+FUNDING_IDS = _UuidCodec(b"testudo-bybit-funding", 0x3B71_0C9E_55D2_A816, 4)
 
 
 def order_uuid(order_id: int) -> str:

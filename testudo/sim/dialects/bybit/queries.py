@@ -1,9 +1,10 @@
 """Bybit order and execution look-ups: ``/v5/order/realtime``, ``/v5/order/history``,
-``/v5/execution/list``."""
+``/v5/execution/list`` (trades and funding)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 
 from testudo.sim.accounts import Credentials
 from testudo.sim.dialects.bybit import views
@@ -18,12 +19,14 @@ from testudo.sim.dialects.bybit.common import (
     text,
 )
 from testudo.sim.dialects.bybit.errors import invalid
+from testudo.sim.dialects.bybit.funding import funding_key, funding_view
 from testudo.sim.dialects.bybit.ids import order_number
 from testudo.sim.dialects.bybit.ledger import OrderLedger
 from testudo.sim.dialects.bybit.mode import position_mode
 from testudo.sim.dialects.bybit.paging import newest_first_page, page_limit
 from testudo.sim.dialects.bybit.windows import execution_window, history_window
 from testudo.sim.engine import Account
+from testudo.sim.funding import Payment
 from testudo.sim.model import Fill, Order
 from testudo.sim.simulator import Simulator
 
@@ -137,23 +140,43 @@ class QueryApi(VenueContext):
         return self._answer(account, orders, params)
 
     def _executions(self, params: Params, creds: Credentials | None) -> object:
-        """Executions newest first, a 7-day window (or one order's, any age), cursor pages."""
+        """Executions newest first, a 7-day window (or one order's, any age), cursor pages:
+        trades and funding (``execType`` ``Trade`` / ``Funding``; both when absent)."""
         self.category(params)
         account = self.engine.account(account_id(creds))
-        fills = self._fills(account, params)
-        if text(params, "execType") not in (None, "Trade"):
-            fills = []
-        page, cursor = newest_first_page(fills, _fill_key, params, page_limit(params, 50, 100))
-        return {
-            "category": LINEAR,
-            "list": [
-                views.execution_view(
-                    self.engine.instruments[f.symbol], f, account.orders.get(f.order_id)
-                )
-                for f in page
-            ],
-            "nextPageCursor": cursor,
-        }
+        kind = text(params, "execType")
+        rows: list[tuple[tuple[int, int], Callable[[], object]]] = []
+        if kind in (None, "Trade"):
+            rows += [
+                (_fill_key(f), partial(self._fill_row, account, f))
+                for f in self._fills(account, params)
+            ]
+        by_order = text(params, "orderId") is not None or text(params, "orderLinkId") is not None
+        if kind in (None, "Funding") and not by_order:
+            rows += [
+                (funding_key(p), partial(funding_view, self.engine.instruments[p.symbol], p))
+                for p in self._funding(account, params)
+            ]
+        rows.sort(key=lambda row: row[0], reverse=True)
+        page, cursor = newest_first_page(
+            rows, lambda row: row[0], params, page_limit(params, 50, 100)
+        )
+        return {"category": LINEAR, "list": [view() for _, view in page], "nextPageCursor": cursor}
+
+    def _fill_row(self, account: Account, fill: Fill) -> object:
+        instrument = self.engine.instruments[fill.symbol]
+        return views.execution_view(instrument, fill, account.orders.get(fill.order_id))
+
+    def _funding(self, account: Account, params: Params) -> list[Payment]:
+        """The funding payments of the request's window and coin filters."""
+        self.instrument(params, required=False)
+        start, end = execution_window(params, self.now)
+        return [
+            p
+            for p in account.funding
+            if start <= p.time_ms <= end
+            and self.matches_coin(self.engine.instruments[p.symbol], params)
+        ]
 
     def _fills(self, account: Account, params: Params) -> list[Fill]:
         """The fills a request selects, newest first."""

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl
 from testudo.sim.dialects.okx.account import AccountApi
 from testudo.sim.dialects.okx.algo import AlgoApi
 from testudo.sim.dialects.okx.auth import authenticate
+from testudo.sim.dialects.okx.bills import BillsApi
 from testudo.sim.dialects.okx.common import (
     ALL_FAILED,
     Call,
@@ -59,6 +60,7 @@ class OkxDialect:
             **ListingApi(self.venue).routes(),
             **AlgoApi(self.venue).routes(),
             **FillsApi(self.venue).routes(),
+            **BillsApi(self.venue).routes(),
         }
 
     def fault_keys(self, request: WireRequest) -> list[str]:

@@ -31,6 +31,7 @@ from testudo.sim.dialects.woo.errors import (
     error_response,
     from_rejection,
 )
+from testudo.sim.dialects.woo.funding import FundingFeeApi
 from testudo.sim.dialects.woo.market import MarketDataApi
 from testudo.sim.dialects.woo.orders import OrderApi
 from testudo.sim.dialects.woo.trades import TradeHistoryApi
@@ -54,6 +55,7 @@ class WooDialect:
             **OrderApi(sim).routes(),
             **AlgoOrderApi(sim).routes(),
             **trades.routes(),
+            **FundingFeeApi(sim).routes(),
         }
         self.patterns: PatternRoutes = [
             (
