@@ -12,6 +12,7 @@ servers run side by side (idle until measured) and are measured in interleaved r
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -23,7 +24,15 @@ from typing import Any
 
 import httpx
 import pytest
+import trio
 
+from api.testing.database import PgServer, fresh_database
+from api.testing.venues import credentials, venue_named
+from tests.auth.helpers import Wallet, sign_in
+from tests.support import SIWE_DOMAIN, SIWE_URI
+from testudo.sim.client import SimClient
+
+from .bench_trades import simulator
 from .harness import free_port, load, report
 
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
@@ -99,9 +108,91 @@ def summary(name: str, results: list[dict[str, Any]]) -> dict[str, Any]:
     return {"server": name, **middle, "rps_runs": rates}
 
 
+VENUE = "bybit"
+TRADE_USERS = int(os.environ.get("BENCH_TRADE_USERS", "16"))
+TRADE_DURATION = float(os.environ.get("BENCH_TRADE_DURATION", "10"))
+ENTRY = {"symbol": "BTC_USDT", "side": "buy", "order_type": "market", "quantity": "0.002"}
+
+
 @pytest.mark.bench
-def test_trades_throughput_with_workers() -> None:
-    """``POST /api/v1/trades`` with ``--workers 1`` and ``2`` against one process: needs the
-    cluster's leases (each trade group and each user's trader owned by exactly one worker)
-    before two workers may take trades for one user; to be written on top of them."""
-    pytest.skip("POST /trades with --workers needs the cluster's actor leases")
+async def test_trades_throughput_with_workers(
+    pg_server: PgServer, template_db: str, tmp_path: Path
+) -> None:
+    """``POST /api/v1/trades`` (entry only, acknowledged by the simulator) from
+    ``TRADE_USERS`` users at once, one request in flight per user, for ``TRADE_DURATION``
+    seconds: one process, ``--workers 1`` and ``--workers 2``, each on a fresh database (three
+    clusters, not one), one after the other, against one ``testudo sim``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TESTUDO_")}
+    env |= {"TESTUDO_LOG_LEVEL": "WARNING", "TESTUDO_EXCHANGE_RATE_LIMIT": "false"}
+    env |= {"TESTUDO_SIGNIN_PER_CLIENT_PER_MINUTE": "100000", "TESTUDO_SIGNIN_PER_SECOND": "1000"}
+    configs = {"one process": (None, 1), "--workers 1": (1, 1), "--workers 2": (2, 2)}
+    rows = []
+    async with simulator() as sim:
+        await sim.set_price("BTC_USDT", "50000", freeze=True)
+        for index, (name, (workers, processes)) in enumerate(configs.items()):
+            with fresh_database(pg_server, template_db) as url:
+                port = free_port()
+                cmd = serve_command(url, tmp_path / f"n{index}", port, workers)
+                cmd += ["--exchange-base-url", sim.base_url]
+                cmd += ["--siwe-domain", SIWE_DOMAIN, "--siwe-uri", SIWE_URI]
+                base = f"http://127.0.0.1:{port}"
+                with serving(cmd, f"{base}/api/v1/health", processes, env):
+                    rows.append({"server": name, **await trades_load(base, sim)})
+    baseline = rows[0]["trades_per_s"]
+    for row in rows:
+        row["ratio"] = round(row["trades_per_s"] / baseline, 2) if baseline else None
+    columns = ["server", "trades_per_s", "trades", "errors", "p50_ms", "p99_ms", "ratio"]
+    report("workers_trades", rows, columns)
+
+
+async def trader(base: str, sim: SimClient) -> tuple[httpx.AsyncClient, str]:
+    """A signed-in user with a funded account on the simulator's Bybit (the simulator holds
+    Binance and Hyperliquid to their published per-address request budgets, which would cap
+    every configuration alike), any size allowed."""
+    http = httpx.AsyncClient(base_url=base, timeout=60)
+    session = await sign_in(http, Wallet(), dt.datetime.now(dt.UTC))
+    http.cookies.clear()
+    http.headers.update(session.bearer())
+    account = await sim.create_account("1000000")
+    added = await http.post(
+        "/api/v1/exchanges/accounts", json=credentials(venue_named(VENUE), account)
+    )
+    assert added.status_code == 201, added.text
+    risk = {"max_open_positions": 1000, "require_stop_loss": False, "min_risk_reward_ratio": "0"}
+    assert (await http.put("/api/v1/risk-config", json=risk)).status_code == 200
+    return http, str(added.json()["id"])
+
+
+async def trades_load(base: str, sim: SimClient) -> dict[str, Any]:
+    users = [await trader(base, sim) for _ in range(TRADE_USERS)]
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    async def one_user(user: tuple[httpx.AsyncClient, str], until: float, record: bool) -> None:
+        http, account_id = user
+        body = {**ENTRY, "exchange_account_id": account_id, "leverage": 5}
+        while time.monotonic() < until:
+            began = time.monotonic()
+            response = await http.post("/api/v1/trades", json=body)
+            if not record:
+                continue
+            if response.status_code == 201:
+                latencies.append(time.monotonic() - began)
+            else:
+                errors.append(response.text[:200])
+
+    for record, seconds in ((False, 2.0), (True, TRADE_DURATION)):  # warm-up, then measured
+        until = time.monotonic() + seconds
+        async with trio.open_nursery() as nursery:
+            for user in users:
+                nursery.start_soon(one_user, user, until, record)
+    for http, _ in users:
+        await http.aclose()
+    ordered = sorted(latencies) or [0.0]
+    return {
+        "trades": len(latencies),
+        "errors": len(errors),
+        "trades_per_s": round(len(latencies) / TRADE_DURATION, 1),
+        "p50_ms": round(ordered[len(ordered) // 2] * 1000, 1),
+        "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 1),
+    }
