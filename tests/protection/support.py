@@ -1,10 +1,12 @@
-"""The fault matrix's venues and its invariant.
+"""The venues of the venue-parametrised tests, and the fault matrix's invariant.
 
 A :class:`VenueCase` says, for one venue, how a user links an account, which simulator
 endpoints the placement of a stop, a target and a close go to, and the venue's own error
-codes for the refusals the matrix plays. :func:`assert_protected_or_flat` is the promise:
-after every fault, the position is protected by exactly one reduce-only stop resting on the
-exchange, or it is flat, and the group says which.
+codes for the refusals the matrix plays; where the end-to-end trade scenarios and the
+history import run on the venue, its :class:`TradeCase` and :class:`ImportCase` say how they
+read and drive it. :func:`assert_protected_or_flat` is the promise: after every fault, the
+position is protected by exactly one reduce-only stop resting on the exchange, or it is
+flat, and the group says which.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import trio
 
 from tests.auth.helpers import Wallet, sign_in
 from tests.exchanges.test_agent_wallet import approved_account
+from tests.trading import venue_reads as reads
 from tests.trading.helpers import Trader
-from testudo.sim.client import SimClient
+from testudo.sim.client import SimAccount, SimClient
 
 
 class Now(Protocol):
@@ -37,6 +40,30 @@ class Reject:
 
     code: str
     message: str
+
+
+@attrs.frozen
+class TradeCase:
+    """How the end-to-end trade scenarios (tests/trading/test_venue_trades.py) drive and read
+    a venue's account."""
+
+    entry_endpoint: str  # where an entry is placed (a timeout there: found by client id)
+    wallet: Callable[[Any], Awaitable[D]]  # the account's settled balance, as the venue says
+    fees: Callable[[Any, dict[str, Any]], Awaitable[D]]  # what the venue charged the group
+    is_ours: Callable[[Any], bool]  # a client id in Testudo's format for the venue
+    ghosts: Callable[[], reads.Ghosts]
+    checks: reads.VenueChecks = attrs.field(factory=reads.VenueChecks)
+
+
+@attrs.frozen
+class ImportCase:
+    """The history import's figures on a venue (tests/journal/test_venue_import.py)."""
+
+    fail_after: int  # pages read before the simulated outage (a few, not all)
+    min_pages: int  # pages the 1500 generated fills take at the least
+    # requests an import of one BTC round trip makes, by the simulator's request key: the
+    # traded symbols found account-wide, then BTC's own
+    discovery: dict[str, int]
 
 
 @attrs.frozen
@@ -57,10 +84,21 @@ class VenueCase:
     client: Callable[[SimClient, Any], Any]  # the user's own ccxt client (trading by hand)
     contract_size: D = D(1)  # base units per ccxt amount unit (OKX: ctVal)
     trigger_params: dict[str, Any] = attrs.field(factory=dict)  # ccxt params of a stop's calls
+    trades: TradeCase | None = None  # the end-to-end trade scenarios run on the venue
+    imports: ImportCase | None = None  # the history import scenarios run on the venue
 
     def amount(self, quantity: str) -> float:
         """A base-unit quantity as the ccxt amount of this venue (contracts on OKX)."""
         return float(D(quantity) / self.contract_size)
+
+
+def api_key_body(exchange: str, account: SimAccount) -> dict[str, str]:
+    """The body linking a simulator account by API key (with the key's passphrase where the
+    exchange has one)."""
+    body = {"exchange_name": exchange, "api_key": account.api_key, "secret": account.secret}
+    if exchange == "okx":
+        body["passphrase"] = account.passphrase
+    return body
 
 
 async def link_api_key(
@@ -70,10 +108,11 @@ async def link_api_key(
     passphrase where the exchange has one)."""
     session = await sign_in(http, Wallet(), clock.now())
     account = await sim.create_account("10000")
-    body = {"exchange_name": exchange, "api_key": account.api_key, "secret": account.secret}
-    if exchange == "okx":
-        body["passphrase"] = account.passphrase
-    response = await http.post("/api/v1/exchanges/accounts", headers=session.bearer(), json=body)
+    response = await http.post(
+        "/api/v1/exchanges/accounts",
+        headers=session.bearer(),
+        json=api_key_body(exchange, account),
+    )
     assert response.status_code == 201, response.text
     return Trader(http, session, account, response.json()["id"])
 
@@ -150,6 +189,18 @@ BYBIT = VenueCase(
     stop_slots=Reject("110009", "The number of stop orders exceeds maximum limit allowed"),
     link=link_bybit,
     client=lambda sim, account: sim.bybit(account),
+    # a rate limit is retCode 10006; the entry goes to the stop's endpoint before it
+    trades=TradeCase(
+        entry_endpoint="/v5/order/create",
+        wallet=reads.bybit_wallet,
+        fees=reads.bybit_fees,
+        is_ours=reads.bybit_id,
+        ghosts=reads.bybit_ghosts,
+    ),
+    # 100 executions a page, 7-day windows; 90 days are 13 windows, read account-wide once,
+    # then BTC's own (every market's would be 3 x 13 here, hundreds on Bybit itself); then
+    # the trade's funding (its span is within one window: one request)
+    imports=ImportCase(fail_after=12, min_pages=16, discovery={"/v5/execution/list": 13 + 13 + 1}),
 )
 # OKX: entries, targets and closes go to batch-orders (ccxt's route for one order), stops to
 # order-algo; refusals are HTTP 200, code 1, with the order's sCode / sMsg.
@@ -170,6 +221,22 @@ OKX = VenueCase(
     client=lambda sim, account: sim.okx(account),
     contract_size=D("0.01"),  # BTC-USDT-SWAP: 0.01 BTC a contract
     trigger_params={"trigger": True},
+    # a rate limit is code 50011
+    trades=TradeCase(
+        entry_endpoint="/api/v5/trade/batch-orders",
+        wallet=reads.okx_wallet,
+        fees=reads.okx_fees,
+        is_ours=reads.okx_id,
+        ghosts=reads.okx_ghosts,
+        checks=reads.OkxChecks(),
+    ),
+    # 100 fills a page, 7-day windows; 90 days are 13 windows of the archive and one of the
+    # last three days: read account-wide once, then BTC's own (every swap's would be 3 x 14)
+    imports=ImportCase(
+        fail_after=12,
+        min_pages=16,
+        discovery={"/api/v5/trade/fills-history": 13 + 13, "/api/v5/trade/fills": 1 + 1},
+    ),
 )
 # WOO X: the stop goes to the algo endpoint, limit targets and closes to the order endpoint
 # (after the entry, which the fault is armed behind). Refusals are WOO's code and message.
@@ -191,6 +258,17 @@ WOO = VenueCase(
     link=link_woo,
     client=lambda sim, account: sim.woo(account),
     trigger_params={"trigger": True},
+    # a rate limit is code -1003
+    trades=TradeCase(
+        entry_endpoint="POST /v3/trade/order",
+        wallet=reads.woo_wallet,
+        fees=reads.woo_fees,
+        is_ours=reads.woo_id,
+        ghosts=reads.woo_ghosts,
+    ),
+    # 500 executions a page, by fill id: one page account-wide to find the traded symbols,
+    # then BTC's own (every market's would be one request a market, and WOO X lists hundreds)
+    imports=ImportCase(fail_after=4, min_pages=3, discovery={"/v3/trade/transactionHistory": 2}),
 )
 VENUES = [BINANCE, HYPERLIQUID, BYBIT, OKX, WOO]
 

@@ -15,8 +15,8 @@ Executions carry no position before them, so the opening position is computed fr
 positions minus the imported fills (``needs_opening``), which needs one stream per symbol.
 Bybit lists hundreds of USDT perpetuals; reading 13 windows of each would cost thousands of
 requests for an account that traded three of them. So the streams are the symbols the account
-actually traded in the last :data:`DISCOVERY_DAYS` days, found by the same windows read
-account-wide first (no ``symbol``: every linear market at once).
+actually traded in the last :data:`~.history.DISCOVERY_DAYS` days, found by the same windows
+read account-wide first (no ``symbol``: every linear market at once).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from testudo.money import to_decimal
 
 from .base import contract_size
 from .history import (
+    DAY_MS,
     BadFill,
     HistoryFill,
     Page,
@@ -41,14 +42,12 @@ from .history import (
     iso,
     ms_to_datetime,
     parse_rows,
+    traded_ids,
+    traded_streams,
 )
 
-DAY_MS = 86_400_000
 WEEK_MS = 7 * DAY_MS
 PAGE = 100  # /v5/execution/list: limit 1..100
-# How far back the streams are discovered: Testudo's import range (the importer's lookback).
-DISCOVERY_DAYS = 90
-MAX_DISCOVERY_PAGES = 2000
 OVERLAP_MS = 60_000
 
 
@@ -151,16 +150,13 @@ def result_of(answer: Any) -> tuple[list[dict[str, Any]], str]:
 def traded_market_ids(client: Any, start_ms: int, end_ms: int) -> set[str]:
     """The market ids with at least one execution between ``start_ms`` and ``end_ms``, read
     account-wide window by window (worker thread)."""
-    found: set[str] = set()
-    cursor = Cursor(start_ms)
-    for _ in range(MAX_DISCOVERY_PAGES):
-        if cursor.done or cursor.window_start_ms > end_ms:
-            break
+
+    def read(cursor: Cursor) -> tuple[list[str], Cursor]:
         request = request_of(None, cursor, end_ms)
         rows, next_page = result_of(client.privateGetV5ExecutionList(request))
-        found.update(str(row.get("symbol")) for row in rows)
-        cursor = advance(cursor, request, next_page, end_ms)
-    return found
+        return [str(row.get("symbol")) for row in rows], advance(cursor, request, next_page, end_ms)
+
+    return traded_ids(Cursor(start_ms), lambda c: not c.done and c.window_start_ms <= end_ms, read)
 
 
 def page(
@@ -206,13 +202,9 @@ class BybitHistory:
     needs_opening: bool = True
 
     def streams(self, client: Any, wallet: str | None) -> list[Stream]:
-        """The symbols the account traded in the last :data:`DISCOVERY_DAYS` days."""
+        """The symbols the account traded in the last :data:`~.history.DISCOVERY_DAYS` days."""
         del wallet
-        markets = linear_markets(client, self.settle)
-        now = int(client.milliseconds())
-        traded = traded_market_ids(client, now - DISCOVERY_DAYS * DAY_MS, now)
-        streams = [Stream(markets[m][0], m) for m in sorted(traded) if m in markets]
-        return sorted(streams, key=lambda s: s.name)
+        return traded_streams(client, linear_markets(client, self.settle), traded_market_ids)
 
     def start(self, stream: Stream, saved: Watermark | None, start_ms: int) -> Cursor:
         return start(saved, start_ms)

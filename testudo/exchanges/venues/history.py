@@ -6,19 +6,31 @@ is read page by page; every page is one exchange request in the account actor's 
 and carries the *watermark* to save with it, so a later run (or a retry after a crash)
 continues from where this one stopped. The importer (:mod:`testudo.imports.runner`) is the
 same for every venue: it only calls the methods below.
+
+A venue whose fills are read per symbol but can be listed account-wide (Bybit, OKX, WOO X)
+reads only the symbols the account traded: :func:`traded_ids` pages through the account-wide
+list collecting market ids, :func:`traded_streams` makes the streams of them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
 from testudo.exchanges.models import Fill
 from testudo.money import to_decimal
+
+DAY_MS = 86_400_000
+# How far back a venue with one stream per traded symbol discovers its streams: Testudo's
+# import range (the importer's lookback).
+DISCOVERY_DAYS = 90
+MAX_DISCOVERY_PAGES = 2000  # account-wide pages one discovery reads at the most
+
+State = TypeVar("State")
 
 
 class BadFill(ValueError):
@@ -95,6 +107,38 @@ def parse_rows(rows: list[dict[str, Any]], parse: Any) -> tuple[tuple[HistoryFil
         else:
             fills.append(item)
     return tuple(fills), skipped, errors
+
+
+def traded_ids(
+    first: State,
+    more: Callable[[State], bool],
+    read: Callable[[State], tuple[Iterable[str], State]],
+) -> set[str]:
+    """The market ids an account-wide discovery finds (worker thread): from the paging state
+    ``first``, while ``more(state)``, ``read(state)`` one page (the market ids of its rows,
+    and the next state); :data:`MAX_DISCOVERY_PAGES` pages at the most."""
+    found: set[str] = set()
+    state = first
+    for _ in range(MAX_DISCOVERY_PAGES):
+        if not more(state):
+            break
+        ids, state = read(state)
+        found.update(ids)
+    return found
+
+
+def traded_streams(
+    client: Any,
+    markets: Mapping[str, tuple[str, Any]],
+    traded: Callable[[Any, int, int], set[str]],
+) -> list[Stream]:
+    """One stream per market the account traded in the last :data:`DISCOVERY_DAYS` days
+    (``traded(client, start_ms, end_ms)``: their market ids), by Testudo symbol; ``markets``:
+    market id -> (Testudo symbol, contract size) of the markets imported (worker thread)."""
+    now = int(client.milliseconds())
+    ids = traded(client, now - DISCOVERY_DAYS * DAY_MS, now)
+    streams = [Stream(markets[m][0], m) for m in sorted(ids) if m in markets]
+    return sorted(streams, key=lambda s: s.name)
 
 
 def iso(moment: dt.datetime) -> str:

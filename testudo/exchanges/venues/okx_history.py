@@ -20,8 +20,8 @@ when charged).
 
 Fills carry no position before them, so the opening position is computed from today's
 positions minus the imported fills (``needs_opening``), which needs one stream per symbol; the
-streams are the swaps the account traded in the last :data:`DISCOVERY_DAYS` days, found by
-reading ``fills-history`` account-wide first (every swap at once).
+streams are the swaps the account traded in the last :data:`~.history.DISCOVERY_DAYS` days,
+found by reading ``fills-history`` account-wide first (every swap at once).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from testudo.money import to_decimal
 
 from .base import contract_size
 from .history import (
+    DAY_MS,
     BadFill,
     HistoryFill,
     Page,
@@ -47,14 +48,13 @@ from .history import (
     iso,
     ms_to_datetime,
     parse_rows,
+    traded_ids,
+    traded_streams,
 )
 
-DAY_MS = 86_400_000
 WINDOW_MS = 7 * DAY_MS
 RECENT_MS = 3 * DAY_MS - 3_600_000  # /trade/fills keeps 3 days; an hour's margin
 PAGE = 100
-DISCOVERY_DAYS = 90
-MAX_DISCOVERY_PAGES = 2000
 OVERLAP_MS = 60_000
 RECENT = "fills"
 ARCHIVE = "fills-history"
@@ -175,16 +175,13 @@ def rows_of(client: Any, request: dict[str, Any], source: str) -> list[dict[str,
 def traded_inst_ids(client: Any, start_ms: int, end_ms: int) -> set[str]:
     """The instrument ids with at least one fill between ``start_ms`` and ``end_ms``, read
     account-wide window by window (worker thread)."""
-    found: set[str] = set()
-    cursor = Cursor(start_ms)
-    for _ in range(MAX_DISCOVERY_PAGES):
-        if cursor.done or cursor.window_start_ms > end_ms:
-            break
+
+    def read(cursor: Cursor) -> tuple[list[str], Cursor]:
         request = request_of(None, cursor, end_ms)
         rows = rows_of(client, request, source_of(cursor.window_start_ms, end_ms))
-        found.update(str(row.get("instId")) for row in rows)
-        cursor = advance(cursor, request, rows, end_ms)
-    return found
+        return [str(row.get("instId")) for row in rows], advance(cursor, request, rows, end_ms)
+
+    return traded_ids(Cursor(start_ms), lambda c: not c.done and c.window_start_ms <= end_ms, read)
 
 
 def page(
@@ -230,13 +227,9 @@ class OkxHistory:
     needs_opening: bool = True
 
     def streams(self, client: Any, wallet: str | None) -> list[Stream]:
-        """The swaps the account traded in the last :data:`DISCOVERY_DAYS` days."""
+        """The swaps the account traded in the last :data:`~.history.DISCOVERY_DAYS` days."""
         del wallet
-        markets = swap_markets(client, self.settle)
-        now = int(client.milliseconds())
-        traded = traded_inst_ids(client, now - DISCOVERY_DAYS * DAY_MS, now)
-        streams = [Stream(markets[m][0], m) for m in sorted(traded) if m in markets]
-        return sorted(streams, key=lambda s: s.name)
+        return traded_streams(client, swap_markets(client, self.settle), traded_inst_ids)
 
     def start(self, stream: Stream, saved: Watermark | None, start_ms: int) -> Cursor:
         return start(saved, start_ms)

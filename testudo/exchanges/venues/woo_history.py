@@ -35,12 +35,11 @@ from .history import (
     iso,
     ms_to_datetime,
     parse_rows,
+    traded_ids,
+    traded_streams,
 )
 
 PAGE = 500  # transactionHistory: limit up to 500
-DAY_MS = 86_400_000
-DISCOVERY_DAYS = 90  # Testudo's import range (the importer's lookback)
-MAX_DISCOVERY_PAGES = 2000
 
 
 @attrs.frozen
@@ -119,19 +118,18 @@ def rows_of(answer: Any) -> list[dict[str, Any]]:
 
 
 def traded_market_ids(client: Any, start_ms: int, end_ms: int) -> set[str]:
-    """The market ids with at least one execution between ``start_ms`` and ``end_ms``
-    (worker thread)."""
-    found: set[str] = set()
-    cursor = Cursor()
-    for _ in range(MAX_DISCOVERY_PAGES):
-        rows = rows_of(
-            client.v3PrivateGetTradeTransactionHistory(request_of(None, cursor, start_ms, end_ms))
-        )
-        found.update(str(row.get("symbol")) for row in rows)
-        if len(rows) < PAGE:
-            break
-        cursor = Cursor(int(rows[-1]["id"]))
-    return found
+    """The market ids with at least one execution between ``start_ms`` and ``end_ms``, read
+    account-wide by fill id until a short page (worker thread)."""
+
+    def read(cursor: Cursor) -> tuple[list[str], Cursor]:
+        request = request_of(None, cursor, start_ms, end_ms)
+        rows = rows_of(client.v3PrivateGetTradeTransactionHistory(request))
+        following = Cursor(cursor.last_id, done=True)
+        if len(rows) >= PAGE:
+            following = Cursor(int(rows[-1]["id"]))
+        return [str(row.get("symbol")) for row in rows], following
+
+    return traded_ids(Cursor(), lambda c: not c.done, read)
 
 
 def page(
@@ -168,13 +166,9 @@ class WooHistory:
     needs_opening: bool = True
 
     def streams(self, client: Any, wallet: str | None) -> list[Stream]:
-        """The symbols the account traded in the last :data:`DISCOVERY_DAYS` days."""
+        """The symbols the account traded in the last :data:`~.history.DISCOVERY_DAYS` days."""
         del wallet
-        markets = perpetuals(client, self.settle)
-        now = int(client.milliseconds())
-        traded = traded_market_ids(client, now - DISCOVERY_DAYS * DAY_MS, now)
-        streams = [Stream(markets[m][0], m) for m in sorted(traded) if m in markets]
-        return sorted(streams, key=lambda s: s.name)
+        return traded_streams(client, perpetuals(client, self.settle), traded_market_ids)
 
     def start(self, stream: Stream, saved: Watermark | None, start_ms: int) -> Cursor:
         del stream, start_ms
