@@ -13,7 +13,8 @@ A worker that exits is started again after a backoff (0.5 s doubling to 10 s, re
 a minute); each start, exit and restart is one JSON line of the supervision log. A worker that
 exits with 2 (a configuration error, its one line already printed) stops them all: restarting
 cannot fix it. SIGINT/SIGTERM: the parent forwards SIGTERM to every worker, waits for their
-graceful shutdown (the shutdown grace plus the actors' stop bound), then kills what is left.
+graceful shutdown (the shutdown grace plus the actors' stop bound), then kills what is left;
+a second signal kills them at once.
 A worker whose parent dies (kill -9) notices within a second and shuts down gracefully.
 """
 
@@ -120,6 +121,8 @@ class Fleet:
             )
             self.procs[index] = proc
             emit("start", index, name, pid=proc.pid)
+            if self.stopping.is_set():  # started while stop_all was signalling the others
+                proc.send_signal(signal.SIGTERM)
             code = await proc.wait()
             emit("exit", index, name, pid=proc.pid, exit_code=code)
             if self.stopping.is_set():
@@ -200,19 +203,18 @@ async def run_fleet(fleet: Fleet) -> None:
 
 
 async def _watch_signals(fleet: Fleet) -> None:
+    """First SIGINT/SIGTERM: stop the workers gracefully. Second: kill them now."""
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for signum in signals:
-            logging.getLogger("api.workers").info(
-                "signal received",
-                extra={
-                    "json_fields": {
-                        "event": "signal",
-                        "signal": signal.Signals(signum).name,
-                        "action": "stopping the workers",
-                    }
-                },
-            )
+            again = fleet.stopping.is_set()
+            action = "killing the workers" if again else "stopping the workers"
+            fields = {"event": "signal", "signal": signal.Signals(signum).name, "action": action}
+            logging.getLogger("api.workers").info("signal received", extra={"json_fields": fields})
             fleet.stopping.set()
+            if again:
+                for proc in fleet.procs.values():
+                    if proc.returncode is None:
+                        proc.kill()
 
 
 async def watch_parent(parent: int, shutdown: Callable[[], None]) -> None:

@@ -194,3 +194,21 @@ def test_the_fingerprint_is_keyed_and_hides_the_secret() -> None:
     assert jwt_fingerprint(secret) != jwt_fingerprint(b"t" * 40)
     assert hashlib.sha256(secret).hexdigest()[:32] not in jwt_fingerprint(secret)
     assert secret.decode() not in jwt_fingerprint(secret)
+
+
+def test_a_new_master_key_with_the_old_ring_moves_the_cluster_and_retires_the_old(
+    db_url: str,
+) -> None:
+    ja = jwt_fingerprint(JWT.encode())
+    with psycopg.connect(db_url, row_factory=dict_row) as conn:
+        assert identity.claim(conn, Fingerprints(ja, "k1", frozenset({"k1"}))).action == "record"
+        conn.commit()
+        moved = identity.claim(conn, Fingerprints(ja, "k2", frozenset({"k1", "k2"})))
+        assert moved.action == "advance"
+        conn.commit()
+        assert identity.read(conn) == Recorded(ja, "k2", ("k1",))
+        stale = identity.claim(conn, Fingerprints(ja, "k1", frozenset({"k1", "k2"})))
+        assert stale.action == "refuse" and "k1 was replaced by k2" in stale.message
+        assert identity.record_rotation(conn, "k3") is True
+        assert identity.record_rotation(conn, "k3") is False
+        assert identity.read(conn) == Recorded(ja, "k3", ("k1", "k2"))
