@@ -26,6 +26,11 @@ READINESS = obj(
         "db": BOOL,
         "sidecar": BOOL,
         "listener": BOOL,
+        "cluster": BOOL,
+        "node": obj(
+            {"name": STR, "id": STR, "pid": INT, "leases": INT, "takeovers": INT},
+            doc="This node in the cluster: its leases and takeovers.",
+        ),
         "failed": array(STR),
     },
     optional=("failed",),

@@ -32,14 +32,16 @@ from .support import (
 )
 
 SECRET = "realtime-cluster-test-secret-0123456789abcdef"
+MASTER_KEY = "5e" * 32
 
 
 async def test_two_processes_on_one_database_deliver_each_others_events(
     db_url: str, tmp_path: Path, clock: ManualClock
 ) -> None:
     async with trio.open_nursery() as nursery:
-        a = await start_service(nursery, db_url, tmp_path / "a", clock, jwt_secret=SECRET)
-        b = await start_service(nursery, db_url, tmp_path / "b", clock, jwt_secret=SECRET)
+        shared = {"jwt_secret": SECRET, "master_key": MASTER_KEY}  # one cluster, one identity
+        a = await start_service(nursery, db_url, tmp_path / "a", clock, **shared)
+        b = await start_service(nursery, db_url, tmp_path / "b", clock, **shared)
         async with httpx.AsyncClient(base_url=a.http_url) as http:
             session = await sign_in(http, Wallet(), clock.now())
         stream = user_channel(session)
