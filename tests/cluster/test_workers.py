@@ -130,7 +130,7 @@ def stop_orphaned_database(data_dir: Path) -> None:
 
 async def health(url: str) -> dict[str, Any]:
     """``GET /health`` on a fresh connection (so the kernel picks a worker each time)."""
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=30) as http:  # a loaded CI machine is slow
         response = await http.get(url + "/api/v1/health")
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
