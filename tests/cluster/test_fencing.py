@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import psycopg
 import pytest
 import trio
 
@@ -73,3 +74,35 @@ async def test_losing_the_leases_stops_the_users_actors_before_anything_else(
     a.on_lost(stop)
     assert await a.lose_all("lease expired") == users
     assert seen == [(users, False)]  # the hooks ran with every lease already forgotten
+
+
+async def test_a_node_paused_mid_transaction_does_not_block_the_new_owner(db_url: str) -> None:
+    """A process frozen inside a transaction holds its row locks; the server ends its session
+    once it sits idle in the transaction, so the node that took over can write."""
+    frozen_db = Database(db_url, max_size=1, idle_in_transaction_ms=300)
+    new_owner = Database(db_url, max_size=1)
+    await frozen_db.open()
+    await new_owner.open()
+    try:
+        user = await new_user(new_owner)
+        locked = trio.Event()
+
+        def freeze_holding_the_row(conn: Any) -> None:
+            conn.execute("UPDATE users SET is_active = true WHERE id = %s", (user,))
+            trio.from_thread.run_sync(locked.set)
+            time.sleep(2)  # frozen: the server sees an idle transaction
+
+        async def frozen() -> None:
+            with pytest.raises(psycopg.errors.IdleInTransactionSessionTimeout):  # ended meanwhile
+                await frozen_db.run(freeze_holding_the_row)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(frozen)
+            await locked.wait()
+            began = time.monotonic()
+            await new_owner.execute("UPDATE users SET is_active = true WHERE id = %s", (user,))
+            waited = time.monotonic() - began
+        assert waited < 1.5  # not the 2 s of the freeze
+    finally:
+        await frozen_db.close()
+        await new_owner.close()

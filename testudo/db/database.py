@@ -78,11 +78,19 @@ class Database:
         min_size: int = 1,
         max_size: int = 8,
         statement_timeout_ms: int = 30_000,
+        idle_in_transaction_ms: int = 5_000,
         application_name: str = "testudo",
     ) -> None:
         self.conninfo = conninfo
         self.max_size = max_size
-        options = f"-c statement_timeout={statement_timeout_ms} -c lock_timeout=10000"
+        # A transaction runs whole in one thread hop, so it is never idle for long unless its
+        # process is: a node paused mid-transaction (a stop-the-world pause, SIGSTOP) would
+        # hold its row locks, and block the node that took its users over, until it resumed.
+        # The server ends such a session after ``idle_in_transaction_ms`` instead.
+        options = (
+            f"-c statement_timeout={statement_timeout_ms} -c lock_timeout=10000"
+            f" -c idle_in_transaction_session_timeout={idle_in_transaction_ms}"
+        )
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             conninfo,
             min_size=min_size,
