@@ -8,7 +8,6 @@ the old owner resumes it can place nothing for the groups it lost (fencing).
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
@@ -29,7 +28,7 @@ from tests.protection.support import (
     pending_long,
     venue_orders,
 )
-from tests.protection.test_kill9 import Clock, listening_url, serve_args
+from tests.protection.test_kill9 import QUICK_ENV, Clock, listening_url, service_process
 from tests.trading.helpers import Trader, live_orders
 from testudo.sim.client import SimClient
 
@@ -42,35 +41,17 @@ PROTECTED_WITHIN = 15.0
 
 
 #: Quick settings for the tests (the benchmark runs the production defaults).
-QUICK = {
-    "TESTUDO_LEASE_TTL": LEASE_TTL,
-    "TESTUDO_TRADE_POLL_INTERVAL": "0.25",
-    "TESTUDO_EXCHANGE_RATE_LIMIT": "false",
-}
+QUICK = {**QUICK_ENV, "TESTUDO_LEASE_TTL": LEASE_TTL}
 
 
 @contextmanager
 def node_process(
     db_url: str, data_dir: Path, sim_url: str, log: Path, tuning: dict[str, str] = QUICK
 ) -> Iterator[Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TESTUDO_")}
-    env.update(
-        TESTUDO_DATABASE_URL=db_url,
-        TESTUDO_JWT_SECRET=JWT_SECRET,
-        TESTUDO_MASTER_KEY=MASTER_KEY,
-        **tuning,
-    )
-    with log.open("w") as sink:
-        proc = subprocess.Popen(
-            serve_args(data_dir, sim_url), env=env, stdout=sink, stderr=subprocess.STDOUT
-        )
-        try:
-            yield proc
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGCONT)
-                proc.kill()
-            proc.wait()
+    """A node of the test cluster: the cluster's shared secrets, then ``tuning``."""
+    shared = {"TESTUDO_JWT_SECRET": JWT_SECRET, "TESTUDO_MASTER_KEY": MASTER_KEY}
+    with service_process(db_url, data_dir, sim_url, log, {**shared, **tuning}) as proc:
+        yield proc
 
 
 def log_events(log: Path, event: str) -> list[dict[str, Any]]:

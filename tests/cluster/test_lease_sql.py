@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import secrets
 import uuid
+from typing import Any
 
 import psycopg
 import pytest
@@ -46,6 +47,15 @@ async def new_user(db: Database) -> str:
     )
     assert row is not None
     return str(row["id"])
+
+
+async def holding_its_lock(db_url: str, who: NodeIdentity) -> psycopg.Connection[Any]:
+    """A connection holding ``who``'s advisory lock, as the node's keeper does."""
+    conn = await trio.to_thread.run_sync(
+        functools.partial(psycopg.connect, db_url, autocommit=True)
+    )
+    await trio.to_thread.run_sync(conn.execute, LOCK_NODE, (LOCK_CLASS, who.lock_key))
+    return conn
 
 
 async def join(db: Database, who: NodeIdentity, ttl: float = 30) -> None:
@@ -117,10 +127,7 @@ async def test_a_node_whose_process_died_is_dead_once_it_missed_two_renewals(
     """Its session lock goes with its connection: no waiting for the row to expire, only for
     the renewal it would have made (a live node that lost its connection fences itself then)."""
     a, b = node("a"), node("b")
-    conn = await trio.to_thread.run_sync(
-        functools.partial(psycopg.connect, db_url, autocommit=True)
-    )
-    await trio.to_thread.run_sync(conn.execute, LOCK_NODE, (LOCK_CLASS, a.lock_key))
+    conn = await holding_its_lock(db_url, a)
     await join(db, a, ttl=600)
     await join(db, b)
     silent = 0.3
@@ -137,10 +144,7 @@ async def test_a_silent_node_holding_its_lock_lives_until_its_row_expires(
     """Paused, or cut off without the database noticing: its lock is held, so only the
     expiry (which the node's own term never outlasts) frees its users."""
     a, b = node("a"), node("b")
-    conn = await trio.to_thread.run_sync(
-        functools.partial(psycopg.connect, db_url, autocommit=True)
-    )
-    await trio.to_thread.run_sync(conn.execute, LOCK_NODE, (LOCK_CLASS, a.lock_key))
+    conn = await holding_its_lock(db_url, a)
     await join(db, a, ttl=0.6)
     await join(db, b)
     await trio.sleep(0.3)

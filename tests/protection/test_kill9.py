@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -62,14 +63,18 @@ def serve_args(data_dir: Path, sim_url: str) -> list[str]:
     ]
 
 
+#: What the processes of these tests run with: a quick trade loop, no request governor.
+QUICK_ENV = {"TESTUDO_TRADE_POLL_INTERVAL": "0.25", "TESTUDO_EXCHANGE_RATE_LIMIT": "false"}
+
+
 @contextmanager
-def service_process(db_url: str, data_dir: Path, sim_url: str, log: Path) -> Iterator[Any]:
+def service_process(
+    db_url: str, data_dir: Path, sim_url: str, log: Path, extra_env: Mapping[str, str] = QUICK_ENV
+) -> Iterator[Any]:
+    """``testudo serve`` on ``db_url`` with ``extra_env``, its output in ``log``; killed at the
+    end if still running (woken first, should a test have stopped it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TESTUDO_")}
-    env.update(
-        TESTUDO_DATABASE_URL=db_url,
-        TESTUDO_TRADE_POLL_INTERVAL="0.25",
-        TESTUDO_EXCHANGE_RATE_LIMIT="false",
-    )
+    env.update(TESTUDO_DATABASE_URL=db_url, **extra_env)
     with log.open("w") as sink:
         proc = subprocess.Popen(
             serve_args(data_dir, sim_url), env=env, stdout=sink, stderr=subprocess.STDOUT
@@ -78,6 +83,7 @@ def service_process(db_url: str, data_dir: Path, sim_url: str, log: Path) -> Ite
             yield proc
         finally:
             if proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)
                 proc.kill()
             proc.wait()
 
