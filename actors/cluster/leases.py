@@ -194,13 +194,7 @@ class ClusterLeases:
         taken (users already held or owned elsewhere are left)."""
         taken = 0
         for user_id in user_ids:
-            if user_id in self._held:
-                continue
-            found = await self.db.run(
-                functools.partial(acquire_tx, user_id=user_id, node_id=self.node.id)
-            )
-            if isinstance(found, Acquired):
-                await self._gained(user_id, found)
+            if user_id not in self._held and isinstance(await self.owner(user_id), Local):
                 taken += 1
         return taken
 
